@@ -1,0 +1,40 @@
+/// The exit codes portctl and streamd document in their man pages (sysexits(3) where one fits).
+public enum ExitStatus: Int32, Sendable {
+    /// Success.
+    case ok = 0
+    /// A check failed: a probe verdict, a conflict found (reserved for the commands that check).
+    case checkFailed = 1
+    /// Bad command line: an unknown flag, a bad flag value, an unknown profile.
+    case usage = 64
+    /// Bad data: a profile that does not validate.
+    case dataError = 65
+    /// A named input file does not exist or cannot be read.
+    case noInput = 66
+    /// An internal error: a bug in portctl.
+    case software = 70
+    /// Could not write an output file.
+    case cannotCreate = 73
+}
+
+/// An error that ends a command: what to tell the admin and which exit code to use.
+public struct CommandFailure: Error, Sendable, CustomStringConvertible {
+    public let status: ExitStatus
+    public let lines: [String]
+
+    public init(_ status: ExitStatus, _ message: String) {
+        self.status = status
+        self.lines = [message]
+    }
+
+    public init(_ status: ExitStatus, lines: [String]) {
+        self.status = status
+        self.lines = lines
+    }
+
+    /// A bad flag value: names the flag and the value, and says what would be valid.
+    public static func flag(_ flag: String, _ message: String) -> CommandFailure {
+        CommandFailure(.usage, "\(flag): \(message)")
+    }
+
+    public var description: String { lines.joined(separator: "\n") }
+}

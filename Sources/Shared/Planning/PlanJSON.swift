@@ -1,0 +1,71 @@
+/// Renders a plan as portctl's own JSON schema, `portctl.plan` version 1 (documented in portctl(8)).
+///
+/// Fields are only ever added within a version; a change that breaks readers raises `version`.
+public enum PlanJSON {
+    public static let schema = "portctl.plan"
+    public static let version = 1
+
+    public static func render(_ plan: Plan) -> JSONValue {
+        let ruleset = RulesetBuilder.standalone(plan)
+        return .object([
+            ("schema", .string(schema)),
+            ("version", .int(version)),
+            ("profiles", .array(plan.profiles.map(profile))),
+            ("options", .array(plan.options.map { .string($0) })),
+            ("sources", .array(plan.scopes.keys.sorted().map { source($0, plan.scopes[$0]!, plan: plan) })),
+            ("ssh_guard", .array(plan.sshPorts.map { .int(Int($0.value)) })),
+            ("openings", .array(plan.entries.map(entry))),
+            ("closed", .array(plan.closed.map(closed))),
+            ("warnings", .array(plan.warnings.map { .object([("code", .string($0.code.rawValue)), ("message", .string($0.message))]) })),
+            ("nftables", .object([("table", .string("inet \(ruleset.table)")), ("rules", .int(ruleset.ruleCount)), ("sets", .int(ruleset.sets.count))])),
+        ])
+    }
+
+    static func profile(_ profile: Profile) -> JSONValue {
+        .object([
+            ("name", .string(profile.name)), ("title", .string(profile.title)), ("origin", .string(profile.origin)),
+            ("source", .string(profile.source)),
+        ])
+    }
+
+    static func source(_ name: String, _ scope: Scope, plan: Plan) -> JSONValue {
+        let isClosed = plan.closed.contains { $0.sourceSet == name }
+        var fields: [(String, JSONValue)] = [("name", .string(name))]
+        switch scope {
+        case .world: fields += [("scope", .string("world")), ("addresses", .array([]))]
+        case .loopback: fields += [("scope", .string("loopback")), ("addresses", .array([]))]
+        case .addresses(_, let cidrs):
+            fields.append(("scope", .string(isClosed || cidrs.isEmpty ? "closed" : "addresses")))
+            fields.append(("addresses", .array(cidrs.map { .string($0.description) })))
+        }
+        return .object(fields)
+    }
+
+    static func entry(_ entry: PlanEntry) -> JSONValue {
+        var addresses: [JSONValue] = []
+        if case .addresses(_, let cidrs) = entry.scope { addresses = cidrs.map { .string($0.description) } }
+        return .object([
+            ("ports", .string(entry.range.description)),
+            ("port_low", .int(Int(entry.range.low.value))),
+            ("port_high", .int(Int(entry.range.high.value))),
+            ("transport", .string(entry.transport.rawValue)),
+            ("direction", .string(entry.direction.rawValue)),
+            ("from", .string(entry.scope.name)),
+            ("addresses", .array(addresses)),
+            ("provenance", .array(entry.contributions.map { contribution in
+                .object([
+                    ("profile", .string(contribution.profile)), ("opening", .string(contribution.opening)),
+                    ("ports", .string(contribution.spec.description)), ("service", .string(contribution.service.rawValue)),
+                    ("direction", .string(contribution.direction.rawValue)), ("purpose", .string(contribution.purpose)),
+                ])
+            })),
+        ])
+    }
+
+    static func closed(_ item: ClosedOpening) -> JSONValue {
+        .object([
+            ("profile", .string(item.profile)), ("opening", .string(item.opening)),
+            ("ports", .array(item.ports.map { .string($0.description) })), ("source_set", .string(item.sourceSet)),
+        ])
+    }
+}

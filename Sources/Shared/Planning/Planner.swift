@@ -1,0 +1,176 @@
+/// Turns profiles and options into a `Plan`.
+///
+/// It resolves source sets (admin ports default to loopback, other sets stay closed until the admin
+/// names members or asks for `--world`), merges overlapping and adjacent ranges per transport and scope,
+/// and keeps the provenance of every port.
+public enum Planner {
+    /// Ranges wider than this, open to everyone, earn a warning.
+    public static let wideRangeThreshold = 100
+
+    public static func plan(_ request: PlanRequest) -> Plan {
+        var warnings: [PlanWarning] = []
+        var closed: [ClosedOpening] = []
+        var resolved: [ResolvedOpening] = []
+        var scopes: [String: Scope] = [:]
+
+        let referenced = Set(request.profiles.flatMap { $0.openings.map(\.from) })
+        for ref in referenced.sorted() {
+            scopes[ref.name] = resolve(ref, request: request)
+        }
+
+        for profile in request.profiles {
+            for opening in profile.openings {
+                if let option = opening.when, !request.options.contains(option) { continue }
+                let scope = scopes[opening.from.name] ?? .world
+                if case .set(let name) = opening.from, request.sourceSets[name]?.isEmpty ?? true, !request.world,
+                    name != "admins"
+                {
+                    closed.append(
+                        ClosedOpening(
+                            profile: profile.name, opening: opening.id, ports: opening.ports, sourceSet: name))
+                    continue
+                }
+                resolved.append(ResolvedOpening(profile: profile.name, opening: opening, scope: scope))
+            }
+        }
+
+        let entries = merge(resolved)
+        warnings += closedWarnings(closed)
+        warnings += scopeWarnings(resolved, request: request)
+        warnings += entryWarnings(entries)
+        if request.sshPorts.isEmpty {
+            warnings.append(
+                PlanWarning(
+                    code: .noSSHGuard,
+                    message: "the SSH guard is off (--no-ssh-guard): a standalone ruleset drops SSH unless the plan opens it"))
+        }
+        let usedSets = Set(referenced.map(\.name))
+        for name in request.sourceSets.keys.sorted() where !usedSets.contains(name) {
+            warnings.append(
+                PlanWarning(
+                    code: .unusedSourceSet,
+                    message: "source set '\(name)' was given members, but no opening of \(request.profiles.map(\.name).joined(separator: ", ")) is limited to it; the flag has no effect"))
+        }
+
+        return Plan(
+            profiles: request.profiles, options: request.options.sorted(), scopes: scopes, entries: entries,
+            openings: resolved, closed: closed, warnings: warnings, sshPorts: request.sshPorts.sorted())
+    }
+
+    static func resolve(_ ref: SourceRef, request: PlanRequest) -> Scope {
+        switch ref {
+        case .world: return .world
+        case .loopback: return .loopback
+        case .set(let name):
+            if let cidrs = request.sourceSets[name], !cidrs.isEmpty {
+                return .addresses(set: name, cidrs: normalize(cidrs))
+            }
+            if request.world { return .world }
+            return name == "admins" ? .loopback : .addresses(set: name, cidrs: [])
+        }
+    }
+
+    /// Sorts CIDRs and drops those another one already covers.
+    static func normalize(_ cidrs: [CIDR]) -> [CIDR] {
+        let sorted = Set(cidrs).sorted { ($0.prefix, $0) < ($1.prefix, $1) }
+        var kept: [CIDR] = []
+        for cidr in sorted where !kept.contains(where: { $0.contains(cidr) }) {
+            kept.append(cidr)
+        }
+        return kept.sorted()
+    }
+
+    /// Merges ranges that overlap or touch, per scope and transport, keeping every contribution.
+    static func merge(_ openings: [ResolvedOpening]) -> [PlanEntry] {
+        struct Key: Hashable { let scope: Scope; let transport: Transport }
+        var groups: [Key: [(PortRange, Contribution)]] = [:]
+        for resolved in openings {
+            for spec in resolved.opening.ports {
+                let contribution = Contribution(
+                    profile: resolved.profile, opening: resolved.opening.id, purpose: resolved.opening.purpose,
+                    service: resolved.opening.service, direction: resolved.opening.direction, spec: spec)
+                groups[Key(scope: resolved.scope, transport: spec.transport), default: []].append((spec.range, contribution))
+            }
+        }
+        var entries: [PlanEntry] = []
+        for (key, items) in groups {
+            let sorted = items.sorted { $0.0 < $1.0 }
+            var current: (range: PortRange, contributions: [Contribution])?
+            func flush() {
+                guard let current else { return }
+                entries.append(
+                    PlanEntry(
+                        transport: key.transport, range: current.range, scope: key.scope,
+                        direction: combined(current.contributions.map(\.direction)),
+                        contributions: current.contributions))
+            }
+            for (range, contribution) in sorted {
+                if let open = current, open.range.touches(range) {
+                    let high = max(open.range.high, range.high)
+                    current = (try! PortRange(open.range.low, high), open.contributions + [contribution])
+                } else {
+                    flush()
+                    current = (range, [contribution])
+                }
+            }
+            flush()
+        }
+        return entries.sorted { ($0.scope, $0.transport, $0.range) < ($1.scope, $1.transport, $1.range) }
+    }
+
+    static func combined(_ directions: [Direction]) -> Direction {
+        let set = Set(directions)
+        if set.count == 1, let only = set.first { return only }
+        return .both
+    }
+
+    static func closedWarnings(_ closed: [ClosedOpening]) -> [PlanWarning] {
+        closed.map { item in
+            let ports = item.ports.map(\.description).joined(separator: ", ")
+            let set = item.sourceSet
+            let flag = set == "broadcasters" ? "--broadcaster ADDR" : "--source \(set)=CIDR"
+            return PlanWarning(
+                code: .setClosed,
+                message: "\(item.profile)/\(item.opening) (\(ports)) is left closed: no \(set) declared; admit them with \(flag), or open it to everyone with --world")
+        }
+    }
+
+    static func scopeWarnings(_ openings: [ResolvedOpening], request: PlanRequest) -> [PlanWarning] {
+        var warnings: [PlanWarning] = []
+        for item in openings where item.opening.from == .admins || item.opening.service == .admin {
+            let ports = item.opening.ports.map(\.description).joined(separator: ", ")
+            switch item.scope {
+            case .loopback where item.opening.from == .admins:
+                warnings.append(
+                    PlanWarning(
+                        code: .adminLoopback,
+                        message: "\(item.profile)/\(item.opening.id) (\(ports)) is open to loopback only: no admins declared; allow remote administration with --admin-from CIDR"))
+            case .world:
+                warnings.append(
+                    PlanWarning(
+                        code: .adminWorld,
+                        message: "\(item.profile)/\(item.opening.id) (\(ports)) is an admin port reachable from everywhere; limit it with --admin-from CIDR"))
+            default: break
+            }
+        }
+        return warnings
+    }
+
+    static func entryWarnings(_ entries: [PlanEntry]) -> [PlanWarning] {
+        var warnings: [PlanWarning] = []
+        for entry in entries where entry.scope == .world && entry.range.count > wideRangeThreshold {
+            warnings.append(
+                PlanWarning(
+                    code: .wideRangeWorld,
+                    message: "\(entry.spec) (\(entry.range.count) ports, \(entry.labels.joined(separator: ", "))) is open to the whole Internet; limit it to your encoders with --broadcaster ADDR"))
+        }
+        let http = try! Port(80)
+        for entry in entries where entry.transport == .tcp && entry.range.contains(http) && entry.scope != .loopback {
+            warnings.append(
+                PlanWarning(
+                    code: .port80,
+                    message: "80/tcp (\(entry.labels.joined(separator: ", "))) is the web server's port: make sure no web server such as Apache or nginx listens on it or starts at boot"))
+        }
+        return warnings
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Shared
+
+/// The portctl command: plans, applies and checks the firewall openings of a streaming server.
+@main
+struct Portctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portctl",
+        abstract: "Plan the firewall openings a streaming-media server needs, from declarative profiles.",
+        discussion: """
+            portctl knows which ports Darwin/QuickTime Streaming Server, RTSP, RTMP and its variants, \
+            MMS, RealAudio PNA, HTTP streaming, Shoutcast/Icecast, MediaMTX, nginx-rtmp and Wowza need, \
+            and why. It prints them as a table, JSON, nftables rules, a firewalld service, a ufw \
+            application profile or iptables-restore input.
+
+            EXAMPLES:
+              portctl plan dss
+              portctl plan dss rtmp --port80 --admin-from 192.0.2.0/24 --broadcaster 198.51.100.7
+              portctl plan dss --format nft | nft -c -f -
+              portctl profiles list
+              portctl profiles check my-server.yaml
+
+            EXIT STATUS: 0 success; 64 usage error; 65 a profile is invalid; 66 a file cannot be read; \
+            70 internal error. See portctl(8).
+            """,
+        version: PortctlVersion.current,
+        subcommands: [PlanCommand.self, ProfilesCommand.self]
+    )
+}
+
+enum PortctlVersion {
+    static let current = "0.1.0"
+}
