@@ -29,9 +29,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "PortctlTests", dependencies: ["Shared"]),
-        .testTarget(name: "SystemTests", dependencies: ["Shared"]),
+        // Helpers the test targets share: finding the built binaries, running them, network namespaces.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "PortctlTests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

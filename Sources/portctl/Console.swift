@@ -26,6 +26,7 @@ enum Console {
         do {
             try body()
         } catch let failure as CommandFailure {
+            failure.diagnostics.forEach(diagnostic)
             for line in failure.lines where !line.isEmpty { error(line) }
             throw ExitCode(failure.status.rawValue)
         }

@@ -22,7 +22,7 @@ struct ProfileSourceOptions: ParsableArguments {
         case .success(let (profile, diagnostics)):
             let shown = diagnostics.escalated(strict: strict)
             if shown.hasErrors {
-                throw CommandFailure(.dataError, lines: shown.map(\.description) + ["profile '\(name)' has warnings and --strict is on"])
+                throw CommandFailure(.dataError, diagnostics: shown, "profile '\(name)' has warnings and --strict is on")
             }
             shown.forEach(Console.diagnostic)
             return profile
@@ -30,7 +30,7 @@ struct ProfileSourceOptions: ParsableArguments {
             let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
             throw CommandFailure(.usage, "unknown profile '\(name)'\(hint) (run 'portctl profiles list' to see them all)")
         case .failure(.invalid(let name, let diagnostics)):
-            throw CommandFailure(.dataError, lines: diagnostics.map(\.description) + ["profile '\(name)' is invalid"])
+            throw CommandFailure(.dataError, diagnostics: diagnostics, "profile '\(name)' is invalid")
         }
     }
 }
@@ -81,12 +81,13 @@ struct PlanOptions: ParsableArguments {
         }
         let names = loaded.map(\.name).joined(separator: ", ")
         let offered = Set(loaded.flatMap { $0.options.keys })
-        let offeredText = offered.isEmpty ? "they offer no options" : "options: \(offered.sorted().joined(separator: ", "))"
+        let offeredText = offered.isEmpty ? (loaded.count == 1 ? "it offers no options" : "they offer no options") : "options: \(offered.sorted().joined(separator: ", "))"
 
         var enabled = Set<String>()
         if port80 {
             guard offered.contains("port80") else {
-                throw .flag("--port80", "none of \(names) has a port-80 option (\(offeredText))")
+                let subject = loaded.count == 1 ? "\(names) has" : "none of \(names) has"
+                throw .flag("--port80", "\(subject) no port-80 option (\(offeredText))")
             }
             enabled.insert("port80")
         }
@@ -115,15 +116,15 @@ struct PlanOptions: ParsableArguments {
         }
         sets = sets.filter { !$0.value.isEmpty }
 
-        var ssh: [Shared.Port] = []
+        var ssh: [PortNumber] = []
         if noSSHGuard, !sshPorts.isEmpty {
             throw .flag("--no-ssh-guard", "cannot be combined with --ssh-port")
         }
         if !noSSHGuard {
             for text in sshPorts.flatMap(Self.splitList) {
-                do throws(ModelError) { ssh.append(try Shared.Port(parsing: text)) } catch { throw .flag("--ssh-port", error.description) }
+                do throws(ModelError) { ssh.append(try PortNumber(parsing: text)) } catch { throw .flag("--ssh-port", error.description) }
             }
-            if ssh.isEmpty { ssh = [Shared.Port.ssh] }
+            if ssh.isEmpty { ssh = [PortNumber.ssh] }
         }
         return PlanRequest(profiles: loaded, options: enabled, sourceSets: sets, world: world, sshPorts: Array(Set(ssh)).sorted())
     }

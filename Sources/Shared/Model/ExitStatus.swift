@@ -19,16 +19,20 @@ public enum ExitStatus: Int32, Sendable {
 /// An error that ends a command: what to tell the admin and which exit code to use.
 public struct CommandFailure: Error, Sendable, CustomStringConvertible {
     public let status: ExitStatus
+    /// Diagnostics that carry their own `file:line:column: severity:` prefix, printed as they are.
+    public let diagnostics: [Diagnostic]
     public let lines: [String]
 
     public init(_ status: ExitStatus, _ message: String) {
         self.status = status
+        self.diagnostics = []
         self.lines = [message]
     }
 
-    public init(_ status: ExitStatus, lines: [String]) {
+    public init(_ status: ExitStatus, diagnostics: [Diagnostic], _ message: String) {
         self.status = status
-        self.lines = lines
+        self.diagnostics = diagnostics
+        self.lines = [message]
     }
 
     /// A bad flag value: names the flag and the value, and says what would be valid.
@@ -36,5 +40,5 @@ public struct CommandFailure: Error, Sendable, CustomStringConvertible {
         CommandFailure(.usage, "\(flag): \(message)")
     }
 
-    public var description: String { lines.joined(separator: "\n") }
+    public var description: String { (diagnostics.map(\.description) + lines).joined(separator: "\n") }
 }

@@ -1,5 +1,5 @@
 /// A TCP or UDP port number, 1-65535. Port 0 cannot be opened and cannot be built.
-public struct Port: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+public struct PortNumber: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
     public let value: UInt16
 
     public init(_ value: Int) throws(ModelError) {
@@ -35,21 +35,21 @@ public struct Port: Sendable, Hashable, Comparable, CustomStringConvertible, Cod
     }
 
     public var description: String { String(value) }
-    public static func < (lhs: Port, rhs: Port) -> Bool { lhs.value < rhs.value }
+    public static func < (lhs: PortNumber, rhs: PortNumber) -> Bool { lhs.value < rhs.value }
 }
 
 /// An inclusive range of ports, `low <= high`. A single port is a range with `low == high`.
 public struct PortRange: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let low: Port
-    public let high: Port
+    public let low: PortNumber
+    public let high: PortNumber
 
-    public init(_ low: Port, _ high: Port) throws(ModelError) {
+    public init(_ low: PortNumber, _ high: PortNumber) throws(ModelError) {
         guard low <= high else { throw ModelError.reversedRange("\(low)-\(high)") }
         self.low = low
         self.high = high
     }
 
-    public init(single port: Port) {
+    public init(single port: PortNumber) {
         self.low = port
         self.high = port
     }
@@ -60,19 +60,20 @@ public struct PortRange: Sendable, Hashable, Comparable, CustomStringConvertible
         // A leading '-' is a negative number, not a range separator, so search after it.
         let body = Substring(trimmed)
         if let dash = body.dropFirst().firstIndex(of: "-") {
-            let low = try Port(parsing: String(body[..<dash]))
-            let high = try Port(parsing: String(body[body.index(after: dash)...]))
+            guard dash != body.index(before: body.endIndex) else { throw ModelError.notAPort(trimmed) }
+            let low = try PortNumber(parsing: String(body[..<dash]))
+            let high = try PortNumber(parsing: String(body[body.index(after: dash)...]))
             guard low <= high else { throw ModelError.reversedRange(trimmed) }
             self = try PortRange(low, high)
         } else {
-            self.init(single: try Port(parsing: trimmed))
+            self.init(single: try PortNumber(parsing: trimmed))
         }
     }
 
     public var count: Int { Int(high.value) - Int(low.value) + 1 }
     public var isSingle: Bool { low == high }
 
-    public func contains(_ port: Port) -> Bool { low <= port && port <= high }
+    public func contains(_ port: PortNumber) -> Bool { low <= port && port <= high }
     public func overlaps(_ other: PortRange) -> Bool { low <= other.high && other.low <= high }
     /// True when the two ranges overlap or touch, so that they can be written as one.
     public func touches(_ other: PortRange) -> Bool {

@@ -109,7 +109,7 @@ public struct Plan: Sendable {
     public let openings: [ResolvedOpening]
     public let closed: [ClosedOpening]
     public let warnings: [PlanWarning]
-    public let sshPorts: [Port]
+    public let sshPorts: [PortNumber]
 
     /// Entries that need an inbound accept rule.
     public var inboundEntries: [PlanEntry] { entries.filter { $0.direction.needsInboundRule } }

@@ -8,11 +8,11 @@ public struct PlanRequest: Sendable {
     /// Opens source sets left empty to everyone instead of keeping them closed (or on loopback).
     public var world: Bool
     /// TCP ports accepted before anything else so that the admin's SSH session survives; empty disables the guard.
-    public var sshPorts: [Port]
+    public var sshPorts: [PortNumber]
 
     public init(
         profiles: [Profile], options: Set<String> = [], sourceSets: [String: [CIDR]] = [:], world: Bool = false,
-        sshPorts: [Port] = [Port.ssh]
+        sshPorts: [PortNumber] = [PortNumber.ssh]
     ) {
         self.profiles = profiles
         self.options = options
@@ -22,7 +22,7 @@ public struct PlanRequest: Sendable {
     }
 }
 
-extension Port {
+extension PortNumber {
     /// The default SSH port, kept open by the SSH guard.
-    public static let ssh = try! Port(22)
+    public static let ssh = try! PortNumber(22)
 }

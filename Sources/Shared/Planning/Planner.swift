@@ -164,7 +164,7 @@ public enum Planner {
                     code: .wideRangeWorld,
                     message: "\(entry.spec) (\(entry.range.count) ports, \(entry.labels.joined(separator: ", "))) is open to the whole Internet; limit it to your encoders with --broadcaster ADDR"))
         }
-        let http = try! Port(80)
+        let http = try! PortNumber(80)
         for entry in entries where entry.transport == .tcp && entry.range.contains(http) && entry.scope != .loopback {
             warnings.append(
                 PlanWarning(

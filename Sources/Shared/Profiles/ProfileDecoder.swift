@@ -64,9 +64,10 @@ public struct ProfileDecoder {
         }
 
         var openings: [Opening] = []
+        let topMisspelt = misspelt
         if let node = fields["openings"] {
             openings = decodeOpenings(node, options: options.values, sourceSets: sourceSets.values)
-        } else {
+        } else if !topMisspelt.contains("openings") {
             report(at: top.mark, "missing required key 'openings' (a list of openings, each with id, purpose and ports)")
         }
         warnAboutOverlaps(openings)
@@ -80,6 +81,8 @@ public struct ProfileDecoder {
     // MARK: - Openings
 
     private var openingMarks: [String: Mark] = [:]
+    /// Keys a misspelt key most likely meant: already reported, so not reported again as missing.
+    private var misspelt: Set<String> = []
     private var portMarks: [String: [(PortSpec, Mark?)]] = [:]
 
     mutating func decodeOpenings(_ node: Node, options: [String: String], sourceSets: [String: String]) -> [Opening] {
@@ -156,7 +159,7 @@ public struct ProfileDecoder {
                 }
             }
         } else {
-            report(at: map.mark, "\(label) is missing required key 'ports' (e.g. ports: [554/tcp])")
+            if !misspelt.contains("ports") { report(at: map.mark, "\(label) is missing required key 'ports' (e.g. ports: [554/tcp])") }
             valid = false
         }
 
@@ -239,6 +242,7 @@ public struct ProfileDecoder {
 
     /// Reports unknown and duplicate keys; returns the known ones.
     mutating func checkKeys(_ mapping: Node.Mapping, allowed: [String], context: String) -> [String: Node] {
+        misspelt = []
         var fields: [String: Node] = [:]
         for (keyNode, value) in mapping {
             guard case .scalar(let scalar) = keyNode else {
@@ -247,7 +251,11 @@ public struct ProfileDecoder {
             }
             let key = scalar.string
             if !allowed.contains(key) {
-                report(at: keyNode.mark, "unknown key '\(key)' in \(context)\(Suggestion.hint(for: key, in: allowed)) (valid keys: \(allowed.joined(separator: ", ")))")
+                let suggestion = Suggestion.closest(to: key, in: allowed)
+                if let suggestion, mapping.first(where: { ($0.key.scalar?.string) == suggestion }) == nil {
+                    misspelt.insert(suggestion)
+                }
+                report(at: keyNode.mark, "unknown key '\(key)' in \(context)\(suggestion.map { "; did you mean '\($0)'?" } ?? "") (valid keys: \(allowed.joined(separator: ", ")))")
                 continue
             }
             if fields[key] != nil {
@@ -261,7 +269,7 @@ public struct ProfileDecoder {
 
     mutating func requiredString(_ fields: [String: Node], _ key: String, in mapping: Node.Mapping, hint: String) -> (String, Mark?)? {
         guard let node = fields[key] else {
-            report(at: mapping.mark, "missing required key '\(key)' (\(hint))")
+            if !misspelt.contains(key) { report(at: mapping.mark, "missing required key '\(key)' (\(hint))") }
             return nil
         }
         return string(node, key: key)

@@ -1,0 +1,102 @@
+import Foundation
+
+/// Where the repository and the built binaries are, for tests that run portctl as a process.
+public enum TestPaths {
+    /// The repository root, found from this file's location.
+    public static let repository: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The directory that holds the built products (next to the .xctest bundle).
+    public static var products: URL {
+        if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL
+    }
+
+    public static func binary(_ name: String) -> URL { products.appendingPathComponent(name) }
+}
+
+/// What a finished process printed and how it exited.
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+/// Runs a program to completion with a time limit; standard input is empty unless given.
+@discardableResult
+public func runProcess(
+    _ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil,
+    currentDirectory: URL? = nil, timeout: TimeInterval = 60
+) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+    let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+    process.standardOutput = outPipe
+    process.standardError = errPipe
+    process.standardInput = inPipe
+    try process.run()
+    if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try inPipe.fileHandleForWriting.close()
+    // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var outData = Data()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    if group.wait(timeout: .now() + timeout) == .timedOut {
+        process.terminate()
+        group.wait()
+    }
+    process.waitUntilExit()
+    return ProcessResult(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs the built portctl.
+@discardableResult
+public func portctl(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws -> ProcessResult {
+    // A fixed HOME keeps the admin's own ~/.config/portctl/profiles out of the tests.
+    var env = environment ?? ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"]
+    if env["HOME"] == nil { env["HOME"] = "/nonexistent" }
+    return try runProcess(TestPaths.binary("portctl").path, arguments, stdin: stdin, environment: env)
+}
+
+/// The facts system tests need about the machine; each skip says which one is missing.
+public enum SystemTestGate {
+    public static var isRoot: Bool { getuid() == 0 }
+
+    public static var enabled: Bool { ProcessInfo.processInfo.environment["PORTCTL_SYSTEM_TESTS"] == "1" }
+
+    public static func find(_ tool: String) -> String? {
+        for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"] {
+            let path = "\(dir)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Why system tests cannot run here, or nil when they can.
+    public static func reasonToSkip(needing tools: [String] = ["unshare", "nft"]) -> String? {
+        if !enabled { return "system tests are off: set PORTCTL_SYSTEM_TESTS=1 (scripts/test does, as root)" }
+        if !isRoot { return "system tests need root to create network namespaces" }
+        for tool in tools where find(tool) == nil { return "\(tool) is not installed (scripts/test installs it)" }
+        return nil
+    }
+}
+
+/// Runs a shell script inside a fresh network namespace of its own (`unshare --net`), so nothing
+/// it does reaches the host's firewall. The namespace disappears when the script ends.
+@discardableResult
+public func inFreshNetworkNamespace(_ script: String, timeout: TimeInterval = 60) throws -> ProcessResult {
+    try runProcess(
+        SystemTestGate.find("unshare")!, ["--net", "--", "/bin/sh", "-ec", script],
+        environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"], timeout: timeout)
+}
