@@ -31,8 +31,8 @@ let package = Package(
         ),
         // Helpers the test targets share: finding the built binaries, running them, network namespaces.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
-        .testTarget(name: "PortctlTests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "PortctlTests", dependencies: ["Shared", "TestSupport"], exclude: ["Corpus"]),
         .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -58,7 +58,13 @@ final class ManPageTests: XCTestCase {
     func testProfileFormatPageNamesEveryKey() throws {
         let page = try String(contentsOf: TestPaths.repository.appendingPathComponent("man/portctl-profile.5"), encoding: .utf8)
         for key in ["name", "title", "description", "source", "options", "sources", "openings", "id", "purpose", "ports", "service", "direction", "from", "when", "conflicts"] {
-            XCTAssertTrue(page.contains(".B \(key)") || page.contains("\\fB\(key)\\fR") || page.contains("B \(key)"), key)
+            XCTAssertTrue(page.contains(".BR \(key) ") || page.contains(".B \(key)\n"), key)
+        }
+        // Every service a profile may name is documented.
+        let services = try portctl(["profiles", "check", CorpusTests.corpus.appendingPathComponent("service-unknown.yaml").path]).stderr
+        let list = try XCTUnwrap(services.components(separatedBy: "expected one of: ").last?.dropLast(2))
+        for service in list.components(separatedBy: ", ") {
+            XCTAssertTrue(page.contains(".B \(service.replacingOccurrences(of: "-", with: "\\-"))\n"), service)
         }
     }
 }
