@@ -73,7 +73,8 @@ struct PlanOptions: ParsableArguments {
     @OptionGroup var profileSource: ProfileSourceOptions
 
     /// Checks every flag value and loads the profiles; any problem is a `CommandFailure` naming the flag or file.
-    func request() throws(CommandFailure) -> PlanRequest {
+    /// `detectedSSH` (from the host, for apply) joins the SSH guard; without it the guard defaults to 22.
+    func request(detectedSSH: [PortNumber] = []) throws(CommandFailure) -> PlanRequest {
         let catalog = profileSource.catalog()
         var loaded: [Profile] = []
         for name in profiles where !loaded.contains(where: { $0.name == name }) {
@@ -124,6 +125,7 @@ struct PlanOptions: ParsableArguments {
             for text in sshPorts.flatMap(Self.splitList) {
                 do throws(ModelError) { ssh.append(try PortNumber(parsing: text)) } catch { throw .flag("--ssh-port", error.description) }
             }
+            ssh += detectedSSH
             if ssh.isEmpty { ssh = [PortNumber.ssh] }
         }
         return PlanRequest(profiles: loaded, options: enabled, sourceSets: sets, world: world, sshPorts: Array(Set(ssh)).sorted())

@@ -24,7 +24,10 @@ struct Portctl: ParsableCommand {
             70 internal error. See portctl(8).
             """,
         version: PortctlVersion.current,
-        subcommands: [PlanCommand.self, ProfilesCommand.self]
+        subcommands: [
+            PlanCommand.self, ApplyCommand.self, ConfirmCommand.self, RollbackCommand.self, RemoveCommand.self,
+            HistoryCommand.self, StatusCommand.self, ProfilesCommand.self, WatchdogCommand.self,
+        ]
     )
 }
 

@@ -54,7 +54,11 @@ public struct LiveRuleset: Sendable, Hashable {
 
     /// Parses the output of `list ruleset` (or `list table ...`) in JSON.
     public init(json text: String) throws(JSONValue.ParseError) {
-        let root = try JSONValue.parse(text)
+        try self.init(value: try JSONValue.parse(text))
+    }
+
+    /// Reads an already parsed listing.
+    public init(value root: JSONValue) throws(JSONValue.ParseError) {
         guard let items = root["nftables"]?.array else {
             throw JSONValue.ParseError(description: "not a libnftables listing: no \"nftables\" array")
         }

@@ -2,8 +2,12 @@
 public enum ExitStatus: Int32, Sendable {
     /// Success.
     case ok = 0
-    /// A check failed: a probe verdict, a conflict found (reserved for the commands that check).
+    /// The operation failed: the kernel rejected a change (nothing changed), or a check failed.
     case checkFailed = 1
+    /// A change was rolled back because nobody confirmed it.
+    case rolledBack = 3
+    /// Refused: the change would cut off the admin's own SSH session.
+    case lockout = 4
     /// Bad command line: an unknown flag, a bad flag value, an unknown profile.
     case usage = 64
     /// Bad data: a profile that does not validate.
@@ -12,8 +16,12 @@ public enum ExitStatus: Int32, Sendable {
     case noInput = 66
     /// An internal error: a bug in portctl.
     case software = 70
-    /// Could not write an output file.
+    /// Could not write an output or state file.
     case cannotCreate = 73
+    /// Busy: another portctl holds the lock, or a change awaits confirmation.
+    case busy = 75
+    /// Permission denied: changing nftables needs root or CAP_NET_ADMIN.
+    case noPermission = 77
 }
 
 /// An error that ends a command: what to tell the admin and which exit code to use.

@@ -69,3 +69,34 @@ public enum PlanJSON {
         ])
     }
 }
+
+extension PlanJSON {
+    /// Reads the openings of a stored plan back, for status and doctor.
+    public static func entries(from value: JSONValue) -> [PlanEntry] {
+        (value["openings"]?.array ?? []).compactMap { item -> PlanEntry? in
+            guard let transport = item["transport"]?.string.flatMap(Transport.init(rawValue:)),
+                let low = item["port_low"]?.int, let high = item["port_high"]?.int,
+                let lowPort = try? PortNumber(low), let highPort = try? PortNumber(high),
+                let range = try? PortRange(lowPort, highPort),
+                let direction = item["direction"]?.string.flatMap(Direction.init(rawValue:)),
+                let from = item["from"]?.string
+            else { return nil }
+            let scope: Scope
+            switch from {
+            case "world": scope = .world
+            case "loopback": scope = .loopback
+            default: scope = .addresses(set: from, cidrs: (item["addresses"]?.array ?? []).compactMap { $0.string.flatMap { try? CIDR(parsing: $0) } })
+            }
+            let contributions = (item["provenance"]?.array ?? []).compactMap { part -> Contribution? in
+                guard let profile = part["profile"]?.string, let opening = part["opening"]?.string,
+                    let spec = part["ports"]?.string.flatMap({ try? PortSpec(parsing: $0) })
+                else { return nil }
+                return Contribution(
+                    profile: profile, opening: opening, purpose: part["purpose"]?.string ?? "",
+                    service: part["service"]?.string.flatMap(Service.init(rawValue:)) ?? .other,
+                    direction: part["direction"]?.string.flatMap(Direction.init(rawValue:)) ?? direction, spec: spec)
+            }
+            return PlanEntry(transport: transport, range: range, scope: scope, direction: direction, contributions: contributions)
+        }
+    }
+}

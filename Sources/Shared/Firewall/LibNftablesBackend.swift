@@ -1,0 +1,55 @@
+import CNftables
+import Foundation
+
+/// The real backend: libnftables, in-process, through its JSON API.
+///
+/// This is the only file that imports libnftables. One context is kept and used under a lock,
+/// because a libnftables context is not safe to share between threads.
+public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
+    private let context: OpaquePointer
+    private let lock = NSLock()
+
+    public init() {
+        context = nft_ctx_new(UInt32(NFT_CTX_DEFAULT))
+        nft_ctx_buffer_output(context)
+        nft_ctx_buffer_error(context)
+    }
+
+    deinit {
+        nft_ctx_free(context)
+    }
+
+    public func run(_ batch: JSONValue, check: Bool) throws(NftablesError) {
+        // libnftables 1.0.6 has no input-format flag: it reads JSON input only with JSON output on.
+        _ = try execute(batch.compact, dryRun: check, flags: UInt32(NFT_CTX_OUTPUT_JSON))
+    }
+
+    public func listRuleset(json: Bool, stateless: Bool) throws(NftablesError) -> String {
+        var flags: UInt32 = 0
+        if json { flags |= UInt32(NFT_CTX_OUTPUT_JSON) }
+        if stateless { flags |= UInt32(NFT_CTX_OUTPUT_STATELESS) }
+        if json {
+            let command = JSONValue.object([("nftables", .array([.object([("list", .object([("ruleset", .null)]))])]))])
+            return try execute(command.compact, dryRun: false, flags: flags)
+        }
+        // A fixed command: nothing from a profile or the command line is pasted into it.
+        return try execute("list ruleset", dryRun: false, flags: flags)
+    }
+
+    private func execute(_ text: String, dryRun: Bool, flags: UInt32) throws(NftablesError) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        nft_ctx_set_dry_run(context, dryRun)
+        nft_ctx_output_set_flags(context, flags)
+        let status = nft_run_cmd_from_buffer(context, text)
+        let output = nft_ctx_get_output_buffer(context).map { String(cString: $0) } ?? ""
+        let error = nft_ctx_get_error_buffer(context).map { String(cString: $0) } ?? ""
+        nft_ctx_set_dry_run(context, false)
+        guard status == 0 else {
+            let message = error.trimmingCharacters(in: .whitespacesAndNewlines)
+            let denied = message.contains("Operation not permitted") || message.contains("Permission denied")
+            throw NftablesError(kind: denied ? .permission : .rejected, message: message.isEmpty ? "libnftables returned \(status)" : message)
+        }
+        return output
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Shared
+
+/// Where portctl keeps its generations, and how long it waits for another portctl.
+struct StateOptions: ParsableArguments {
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp("Where generations and history are kept.", valueName: "dir"))
+    var stateDirectory = StateStore.defaultDirectory
+
+    @Option(help: ArgumentHelp("Seconds to wait for another portctl to finish before failing as busy.", valueName: "seconds"))
+    var wait: Double = 10
+
+    var store: StateStore { StateStore(directory: stateDirectory) }
+
+    func lock() throws(CommandFailure) -> StateStore.Lock {
+        do {
+            return try store.lock(wait: wait)
+        } catch {
+            switch error {
+            case .busy(let message): throw CommandFailure(.busy, message)
+            case .io(let message): throw CommandFailure(.cannotCreate, message)
+            }
+        }
+    }
+
+    func applier() -> Applier { Applier(backend: LibNftablesBackend(), store: store) }
+}
+
+extension ApplyFailure {
+    var commandFailure: CommandFailure { CommandFailure(status, description) }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `portctl status`: the live generation, per-opening counters, drift, and other tables' drops.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the applied plan, its counters, drift, and drops by other tables.",
+        discussion: """
+            For every opening, OTHER TABLES says whether another table's input base chain (firewalld, \
+            Docker, iptables-nft, your own) drops it anyway: an accept in portctl's table does not \
+            cancel a drop elsewhere. Drift means portctl's table was edited by hand since it was applied.
+            Exits 0, or 1 when drift or a blocking table is found.
+
+            EXAMPLES:
+              portctl status
+              portctl status --json
+            """)
+
+    @OptionGroup var state: StateOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try Console.guarded {
+            let report: StatusReport
+            do throws(ApplyFailure) {
+                report = try StatusReport.build(store: state.store, backend: LibNftablesBackend())
+            } catch {
+                throw error.commandFailure
+            }
+            if json {
+                Console.out(StatusRendering.json(report).pretty)
+            } else {
+                Console.out(StatusRendering.text(report))
+            }
+            let blocked = report.rows.contains { $0.verdicts.contains { $0.verdict.isBlocked } }
+            if !(report.drift?.isEmpty ?? true) || blocked { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+        }
+    }
+}
+
+enum StatusRendering {
+    static func text(_ report: StatusReport) -> String {
+        guard let meta = report.meta else {
+            var out = "portctl has nothing applied.\n"
+            if report.persisted { out += "Persisted for boot: yes (stale; run portctl remove)\n" }
+            return out
+        }
+        var out = "Generation \(report.generation), applied \(meta.time): \(meta.profiles.joined(separator: " "))"
+        out += meta.options.isEmpty ? "" : " (options: \(meta.options.joined(separator: ", ")))"
+        out += "\nPlacement: \(meta.placement)\n"
+        if let pending = report.pending {
+            let left = max(0, Int(pending.deadline - Date().timeIntervalSince1970))
+            out += "Pending: generation \(pending.generation) rolls back in \(left)s unless confirmed (portctl confirm)\n"
+        }
+        out += "Persisted for boot: \(report.persisted ? "yes" : "no")\n"
+        if let drift = report.drift {
+            if drift.isEmpty {
+                out += "Drift: none\n"
+            } else {
+                out += "Drift: the live rules differ from generation \(report.generation) (edited by hand?); 'portctl apply' restores them\n"
+                for line in drift.added { out += "  + \(String(line.prefix(160)))\n" }
+                for line in drift.missing { out += "  - \(String(line.prefix(160)))\n" }
+            }
+        }
+        var rows = [["PORTS", "FROM", "OPENINGS", "PACKETS", "BYTES", "OTHER TABLES"]]
+        for row in report.rows {
+            let verdicts = row.verdicts.isEmpty
+                ? (row.entry.direction.needsInboundRule ? "open" : "-")
+                : row.verdicts.map { ($0.family.map { "\($0.rawValue): " } ?? "") + $0.verdict.description }.joined(separator: "; ")
+            rows.append([
+                row.entry.spec.description, row.entry.scope.name, row.entry.labels.joined(separator: ", "),
+                row.packets.map(String.init) ?? "-", row.bytes.map(String.init) ?? "-", verdicts,
+            ])
+        }
+        out += "\n" + PlanTable.layout(rows)
+        if !report.advice.isEmpty {
+            out += "\n" + report.advice.map { "hint: \($0)" }.joined(separator: "\n") + "\n"
+        }
+        return out
+    }
+
+    static func json(_ report: StatusReport) -> JSONValue {
+        .object([
+            ("generation", .int(report.generation)),
+            ("applied", report.meta.map { .string($0.time) } ?? .null),
+            ("profiles", .array((report.meta?.profiles ?? []).map { .string($0) })),
+            ("options", .array((report.meta?.options ?? []).map { .string($0) })),
+            ("placement", report.meta.map { .string($0.placement) } ?? .null),
+            ("pending", report.pending.map { .object([("generation", .int($0.generation)), ("deadline", .int(Int($0.deadline)))]) } ?? .null),
+            ("persisted", .bool(report.persisted)),
+            ("drift", report.drift.map { .object([("added", .array($0.added.map { .string($0) })), ("missing", .array($0.missing.map { .string($0) }))]) } ?? .null),
+            ("openings", .array(report.rows.map { row in
+                .object([
+                    ("ports", .string(row.entry.range.description)), ("transport", .string(row.entry.transport.rawValue)),
+                    ("from", .string(row.entry.scope.name)), ("openings", .array(row.entry.labels.map { .string($0) })),
+                    ("packets", row.packets.map { .int($0) } ?? .null), ("bytes", row.bytes.map { .int($0) } ?? .null),
+                    ("other_tables", .array(row.verdicts.map { verdict in
+                        .object([("family", verdict.family.map { .string($0.rawValue) } ?? .null), ("verdict", .string(verdict.verdict.description))])
+                    })),
+                ])
+            })),
+            ("advice", .array(report.advice.map { .string($0) })),
+        ])
+    }
+}
