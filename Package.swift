@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PortctlTests", dependencies: ["Shared", "TestSupport"], exclude: ["Corpus"]),
-        .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"], exclude: ["Scripts"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Shared
 
 /// Where portctl keeps its generations, and how long it waits for another portctl.
@@ -24,7 +25,16 @@ struct StateOptions: ParsableArguments {
         }
     }
 
-    func applier() -> Applier { Applier(backend: LibNftablesBackend(), store: store) }
+    func applier() -> Applier { Applier(backend: Self.backend(), store: store) }
+
+    /// The real backend; PORTCTL_TEST_FAULT=reject-commit makes every commit fail (system tests only).
+    static func backend() -> any NftablesBackend {
+        let real = LibNftablesBackend()
+        if ProcessInfo.processInfo.environment["PORTCTL_TEST_FAULT"] == "reject-commit" {
+            return RejectingCommitBackend(wrapping: real)
+        }
+        return real
+    }
 }
 
 extension ApplyFailure {

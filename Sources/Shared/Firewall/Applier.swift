@@ -235,7 +235,9 @@ public struct Applier: Sendable {
 
     func failure(_ error: NftablesError, batch: JSONValue) -> ApplyFailure {
         if error.kind == .permission { return .permission(Self.permissionMessage) }
-        return .rejected(message: error.message, offending: offendingCommand(batch))
+        return .rejected(
+            message: error.message,
+            offending: offendingCommand(batch) ?? "none alone: the dry run accepted the batch and the kernel refused it at commit")
     }
 
     /// libnftables does not say which command of a batch failed, so find the shortest failing

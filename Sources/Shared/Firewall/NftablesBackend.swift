@@ -53,22 +53,44 @@ public final class RecordingBackend: NftablesBackend, @unchecked Sendable {
     /// What `listRuleset` returns; tests set it to simulate the kernel's state.
     public var listingJSON = #"{"nftables": [{"metainfo": {"json_schema_version": 1}}]}"#
     public var listingText = ""
-    /// When set, `run` without `check` fails with this error (a kernel rejecting the batch).
-    public var rejectCommit: NftablesError?
-    /// When set, every `run` fails with this error.
-    public var rejectAll: NftablesError?
+    /// Decides whether the "kernel" refuses a batch: return an error to refuse it.
+    public var refuse: (@Sendable (JSONValue, _ check: Bool) -> NftablesError?)?
 
     public init() {}
 
     public var commits: [JSONValue] { calls.filter { !$0.check }.map(\.batch) }
+    public var checks: [JSONValue] { calls.filter(\.check).map(\.batch) }
 
     public func run(_ batch: JSONValue, check: Bool) throws(NftablesError) {
         calls.append(Call(batch: batch, check: check))
-        if let rejectAll { throw rejectAll }
-        if !check, let rejectCommit { throw rejectCommit }
+        if let error = refuse?(batch, check) { throw error }
     }
 
     public func listRuleset(json: Bool, stateless: Bool) throws(NftablesError) -> String {
         json ? listingJSON : listingText
+    }
+}
+
+/// A test hook: wraps a backend so that every commit (not the dry-run check) carries one extra
+/// command the kernel must refuse. The CLI uses it only when PORTCTL_TEST_FAULT=reject-commit,
+/// so system tests can prove that a refused batch leaves the ruleset byte-identical.
+public final class RejectingCommitBackend: NftablesBackend, @unchecked Sendable {
+    let inner: any NftablesBackend
+
+    public init(wrapping inner: any NftablesBackend) {
+        self.inner = inner
+    }
+
+    public func run(_ batch: JSONValue, check: Bool) throws(NftablesError) {
+        guard !check, let commands = batch["nftables"]?.array else { return try inner.run(batch, check: check) }
+        let impossible = JSONValue.object([("add", .object([("rule", .object([
+            ("family", .string("inet")), ("table", .string("portctl-test-fault")), ("chain", .string("missing")),
+            ("expr", .array([.object([("accept", .null)])])),
+        ]))]))])
+        try inner.run(.object([("nftables", .array(commands + [impossible]))]), check: false)
+    }
+
+    public func listRuleset(json: Bool, stateless: Bool) throws(NftablesError) -> String {
+        try inner.listRuleset(json: json, stateless: stateless)
     }
 }
