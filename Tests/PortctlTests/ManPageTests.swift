@@ -6,6 +6,7 @@ import XCTest
 final class ManPageTests: XCTestCase {
     struct Command: Decodable {
         let commandName: String
+        let shouldDisplay: Bool?
         let arguments: [Argument]?
         let subcommands: [Command]?
     }
@@ -41,7 +42,7 @@ final class ManPageTests: XCTestCase {
                     if !unescaped.contains("--\(name.name)") { missing.append("--\(name.name) of \(path.joined(separator: " "))") }
                 }
             }
-            for sub in command.subcommands ?? [] where sub.commandName != "help" {
+            for sub in command.subcommands ?? [] where sub.commandName != "help" && sub.shouldDisplay != false {
                 visit(sub, path: path + [sub.commandName])
             }
         }

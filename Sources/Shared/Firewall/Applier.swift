@@ -8,11 +8,15 @@ public struct ApplyOptions: Sendable {
     public var command: [String]
     /// The SSH session portctl runs in, if any: an apply must not cut it off.
     public var session: SSHFacts.Session?
+    /// Skip the separate libnftables dry run. The commit is still one atomic transaction, so a
+    /// refused batch still changes nothing; only the early, side-effect-free rehearsal is skipped.
+    public var skipCheck: Bool
 
     public init(
         placement: Placement, dryRun: Bool = false, persist: Bool = false, forced: Bool = false, command: [String] = [],
-        session: SSHFacts.Session? = nil
+        session: SSHFacts.Session? = nil, skipCheck: Bool = false
     ) {
+        self.skipCheck = skipCheck
         self.placement = placement
         self.dryRun = dryRun
         self.persist = persist
@@ -88,9 +92,11 @@ public struct Applier: Sendable {
         let text = rulesetText(ruleset, placement: options.placement)
         let diff = LineDiff.unified(old: current > 0 ? store.rulesetText(current) ?? "" : "", new: text)
 
-        try check(batch)
-        if options.dryRun { return .dryRun(diff: diff) }
-
+        if options.dryRun {
+            try check(batch)
+            return .dryRun(diff: diff)
+        }
+        // Before the dry run: a no-op must not pay for a kernel rehearsal.
         if let currentMeta, currentMeta.placement == options.placement.description,
             store.declaration(current).map(Self.canonical) == Self.canonical(declaration),
             Fingerprint.of(listing, placement: options.placement) == currentMeta.fingerprint,
@@ -98,7 +104,7 @@ public struct Applier: Sendable {
         {
             return .noChange(generation: current)
         }
-
+        if !options.skipCheck { try check(batch) }
         try commit(batch)
         let (after, _) = try readLive()
         let number = store.nextGeneration()

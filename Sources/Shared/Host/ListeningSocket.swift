@@ -13,8 +13,15 @@ public struct ListeningSocket: Sendable, Hashable {
     public var isWildcard: Bool { address == "0.0.0.0" || address == "::" }
     public var isLoopback: Bool { address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.") }
 
-    /// Reads /proc/net/{tcp,tcp6,udp,udp6} under `root` (`/` on a live system).
-    public static func all(root: String = "/") -> [ListeningSocket] {
+    /// On a live system (`root` is `/`), asks the kernel through netlink sock_diag; under another
+    /// root (test fixtures), or when netlink is unavailable, reads /proc/net/{tcp,tcp6,udp,udp6}.
+    public static func all(root: String = "/", transports: [Transport] = [.tcp, .udp]) -> [ListeningSocket] {
+        if root == "/", let sockets = SockDiag.listening(transports: transports) { return sockets }
+        return fromProcNet(root: root).filter { transports.contains($0.transport) }
+    }
+
+    /// Reads /proc/net/{tcp,tcp6,udp,udp6} under `root`.
+    public static func fromProcNet(root: String = "/") -> [ListeningSocket] {
         var result: [ListeningSocket] = []
         for (file, transport, family) in [
             ("tcp", Transport.tcp, IPFamily.ipv4), ("tcp6", .tcp, .ipv6), ("udp", .udp, .ipv4), ("udp6", .udp, .ipv6),

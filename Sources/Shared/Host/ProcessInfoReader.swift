@@ -22,12 +22,17 @@ public struct SocketOwnerIndex: Sendable {
     public private(set) var hiddenProcesses = 0
 
     /// Scans every process under `root`/proc, stopping early once every wanted inode is found.
-    public init(root: String = "/", wanted: Set<UInt64>? = nil) {
+    /// With `onlyNamed`, looks only at processes with one of those names (`/proc/PID/comm`).
+    public init(root: String = "/", wanted: Set<UInt64>? = nil, onlyNamed: Set<String>? = nil) {
         let proc = (root as NSString).appendingPathComponent("proc")
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: proc) else { return }
         var remaining = wanted
         for entry in entries {
             guard let pid = Int(entry) else { continue }
+            if let onlyNamed {
+                let name = Self.read("\(proc)/\(entry)/comm")?.trimmingCharacters(in: .newlines) ?? ""
+                guard onlyNamed.contains(name) else { continue }
+            }
             let fdDirectory = "\(proc)/\(entry)/fd"
             guard let fds = try? FileManager.default.contentsOfDirectory(atPath: fdDirectory) else {
                 hiddenProcesses += 1

@@ -29,9 +29,9 @@ public struct SSHFacts: Sendable, Hashable {
 
     public static func detect(root: String = "/", environment: [String: String]) -> SSHFacts {
         var sources = configPorts(root: root)
-        let sockets = ListeningSocket.all(root: root).filter { $0.transport == .tcp }
+        let sockets = ListeningSocket.all(root: root, transports: [.tcp])
         if !sockets.isEmpty {
-            let owners = SocketOwnerIndex(root: root, wanted: Set(sockets.map(\.inode)))
+            let owners = SocketOwnerIndex(root: root, wanted: Set(sockets.map(\.inode)), onlyNamed: ["sshd"])
             for socket in sockets where owners.owners[socket.inode]?.contains(where: { $0.name == "sshd" }) ?? false {
                 if let port = try? PortNumber(socket.port) {
                     sources.append(Source(port: port, origin: "sshd listening on \(socket.address)"))
@@ -62,7 +62,8 @@ public struct SSHFacts: Sendable, Hashable {
                 let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
                 let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "=" }).map(String.init)
                 guard let keyword = words.first?.lowercased(), words.count >= 2 else { continue }
-                let origin = "\(path.dropFirst(root == "/" ? 0 : root.count)):\(index + 1)"
+                let shown = root == "/" ? path : String(path.dropFirst(root.hasSuffix("/") ? root.count - 1 : root.count))
+                let origin = "\(shown):\(index + 1)"
                 switch keyword {
                 case "match": return
                 case "port":
@@ -76,7 +77,8 @@ public struct SSHFacts: Sendable, Hashable {
                 case "include":
                     for pattern in words.dropFirst() {
                         let absolute = pattern.hasPrefix("/") ? pattern : "/etc/ssh/" + pattern
-                        for file in glob((root as NSString).appendingPathComponent(absolute)) { visit(file, depth: depth + 1) }
+                        let relative = String(absolute.drop { $0 == "/" })
+                        for file in glob((root as NSString).appendingPathComponent(relative)) { visit(file, depth: depth + 1) }
                     }
                 default: continue
                 }
