@@ -48,12 +48,12 @@ struct PlanOptions: ParsableArguments {
 
     @Option(
         name: .customLong("admin-from"),
-        help: ArgumentHelp("Allow admin ports from this address or CIDR (repeatable, or comma-separated). Without it they stay on loopback.", valueName: "cidr"))
+        help: ArgumentHelp("Allow admin ports from this address or CIDR (repeatable, comma-separated, or @FILE). Without it they stay on loopback.", valueName: "cidr"))
     var adminFrom: [String] = []
 
     @Option(
         name: .customLong("broadcaster"),
-        help: ArgumentHelp("Allow broadcast ports from this encoder address or CIDR (repeatable). Without it they stay closed.", valueName: "cidr"))
+        help: ArgumentHelp("Allow broadcast ports from this encoder address or CIDR (repeatable, comma-separated, or @FILE). Without it they stay closed.", valueName: "cidr"))
     var broadcasters: [String] = []
 
     @Option(
@@ -135,9 +135,33 @@ struct PlanOptions: ParsableArguments {
         text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
     }
 
+    /// Addresses from flag values: `CIDR`, `CIDR,CIDR`, or `@FILE` with one or more per line
+    /// (commas or whitespace between them, `#` comments), for allow-lists too long for a command line.
     static func cidrs(_ values: [String], flag: String) throws(CommandFailure) -> [CIDR] {
+        var expanded: [String] = []
+        for value in values {
+            guard value.hasPrefix("@") else {
+                expanded += splitList(value)
+                continue
+            }
+            let path = String(value.dropFirst())
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .flag(flag, "cannot read address file '\(path)'")
+            }
+            for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+                for word in content.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" || $0 == "\r" }) {
+                    do throws(ModelError) {
+                        _ = try CIDR(parsing: String(word))
+                    } catch {
+                        throw .flag(flag, "\(path):\(number + 1): \(error.description)")
+                    }
+                    expanded.append(String(word))
+                }
+            }
+        }
         var result: [CIDR] = []
-        for text in values.flatMap(splitList) {
+        for text in expanded {
             do { result.append(try CIDR(parsing: text)) } catch { throw .flag(flag, error.description) }
         }
         return result

@@ -98,7 +98,7 @@ public struct Applier: Sendable {
         }
         // Before the dry run: a no-op must not pay for a kernel rehearsal.
         if let currentMeta, currentMeta.placement == options.placement.description,
-            store.declaration(current).map(Self.canonical) == Self.canonical(declaration),
+            currentMeta.declarationDigest == JSONValue.array(declaration).digest,
             Fingerprint.of(listing, placement: options.placement) == currentMeta.fingerprint,
             options.persist == store.isPersisted || !options.persist
         {
@@ -111,7 +111,8 @@ public struct Applier: Sendable {
         let meta = StateStore.Meta(
             generation: number, time: StateStore.timestamp(), placement: options.placement.description,
             profiles: plan.profiles.map(\.name), options: plan.options, command: options.command, forced: options.forced,
-            persist: options.persist || store.isPersisted, previous: current, fingerprint: Fingerprint.of(after, placement: options.placement))
+            persist: options.persist || store.isPersisted, previous: current, fingerprint: Fingerprint.of(after, placement: options.placement),
+            declarationDigest: JSONValue.array(declaration).digest)
         do {
             let replaced = JSONValue.array(Fingerprint.owned(listing, placement: options.placement)).pretty
             _ = try store.addGeneration(meta: meta, declaration: declaration, rulesetText: text, planJSON: PlanJSON.render(plan).pretty, replaced: replaced)
@@ -162,11 +163,6 @@ public struct Applier: Sendable {
 
     // MARK: - Steps
 
-    /// Stored JSON comes back with its keys sorted; compare in that form.
-    static func canonical(_ commands: [JSONValue]) -> String {
-        let text = JSONValue.array(commands).compact
-        return (try? JSONValue.parse(text).compact) ?? text
-    }
 
     func readLive() throws(ApplyFailure) -> (JSONValue, LiveRuleset) {
         do {

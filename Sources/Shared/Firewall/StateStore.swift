@@ -32,6 +32,8 @@ public final class StateStore: Sendable {
         /// The generation that was live before this one; 0 when nothing was.
         public var previous: Int
         public var fingerprint: String
+        /// `JSONValue.digest` of the declaration, so a re-apply can tell "same plan" without reading it.
+        public var declarationDigest: String?
     }
 
     /// One line of the history log.

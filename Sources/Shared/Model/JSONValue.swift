@@ -17,6 +17,33 @@ public indirect enum JSONValue: Sendable, Hashable {
         return out
     }
 
+    /// One line with every object's keys sorted: equal documents give equal text, whatever their key order.
+    public var canonical: String {
+        switch self {
+        case .object(let pairs):
+            return "{" + pairs.sorted { $0.0 < $1.0 }.map { key, value in
+                var quoted = ""
+                JSONValue.quote(key, into: &quoted)
+                return quoted + ":" + value.canonical
+            }.joined(separator: ",") + "}"
+        case .array(let items):
+            return "[" + items.map(\.canonical).joined(separator: ",") + "]"
+        default:
+            return compact
+        }
+    }
+
+    /// A 128-bit digest of the canonical text (two FNV-1a variants), for cheap equality checks.
+    public var digest: String {
+        var first: UInt64 = 0xcbf2_9ce4_8422_2325
+        var second: UInt64 = 0x84222325_cbf29ce4
+        for byte in canonical.utf8 {
+            first = (first ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            second = (second &* 0x0000_0100_0000_01B3) ^ UInt64(byte) ^ (second >> 29)
+        }
+        return String(first, radix: 16) + String(second, radix: 16)
+    }
+
     /// Indented by two spaces, for people; ends with a newline.
     public var pretty: String {
         var out = ""

@@ -29,7 +29,9 @@ public struct ProfileDecoder {
     mutating func run(_ text: String) -> Profile? {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver tags every scalar as a string: portctl reads raw text and checks it
+            // itself, and skips the regex matching that implicit typing costs on every scalar.
+            root = try Yams.compose(yaml: text, Resolver.basic)
         } catch let error as YamlError {
             reportYAML(error)
             return nil
