@@ -148,7 +148,7 @@ struct ConfirmWait {
             Console.out("Keep this change? Type y and Enter to confirm, n to roll back now: ")
         }
         while Date() < deadline {
-            guard let pending = store.pending(), pending.token == token else { return finish() }
+            guard let pending = store.pending(), pending.token == token else { return try finish() }
             if interactive, let answer = readAnswer(timeoutMilliseconds: 100) {
                 if answer == "y" || answer == "yes" {
                     try confirmNow()
@@ -166,16 +166,20 @@ struct ConfirmWait {
         // The watchdog rolls back at the deadline; wait for it to finish, briefly.
         let limit = Date().addingTimeInterval(15)
         while Date() < limit, store.pending()?.token == token { usleep(100_000) }
-        finish()
-        throw CommandFailure(.rolledBack, "not confirmed in time: generation \(generation) was rolled back")
+        try finish()
     }
 
-    func finish() {
-        if let last = store.history().last(where: { $0.event == "confirm" || $0.event == "auto-rollback" || $0.event == "rollback" }),
-            last.event == "confirm"
-        {
+    /// The wait ended elsewhere: `portctl confirm`, `portctl rollback`, or the watchdog.
+    func finish() throws(CommandFailure) {
+        let last = store.history().last { ["confirm", "rollback", "auto-rollback", "remove"].contains($0.event) }
+        if last?.event == "confirm" {
             Console.out("confirmed generation \(generation)\n")
+            return
         }
+        if last?.event == "auto-rollback" {
+            throw CommandFailure(.rolledBack, "not confirmed in time: generation \(generation) was rolled back")
+        }
+        throw CommandFailure(.rolledBack, "generation \(generation) was rolled back (\(last?.event ?? "by another portctl"))")
     }
 
     func confirmNow() throws(CommandFailure) {

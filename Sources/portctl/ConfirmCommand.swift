@@ -114,7 +114,12 @@ struct RemoveCommand: ParsableCommand {
             let lock = try state.lock()
             defer { lock.release() }
             guard state.store.current() > 0 else {
-                Console.out("nothing to remove: portctl has nothing applied\n")
+                if state.store.isPersisted {
+                    try? state.store.setPersisted(nil)
+                    Console.out("nothing applied; removed the stale boot copy (persist.json)\n")
+                } else {
+                    Console.out("nothing to remove: portctl has nothing applied\n")
+                }
                 return
             }
             do throws(ApplyFailure) {
@@ -134,7 +139,7 @@ struct HistoryCommand: ParsableCommand {
         commandName: "history", abstract: "List what portctl applied, rolled back and removed.",
         discussion: "EXAMPLES:\n  portctl history\n  portctl history --json")
 
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: StateDirectoryOption
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {

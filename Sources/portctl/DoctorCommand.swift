@@ -24,7 +24,7 @@ struct DoctorCommand: ParsableCommand {
     @Option(name: .customLong("with"), help: ArgumentHelp("With profiles: turn on a profile option (repeatable).", valueName: "option"))
     var options: [String] = []
     @OptionGroup var profileSource: ProfileSourceOptions
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: StateDirectoryOption
     @Flag(help: "Print JSON.") var json = false
 
     struct Check {

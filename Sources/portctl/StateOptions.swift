@@ -40,3 +40,13 @@ struct StateOptions: ParsableArguments {
 extension ApplyFailure {
     var commandFailure: CommandFailure { CommandFailure(status, description) }
 }
+
+/// Only where the state lives, for commands that read it and never take the lock.
+struct StateDirectoryOption: ParsableArguments {
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp("Where generations and history are kept.", valueName: "dir"))
+    var stateDirectory = StateStore.defaultDirectory
+
+    var store: StateStore { StateStore(directory: stateDirectory) }
+}

@@ -18,7 +18,7 @@ struct StatusCommand: ParsableCommand {
               portctl status --json
             """)
 
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: StateDirectoryOption
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {

@@ -28,7 +28,8 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(provenance.map { "\($0["profile"]!)/\($0["opening"]!)" }, ["dss/rtsp-http", "rtmp/rtmpt"])
         let admin = try XCTUnwrap(openings.first { $0["ports"] as? String == "1220" })
         XCTAssertEqual(admin["from"] as? String, "admins")
-        XCTAssertEqual(admin["addresses"] as? [String], ["192.0.2.0/24"])
+        let sources = try XCTUnwrap(json["sources"] as? [[String: Any]])
+        XCTAssertEqual(sources.first { $0["name"] as? String == "admins" }?["addresses"] as? [String], ["192.0.2.0/24"])
         let nftables = try XCTUnwrap(json["nftables"] as? [String: Any])
         XCTAssertLessThanOrEqual(nftables["rules"] as! Int, 12)
     }

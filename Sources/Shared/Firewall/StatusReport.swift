@@ -50,9 +50,12 @@ public struct StatusReport: Sendable {
 
         let reports = BlockingAnalyzer.analyze(live, entries: entries.filter { $0.direction.needsInboundRule }, ownTable: ownTable(placement), ownChain: ownChain(placement))
         let counters = Self.counters(live, placement: placement)
+        var verdicts: [String: [BlockingReport]] = [:]
+        for report in reports { verdicts[Self.key(report.entry, placement: placement), default: []].append(report) }
         let rows = entries.map { entry in
-            let counter = counters[Self.key(entry, placement: placement)]
-            return Row(entry: entry, packets: counter?.0, bytes: counter?.1, verdicts: reports.filter { $0.entry == entry })
+            let key = Self.key(entry, placement: placement)
+            let counter = counters[key]
+            return Row(entry: entry, packets: counter?.0, bytes: counter?.1, verdicts: verdicts[key] ?? [])
         }
         return StatusReport(
             generation: generation, meta: meta, pending: store.pending(), persisted: store.isPersisted, drift: drift, rows: rows,

@@ -93,6 +93,12 @@ public indirect enum JSONValue: Sendable, Hashable {
 
     static func quote(_ text: String, into out: inout String) {
         out += "\""
+        // Most strings (names, ports, comments) need no escaping: copy them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -1,4 +1,8 @@
 /// Who an entry of a plan admits, once source sets are resolved.
+///
+/// A scope is identified by its name: a plan resolves each source set once, so two scopes with the
+/// same name hold the same addresses. Comparing names keeps sorting and hashing cheap when a set
+/// holds ten thousand networks.
 public enum Scope: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Everyone.
     case world
@@ -14,6 +18,16 @@ public enum Scope: Sendable, Hashable, Comparable, CustomStringConvertible {
         case .addresses(let set, _): return set
         }
     }
+
+    public static func == (lhs: Scope, rhs: Scope) -> Bool {
+        switch (lhs, rhs) {
+        case (.world, .world), (.loopback, .loopback): return true
+        case (.addresses(let a, _), .addresses(let b, _)): return a == b
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
     public var description: String {
         switch self {

@@ -41,17 +41,16 @@ public enum PlanJSON {
         return .object(fields)
     }
 
+    /// An opening names its source set; the set's members appear once, under `sources`, however
+    /// many openings use it (a 10,000-network allow-list must not be copied into every opening).
     static func entry(_ entry: PlanEntry) -> JSONValue {
-        var addresses: [JSONValue] = []
-        if case .addresses(_, let cidrs) = entry.scope { addresses = cidrs.map { .string($0.description) } }
-        return .object([
+        .object([
             ("ports", .string(entry.range.description)),
             ("port_low", .int(Int(entry.range.low.value))),
             ("port_high", .int(Int(entry.range.high.value))),
             ("transport", .string(entry.transport.rawValue)),
             ("direction", .string(entry.direction.rawValue)),
             ("from", .string(entry.scope.name)),
-            ("addresses", .array(addresses)),
             ("provenance", .array(entry.contributions.map { contribution in
                 .object([
                     ("profile", .string(contribution.profile)), ("opening", .string(contribution.opening)),
@@ -73,7 +72,12 @@ public enum PlanJSON {
 extension PlanJSON {
     /// Reads the openings of a stored plan back, for status and doctor.
     public static func entries(from value: JSONValue) -> [PlanEntry] {
-        (value["openings"]?.array ?? []).compactMap { item -> PlanEntry? in
+        var members: [String: [CIDR]] = [:]
+        for source in value["sources"]?.array ?? [] {
+            guard let name = source["name"]?.string else { continue }
+            members[name] = (source["addresses"]?.array ?? []).compactMap { $0.string.flatMap { try? CIDR(parsing: $0) } }
+        }
+        return (value["openings"]?.array ?? []).compactMap { item -> PlanEntry? in
             guard let transport = item["transport"]?.string.flatMap(Transport.init(rawValue:)),
                 let low = item["port_low"]?.int, let high = item["port_high"]?.int,
                 let lowPort = try? PortNumber(low), let highPort = try? PortNumber(high),
@@ -85,7 +89,7 @@ extension PlanJSON {
             switch from {
             case "world": scope = .world
             case "loopback": scope = .loopback
-            default: scope = .addresses(set: from, cidrs: (item["addresses"]?.array ?? []).compactMap { $0.string.flatMap { try? CIDR(parsing: $0) } })
+            default: scope = .addresses(set: from, cidrs: members[from] ?? [])
             }
             let contributions = (item["provenance"]?.array ?? []).compactMap { part -> Contribution? in
                 guard let profile = part["profile"]?.string, let opening = part["opening"]?.string,

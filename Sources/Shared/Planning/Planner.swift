@@ -70,14 +70,17 @@ public enum Planner {
         }
     }
 
-    /// Sorts CIDRs and drops those another one already covers.
+    /// Sorts CIDRs and drops those another one already covers, in O(n log n).
+    ///
+    /// In (family, address, prefix) order a network comes before every network it contains, and
+    /// anything kept in between lies outside it; so comparing with the last kept one is enough.
     static func normalize(_ cidrs: [CIDR]) -> [CIDR] {
-        let sorted = Set(cidrs).sorted { ($0.prefix, $0) < ($1.prefix, $1) }
         var kept: [CIDR] = []
-        for cidr in sorted where !kept.contains(where: { $0.contains(cidr) }) {
+        for cidr in Set(cidrs).sorted() {
+            if let last = kept.last, last.contains(cidr) { continue }
             kept.append(cidr)
         }
-        return kept.sorted()
+        return kept
     }
 
     /// Merges ranges that overlap or touch, per scope and transport, keeping every contribution.

@@ -129,6 +129,7 @@ public struct ProfileDecoder {
         if purpose == nil { valid = false }
 
         var ports: [PortSpec] = []
+        var seen = Set<PortSpec>()
         var marks: [(PortSpec, Mark?)] = []
         if let portsNode = fields["ports"] {
             let items: [Node]
@@ -149,7 +150,7 @@ public struct ProfileDecoder {
                 }
                 do {
                     let spec = try PortSpec(parsing: scalar.string)
-                    if ports.contains(spec) {
+                    if !seen.insert(spec).inserted {
                         report(at: item.mark, "\(label) lists \(spec) twice", severity: .warning)
                     } else {
                         ports.append(spec)
@@ -226,17 +227,29 @@ public struct ProfileDecoder {
     }
 
     /// Two openings of one profile that open the same port are legal but usually a mistake.
+    /// A sweep over all ranges sorted by start finds every overlap in O(n log n) plus the overlaps.
     mutating func warnAboutOverlaps(_ openings: [Opening]) {
-        for (index, later) in openings.enumerated() {
-            for earlier in openings[..<index] {
-                for spec in later.ports {
-                    guard let other = earlier.ports.first(where: { $0.transport == spec.transport && $0.range.overlaps(spec.range) })
-                    else { continue }
-                    let mark = portMarks[later.id]?.first(where: { $0.0 == spec })?.1
-                    let line = openingMarks[earlier.id].map { " (line \($0.line))" } ?? ""
-                    report(at: mark, "opening '\(later.id)' opens \(spec), which overlaps \(other) of opening '\(earlier.id)'\(line)", severity: .warning)
+        struct Item { let spec: PortSpec; let opening: Int }
+        let items = openings.enumerated().flatMap { index, opening in opening.ports.map { Item(spec: $0, opening: index) } }
+        var found: [(later: Item, earlier: Item)] = []
+        for transport in Transport.allCases {
+            let sorted = items.filter { $0.spec.transport == transport }.sorted { $0.spec.range < $1.spec.range }
+            var active: [Item] = []
+            for item in sorted {
+                active.removeAll { $0.spec.range.high < item.spec.range.low }
+                for other in active where other.opening != item.opening {
+                    found.append(item.opening > other.opening ? (item, other) : (other, item))
                 }
+                active.append(item)
             }
+        }
+        var reported = Set<String>()
+        for (later, earlier) in found.sorted(by: { ($0.later.opening, $0.later.spec) < ($1.later.opening, $1.later.spec) }) {
+            let laterOpening = openings[later.opening], earlierOpening = openings[earlier.opening]
+            guard reported.insert("\(laterOpening.id) \(later.spec)").inserted else { continue }
+            let mark = portMarks[laterOpening.id]?.first(where: { $0.0 == later.spec })?.1
+            let line = openingMarks[earlierOpening.id].map { " (line \($0.line))" } ?? ""
+            report(at: mark, "opening '\(laterOpening.id)' opens \(later.spec), which overlaps \(earlier.spec) of opening '\(earlierOpening.id)'\(line)", severity: .warning)
         }
     }
 
