@@ -69,6 +69,8 @@ struct ApplyCommand: ParsableCommand {
             let ssh = plan.noSSHGuard ? SSHFacts(sources: [], session: nil) : SSHFacts.detect(environment: environment)
             let request = try plan.request(detectedSSH: ssh.ports)
             let result = Planner.plan(request)
+            let forced = try plan.flags.checkPort80(result)
+            if let forced { Console.warning(forced) }
             if !quiet { result.warnings.forEach { Console.warning($0.message) } }
 
             let lock = try state.lock()
@@ -78,7 +80,8 @@ struct ApplyCommand: ParsableCommand {
             }
             let session = SSHFacts.parseSession(environment["SSH_CONNECTION"] ?? "")
             let options = ApplyOptions(
-                placement: placement, dryRun: dryRun, persist: persist, command: CommandLine.arguments, session: session, skipCheck: noCheck)
+                placement: placement, dryRun: dryRun, persist: persist, forced: forced != nil, command: CommandLine.arguments, session: session,
+                skipCheck: noCheck)
             let outcome: ApplyOutcome
             do throws(ApplyFailure) {
                 outcome = try state.applier().apply(result, options: options)

@@ -57,6 +57,7 @@ struct PlanCommand: ParsableCommand {
         try Console.guarded {
             let request = try plan.request()
             let result = Planner.plan(request)
+            if let forced = try plan.flags.checkPort80(result) { Console.warning(forced) }
             if !quiet { result.warnings.forEach { Console.warning($0.message) } }
             let chosen = PlanFormat(rawValue: (json ? Format.json : format).rawValue)!
             Console.out(chosen.render(result, family: ipFamily.map { $0 == .ipv4 ? .ipv4 : .ipv6 }))

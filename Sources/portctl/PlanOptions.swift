@@ -35,11 +35,26 @@ struct ProfileSourceOptions: ParsableArguments {
     }
 }
 
-/// The arguments every command that builds a plan shares: profiles, options and source sets.
+/// The profiles a plan combines, and its flags: what `plan`, `apply` and `streamd` share.
 struct PlanOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("Profiles to combine, e.g. dss rtmp.", valueName: "profile"))
     var profiles: [String]
 
+    @OptionGroup var flags: PlanFlags
+
+    var noSSHGuard: Bool { flags.noSSHGuard }
+    var profileSource: ProfileSourceOptions {
+        get { flags.profileSource }
+        set { flags.profileSource = newValue }
+    }
+
+    func request(detectedSSH: [PortNumber] = []) throws(CommandFailure) -> PlanRequest {
+        try flags.request(profiles: profiles, detectedSSH: detectedSSH)
+    }
+}
+
+/// Options, source sets and the SSH guard: the flags that shape a plan.
+struct PlanFlags: ParsableArguments {
     @Flag(name: .customLong("port80"), help: "Turn on each profile's port-80 option (RTSP, RTMPT or MMSH over HTTP on port 80).")
     var port80 = false
 
@@ -70,11 +85,14 @@ struct PlanOptions: ParsableArguments {
     @Flag(name: .customLong("no-ssh-guard"), help: "Do not add the SSH guard to the standalone ruleset.")
     var noSSHGuard = false
 
+    @Flag(help: "With --port80: go ahead although a web server holds port 80 or will claim it at boot (recorded in the history).")
+    var force = false
+
     @OptionGroup var profileSource: ProfileSourceOptions
 
     /// Checks every flag value and loads the profiles; any problem is a `CommandFailure` naming the flag or file.
     /// `detectedSSH` (from the host, for apply) joins the SSH guard; without it the guard defaults to 22.
-    func request(detectedSSH: [PortNumber] = []) throws(CommandFailure) -> PlanRequest {
+    func request(profiles: [String], detectedSSH: [PortNumber] = []) throws(CommandFailure) -> PlanRequest {
         let catalog = profileSource.catalog()
         var loaded: [Profile] = []
         for name in profiles where !loaded.contains(where: { $0.name == name }) {
@@ -165,5 +183,21 @@ struct PlanOptions: ParsableArguments {
             do { result.append(try CIDR(parsing: text)) } catch { throw .flag(flag, error.description) }
         }
         return result
+    }
+}
+
+extension PlanFlags {
+    /// With the port-80 option on, refuses while a web server holds port 80 or will claim it at boot,
+    /// unless --force. Returns the warning to show when --force overrode a refusal.
+    func checkPort80(_ plan: Plan) throws(CommandFailure) -> String? {
+        guard plan.options.contains("port80") else { return nil }
+        let http = PortSpec(PortRange(single: try! PortNumber(80)), .tcp)
+        let needing = plan.inboundEntries.filter { $0.transport == .tcp && $0.range.contains(port: 80) }
+        let report = ConflictReport.check(
+            [(http, needing.flatMap(\.labels), needing.flatMap { $0.contributions.map(\.service) })],
+            profiles: plan.profiles.map(\.name))
+        guard let row = report.rows.first, row.isConflict, row.webServer != nil, let advice = row.advice else { return nil }
+        if force { return "--force: going ahead although \(advice)" }
+        throw CommandFailure(.conflict, "--port80: \(advice); or add --force to go ahead anyway")
     }
 }

@@ -4,6 +4,8 @@ public enum ExitStatus: Int32, Sendable {
     case ok = 0
     /// The operation failed: the kernel rejected a change (nothing changed), or a check failed.
     case checkFailed = 1
+    /// A conflict: another program holds, or will claim at boot, a port the plan needs.
+    case conflict = 2
     /// A change was rolled back because nobody confirmed it.
     case rolledBack = 3
     /// Refused: the change would cut off the admin's own SSH session.
