@@ -105,7 +105,7 @@ public struct ConflictReport: Sendable {
     public static func check(
         _ targets: [(spec: PortSpec, labels: [String], services: [Service])], profiles: [String], root: String = "/"
     ) -> ConflictReport {
-        let sockets = ListeningSocket.all(root: root)
+        let sockets = ListeningSocket.all(root: root, transports: Transport.allCases.filter { transport in targets.contains { $0.spec.transport == transport } })
         let relevant = sockets.filter { socket in targets.contains { $0.spec.transport == socket.transport && $0.spec.range.contains(port: socket.port) } }
         let owners = SocketOwnerIndex(root: root, wanted: Set(relevant.map(\.inode)))
         let boot = BootClaims(root: root)

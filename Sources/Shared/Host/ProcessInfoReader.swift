@@ -25,34 +25,52 @@ public struct SocketOwnerIndex: Sendable {
     /// With `onlyNamed`, looks only at processes with one of those names (`/proc/PID/comm`).
     public init(root: String = "/", wanted: Set<UInt64>? = nil, onlyNamed: Set<String>? = nil) {
         let proc = (root as NSString).appendingPathComponent("proc")
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: proc) else { return }
-        var remaining = wanted
-        for entry in entries {
-            guard let pid = Int(entry) else { continue }
-            if let onlyNamed {
-                let name = Self.read("\(proc)/\(entry)/comm")?.trimmingCharacters(in: .newlines) ?? ""
-                guard onlyNamed.contains(name) else { continue }
+        var listed: [Int] = []
+        Directory.forEach(proc) { name in
+            if let pid = Int(String(cString: name)) { listed.append(pid) }
+            return true
+        }
+        let pids = listed
+        // Each process's fd directory is independent: scan them in parallel chunks, and stop all
+        // chunks once every wanted inode has an owner.
+        let chunks = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount * 2))
+        let results = ScanResults(chunks: chunks)
+        let wantedCount = wanted?.count
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            var local: [(Int, [UInt64])] = []
+            var hidden = 0
+            var index = chunk
+            while index < pids.count {
+                if let wantedCount, results.foundCount() >= wantedCount { break }
+                let pid = pids[index]
+                index += chunks
+                if let onlyNamed {
+                    let name = Self.read("\(proc)/\(pid)/comm")?.trimmingCharacters(in: .newlines) ?? ""
+                    guard onlyNamed.contains(name) else { continue }
+                }
+                let fdDirectory = "\(proc)/\(pid)/fd/"
+                var found: [UInt64] = []
+                let readable = Directory.forEach(fdDirectory) { name in
+                    guard let inode = Directory.socketInode(fdDirectory + String(cString: name)) else { return true }
+                    if let wanted, !wanted.contains(inode) { return true }
+                    found.append(inode)
+                    return true
+                }
+                if !readable { hidden += 1; continue }
+                if !found.isEmpty {
+                    local.append((pid, found))
+                    if wanted != nil { results.add(found) }
+                }
             }
-            let fdDirectory = "\(proc)/\(entry)/fd"
-            guard let fds = try? FileManager.default.contentsOfDirectory(atPath: fdDirectory) else {
-                hiddenProcesses += 1
-                continue
-            }
-            var found: [UInt64] = []
-            for fd in fds {
-                guard let target = readLink("\(fdDirectory)/\(fd)"), target.hasPrefix("socket:["), target.hasSuffix("]") else { continue }
-                guard let inode = UInt64(target.dropFirst(8).dropLast()) else { continue }
-                if let wanted, !wanted.contains(inode) { continue }
-                found.append(inode)
-            }
-            guard !found.isEmpty else { continue }
+            results.store(chunk: chunk, local, hidden: hidden)
+        }
+        for (pid, found) in results.all.sorted(by: { $0.0 < $1.0 }) {
             let owner = Self.describe(pid: pid, proc: proc)
             for inode in found where !(owners[inode]?.contains(owner) ?? false) {
                 owners[inode, default: []].append(owner)
-                remaining?.remove(inode)
             }
-            if let remaining, remaining.isEmpty { break }
         }
+        hiddenProcesses = results.hidden
     }
 
     static func describe(pid: Int, proc: String) -> SocketOwner {
@@ -80,6 +98,32 @@ public struct SocketOwnerIndex: Sendable {
     static func read(_ path: String) -> String? {
         FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
     }
+}
+
+/// What the parallel scan's chunks found, gathered under a lock.
+final class ScanResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var found = Set<UInt64>()
+    private var chunkResults: [[(Int, [UInt64])]]
+    private var hiddenCounts: [Int]
+
+    init(chunks: Int) {
+        chunkResults = Array(repeating: [], count: chunks)
+        hiddenCounts = Array(repeating: 0, count: chunks)
+    }
+
+    func add(_ inodes: [UInt64]) { lock.withLock { found.formUnion(inodes) } }
+    func foundCount() -> Int { lock.withLock { found.count } }
+
+    func store(chunk: Int, _ results: [(Int, [UInt64])], hidden: Int) {
+        lock.withLock {
+            chunkResults[chunk] = results
+            hiddenCounts[chunk] = hidden
+        }
+    }
+
+    var all: [(Int, [UInt64])] { lock.withLock { chunkResults.flatMap { $0 } } }
+    var hidden: Int { lock.withLock { hiddenCounts.reduce(0, +) } }
 }
 
 func readLink(_ path: String) -> String? {
