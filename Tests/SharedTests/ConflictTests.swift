@@ -56,8 +56,13 @@ final class ConflictTests: XCTestCase {
         try enable("lighttpd.service")
         try write("etc/caddy/Caddyfile", "{\n\temail x@example.org\n}\n\nexample.org {\n\troot * /srv\n}\n:9080 {\n}\nhttp://other.example {\n}\n")
         try enable("caddy.service")
-        // Disabled: configured but not in a wants directory.
-        try write("etc/haproxy/haproxy.cfg", "frontend f\n    bind *:80\n")
+        // Enabled for this boot only, under /run.
+        try write("etc/haproxy/haproxy.cfg", "frontend f\n    bind *:8090\n")
+        let runtime = root.appendingPathComponent("run/systemd/system/multi-user.target.wants")
+        try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: runtime.appendingPathComponent("haproxy.service").path, withDestinationPath: "/lib/systemd/system/haproxy.service")
+        // Disabled: configured but in no wants directory.
+        try write("etc/traefik/traefik.yml", "entryPoints:\n  web:\n    address: \":80\"\n")
         return root
     }
 
@@ -65,7 +70,7 @@ final class ConflictTests: XCTestCase {
         let root = try makeRoot()
         defer { try? FileManager.default.removeItem(at: root) }
         let boot = BootClaims(root: root.path)
-        XCTAssertEqual(boot.enabledUnits, ["apache2.service", "caddy.service", "lighttpd.service", "nginx.service"])
+        XCTAssertEqual(boot.enabledUnits, ["apache2.service", "caddy.service", "haproxy.service", "lighttpd.service", "nginx.service"])
         let claims = Set(boot.claims.map { "\($0.unit) \($0.port) \($0.origin)" })
         XCTAssertEqual(claims, [
             "apache2.service 80 /etc/apache2/ports.conf:2",
@@ -79,6 +84,7 @@ final class ConflictTests: XCTestCase {
             "caddy.service 443 /etc/caddy/Caddyfile:5",
             "caddy.service 9080 /etc/caddy/Caddyfile:8",
             "caddy.service 80 /etc/caddy/Caddyfile:10",
+            "haproxy.service 8090 /etc/haproxy/haproxy.cfg:2",
         ])
     }
 

@@ -31,13 +31,14 @@ public struct BootClaims: Sendable {
 
     public init(root: String = "/") {
         self.root = root
-        let wantsDirectories = ["etc/systemd/system", "lib/systemd/system", "usr/lib/systemd/system"]
+        // /etc holds what the admin enabled; /run what was enabled for this boot only (`enable --runtime`).
+        let wantsDirectories = ["etc/systemd/system", "run/systemd/system", "lib/systemd/system", "usr/lib/systemd/system"]
         var enabled = Set<String>()
         for directory in wantsDirectories {
             let base = path(directory)
             guard let entries = try? FileManager.default.contentsOfDirectory(atPath: base) else { continue }
             for entry in entries where entry.hasSuffix(".wants") {
-                guard directory == "etc/systemd/system" || entry == "multi-user.target.wants" else { continue }
+                guard directory.hasPrefix("etc/") || directory.hasPrefix("run/") || entry == "multi-user.target.wants" else { continue }
                 let links = (try? FileManager.default.contentsOfDirectory(atPath: base + "/" + entry)) ?? []
                 for link in links where Self.units.contains(where: { $0.unit == link }) { enabled.insert(link) }
             }
