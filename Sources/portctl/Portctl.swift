@@ -17,11 +17,16 @@ struct Portctl: ParsableCommand {
               portctl plan dss
               portctl plan dss rtmp --port80 --admin-from 192.0.2.0/24 --broadcaster 198.51.100.7
               portctl plan dss --format nft | nft -c -f -
+              portctl conflicts dss --port80
+              portctl apply dss --admin-from 192.0.2.0/24 --confirm 60
+              portctl status
               portctl profiles list
               portctl profiles check my-server.yaml
 
-            EXIT STATUS: 0 success; 64 usage error; 65 a profile is invalid; 66 a file cannot be read; \
-            70 internal error. See portctl(8).
+            EXIT STATUS: 0 success; 1 the kernel refused a change, or status/doctor found a problem; \
+            2 a port conflict; 3 rolled back (not confirmed); 4 refused: would cut off this SSH session; \
+            64 usage error; 65 a profile is invalid; 66 a file cannot be read; 70 internal error; \
+            73 state cannot be written; 75 busy; 77 permission denied. See portctl(8).
             """,
         version: PortctlVersion.current,
         subcommands: [

@@ -47,6 +47,23 @@ final class PlanNftablesSystemTests: XCTestCase {
         }
     }
 
+    /// The same check through portctl's own libnftables binding: `apply --dry-run` runs the batch in
+    /// libnftables' dry-run mode and commits nothing.
+    func testEveryBundledProfilePassesLibnftablesDryRunThroughApply() throws {
+        if let reason = SystemTestGate.reasonToSkip() { throw XCTSkip(reason) }
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-dry-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        for name in try Self.bundledNames() {
+            var arguments = try Self.fullArguments(name)
+            arguments[0] = "apply"
+            let command = ([TestPaths.binary("portctl").path] + arguments + ["--dry-run", "--state-dir", state]).map { "'\($0)'" }.joined(separator: " ")
+            let result = try inFreshNetworkNamespace("\(command) && nft list ruleset | wc -c")
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stdout.hasPrefix("dry run: the kernel accepts this change"), "\(name): \(result.stdout)")
+            XCTAssertTrue(result.stdout.hasSuffix("\n0\n"), "a dry run commits nothing: \(result.stdout)")
+        }
+    }
+
     /// The text and the JSON come from one model, so loading either gives the same kernel ruleset.
     func testTextAndJSONLoadTheSameRuleset() throws {
         if let reason = SystemTestGate.reasonToSkip() { throw XCTSkip(reason) }
