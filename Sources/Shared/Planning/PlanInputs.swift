@@ -1,0 +1,144 @@
+import Foundation
+
+/// The raw values of the plan flags, as a command line gave them, turned into a `PlanRequest`.
+///
+/// Both `portctl` and `streamd` declare the same flags; the checking lives here once. Every bad
+/// value becomes a `CommandFailure` that names the flag and the value and says what is valid.
+public struct PlanInputs: Sendable {
+    public var profiles: [String]
+    public var port80 = false
+    public var options: [String] = []
+    public var adminFrom: [String] = []
+    public var broadcasters: [String] = []
+    public var sources: [String] = []
+    public var world = false
+    public var sshPorts: [String] = []
+    public var noSSHGuard = false
+    public var profileDirs: [String] = []
+    public var strict = false
+    /// The command whose help lists the profiles, named in "unknown profile" errors.
+    public var program = "portctl"
+
+    public init(profiles: [String]) {
+        self.profiles = profiles
+    }
+
+    public func catalog() -> ProfileCatalog {
+        ProfileCatalog(directories: ProfileCatalog.defaultDirectories(extra: profileDirs, environment: ProcessInfo.processInfo.environment))
+    }
+
+    /// Loads one profile by name; warnings are returned for the caller to print.
+    public func load(_ name: String, from catalog: ProfileCatalog, warnings: inout [Diagnostic]) throws(CommandFailure) -> Profile {
+        switch catalog.load(name) {
+        case .success(let (profile, diagnostics)):
+            let shown = diagnostics.escalated(strict: strict)
+            if shown.hasErrors {
+                throw CommandFailure(.dataError, diagnostics: shown, "profile '\(name)' has warnings and --strict is on")
+            }
+            warnings += shown
+            return profile
+        case .failure(.unknown(let name, let suggestion, _)):
+            let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
+            throw CommandFailure(.usage, "unknown profile '\(name)'\(hint) (run 'portctl profiles list' to see them all)")
+        case .failure(.invalid(let name, let diagnostics)):
+            throw CommandFailure(.dataError, diagnostics: diagnostics, "profile '\(name)' is invalid")
+        }
+    }
+
+    /// Checks every value and loads the profiles. `detectedSSH` (from the host, for apply) joins the
+    /// SSH guard; without it the guard defaults to 22.
+    public func build(detectedSSH: [PortNumber] = []) throws(CommandFailure) -> (PlanRequest, warnings: [Diagnostic]) {
+        let catalog = catalog()
+        var warnings: [Diagnostic] = []
+        var loaded: [Profile] = []
+        for name in profiles where !loaded.contains(where: { $0.name == name }) {
+            loaded.append(try load(name, from: catalog, warnings: &warnings))
+        }
+        let names = loaded.map(\.name).joined(separator: ", ")
+        let offered = Set(loaded.flatMap { $0.options.keys })
+        let offeredText = offered.isEmpty ? (loaded.count == 1 ? "it offers no options" : "they offer no options") : "options: \(offered.sorted().joined(separator: ", "))"
+
+        var enabled = Set<String>()
+        if port80 {
+            guard offered.contains("port80") else {
+                let subject = loaded.count == 1 ? "\(names) has" : "none of \(names) has"
+                throw .flag("--port80", "\(subject) no port-80 option (\(offeredText))")
+            }
+            enabled.insert("port80")
+        }
+        for option in options.flatMap(Self.splitList) {
+            guard offered.contains(option) else {
+                let hint = Suggestion.closest(to: option, in: Array(offered)).map { "; did you mean '\($0)'?" } ?? ""
+                throw .flag("--with", "'\(option)' is not an option of \(names)\(hint) (\(offeredText))")
+            }
+            enabled.insert(option)
+        }
+
+        var sets: [String: [CIDR]] = [:]
+        sets["admins"] = try Self.cidrs(adminFrom, flag: "--admin-from")
+        sets["broadcasters"] = try Self.cidrs(broadcasters, flag: "--broadcaster")
+        let declared = Set(loaded.flatMap { $0.sourceSets.keys } + SourceRef.builtinSets)
+        for item in sources {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw .flag("--source", "'\(item)' must be NAME=CIDR[,CIDR...], e.g. publishers=203.0.113.0/24")
+            }
+            let name = String(item[..<equals])
+            guard declared.contains(name) else {
+                let hint = Suggestion.closest(to: name, in: Array(declared)).map { "; did you mean '\($0)'?" } ?? ""
+                throw .flag("--source", "source set '\(name)' is not declared by \(names)\(hint) (sets: \(declared.sorted().joined(separator: ", ")))")
+            }
+            sets[name, default: []] += try Self.cidrs([String(item[item.index(after: equals)...])], flag: "--source \(name)")
+        }
+        sets = sets.filter { !$0.value.isEmpty }
+
+        var ssh: [PortNumber] = []
+        if noSSHGuard, !sshPorts.isEmpty {
+            throw .flag("--no-ssh-guard", "cannot be combined with --ssh-port")
+        }
+        if !noSSHGuard {
+            for text in sshPorts.flatMap(Self.splitList) {
+                do throws(ModelError) { ssh.append(try PortNumber(parsing: text)) } catch { throw .flag("--ssh-port", error.description) }
+            }
+            ssh += detectedSSH
+            if ssh.isEmpty { ssh = [PortNumber.ssh] }
+        }
+        return (PlanRequest(profiles: loaded, options: enabled, sourceSets: sets, world: world, sshPorts: Array(Set(ssh)).sorted()), warnings)
+    }
+
+
+    public static func splitList(_ text: String) -> [String] {
+        text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Addresses from flag values: `CIDR`, `CIDR,CIDR`, or `@FILE` with one or more per line
+    /// (commas or whitespace between them, `#` comments), for allow-lists too long for a command line.
+    public static func cidrs(_ values: [String], flag: String) throws(CommandFailure) -> [CIDR] {
+        var expanded: [String] = []
+        for value in values {
+            guard value.hasPrefix("@") else {
+                expanded += splitList(value)
+                continue
+            }
+            let path = String(value.dropFirst())
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .flag(flag, "cannot read address file '\(path)'")
+            }
+            for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+                for word in content.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" || $0 == "\r" }) {
+                    do throws(ModelError) {
+                        _ = try CIDR(parsing: String(word))
+                    } catch {
+                        throw .flag(flag, "\(path):\(number + 1): \(error.description)")
+                    }
+                    expanded.append(String(word))
+                }
+            }
+        }
+        var result: [CIDR] = []
+        for text in expanded {
+            do { result.append(try CIDR(parsing: text)) } catch { throw .flag(flag, error.description) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,130 @@
+import Crypto
+
+/// The UDP knock that proves a probe reached streamd through the firewall (DESIGN.md decision 6).
+///
+/// Request, 56 bytes:  "PCK1" | 0x01 | flags 0x00 | port (u16 BE) | nonce (16) | zero padding (32)
+/// Reply,   56 bytes:  "PCK1" | 0x02 | flags 0x00 | port (u16 BE) | nonce (16) | HMAC-SHA256 (32)
+///
+/// The HMAC, under the key both sides share, covers the reply's first 24 bytes, so only a holder
+/// of the key can answer, and the reply names the port and nonce the probe sent. The request is
+/// padded to the reply's size so that a reply is never larger than its request: streamd is no
+/// reflection amplifier.
+public enum Knock {
+    public static let magic: [UInt8] = Array("PCK1".utf8)
+    public static let requestType: UInt8 = 0x01
+    public static let replyType: UInt8 = 0x02
+    public static let size = 56
+    public static let nonceSize = 16
+
+    public struct Request: Sendable, Hashable {
+        public let port: UInt16
+        public let nonce: [UInt8]
+
+        public init(port: UInt16, nonce: [UInt8]) {
+            precondition(nonce.count == Knock.nonceSize, "a knock nonce is 16 bytes")
+            self.port = port
+            self.nonce = nonce
+        }
+
+        /// A request with a fresh random nonce.
+        public static func random(port: UInt16) -> Request {
+            var generator = SystemRandomNumberGenerator()
+            return Request(port: port, nonce: (0..<Knock.nonceSize).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        }
+
+        public var bytes: [UInt8] {
+            Knock.magic + [Knock.requestType, 0, UInt8(port >> 8), UInt8(port & 0xFF)] + nonce + [UInt8](repeating: 0, count: 32)
+        }
+
+        /// Parses a request; nil for anything malformed, which streamd drops without a word.
+        public init?(bytes: [UInt8]) {
+            guard bytes.count == Knock.size, Array(bytes[0..<4]) == Knock.magic, bytes[4] == Knock.requestType, bytes[5] == 0,
+                bytes[24...].allSatisfy({ $0 == 0 })
+            else { return nil }
+            self.port = UInt16(bytes[6]) << 8 | UInt16(bytes[7])
+            self.nonce = Array(bytes[8..<24])
+        }
+    }
+
+    /// The reply streamd sends: the request's port and nonce, signed.
+    public static func reply(to request: Request, key: SymmetricKey) -> [UInt8] {
+        let head = magic + [replyType, 0, UInt8(request.port >> 8), UInt8(request.port & 0xFF)] + request.nonce
+        let mac = HMAC<SHA256>.authenticationCode(for: head, using: key)
+        return head + Array(mac)
+    }
+
+    /// Checks a reply against the request the probe sent: right shape, same port and nonce, valid HMAC.
+    public static func verify(reply bytes: [UInt8], for request: Request, key: SymmetricKey) -> Bool {
+        guard bytes.count == size, Array(bytes[0..<4]) == magic, bytes[4] == replyType else { return false }
+        let head = Array(bytes[0..<24])
+        guard UInt16(bytes[6]) << 8 | UInt16(bytes[7]) == request.port, Array(bytes[8..<24]) == request.nonce else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(Array(bytes[24..<56]), authenticating: head, using: key)
+    }
+
+    /// The key from a key file's text: surrounding whitespace is ignored, the rest is the key's bytes.
+    public static func key(fromFileText text: String) -> SymmetricKey? {
+        let trimmed = text.trimmingWhitespace()
+        guard !trimmed.isEmpty else { return nil }
+        return SymmetricKey(data: Array(trimmed.utf8))
+    }
+
+    /// A fresh random key, as the 64 hex characters streamd prints and a key file can hold.
+    public static func randomKeyText() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format2: UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+/// A knock key that can cross threads: `SymmetricKey` is an immutable value, but this version of
+/// Crypto does not mark it Sendable.
+public struct KnockKey: @unchecked Sendable {
+    public let key: SymmetricKey
+
+    public init(_ key: SymmetricKey) { self.key = key }
+
+    /// From a key file's text; nil when it holds nothing but whitespace.
+    public init?(fileText: String) {
+        guard let key = Knock.key(fromFileText: fileText) else { return nil }
+        self.key = key
+    }
+}
+
+/// Knocks per source, so that a burst from one address cannot make streamd a traffic source.
+///
+/// A token bucket per source address: `burst` knocks at once, refilled at `perSecond`. The table
+/// is cleared when it grows past `maxSources`, which bounds memory under spoofed floods.
+public struct KnockRateLimiter: Sendable {
+    public let perSecond: Double
+    public let burst: Double
+    public let maxSources: Int
+    private var buckets: [String: (tokens: Double, last: Double)] = [:]
+
+    public init(perSecond: Double = 50, burst: Double = 100, maxSources: Int = 65536) {
+        self.perSecond = perSecond
+        self.burst = burst
+        self.maxSources = maxSources
+    }
+
+    /// True when `source` may have a reply at time `now` (seconds, any monotonic origin).
+    public mutating func allow(_ source: String, now: Double) -> Bool {
+        if buckets.count >= maxSources, buckets[source] == nil { buckets.removeAll(keepingCapacity: true) }
+        var bucket = buckets[source] ?? (burst, now)
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.last) * perSecond)
+        bucket.last = now
+        guard bucket.tokens >= 1 else {
+            buckets[source] = bucket
+            return false
+        }
+        bucket.tokens -= 1
+        buckets[source] = bucket
+        return true
+    }
+}
+
+extension String {
+    /// Two lowercase hex digits, without Foundation.
+    init(format2 byte: UInt8) {
+        let digits = Array("0123456789abcdef")
+        self = String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }
+}

@@ -1,0 +1,58 @@
+import Shared
+
+/// The admin port's status page: every listener, whether it bound, and what it answered.
+/// JSON when the client asks for it with `Accept: application/json`.
+enum AdminResponder {
+    static func respond(to head: RequestHead, counters: Counters) -> Response {
+        guard head.method == "GET" || head.method == "HEAD" else {
+            return Response(version: "HTTP/1.0", status: 405, reason: "Method Not Allowed", headers: [("Allow", "GET, HEAD"), ("Content-Length", "0")])
+        }
+        let wantsJSON = head.header("Accept")?.contains("application/json") ?? false
+        let body: [UInt8]
+        let type: String
+        if wantsJSON {
+            body = Array(json(counters).pretty.utf8)
+            type = "application/json"
+        } else {
+            body = Array(html(counters).utf8)
+            type = "text/html; charset=utf-8"
+        }
+        return Response(
+            version: "HTTP/1.0", status: 200, reason: "OK",
+            headers: [("Server", RTSPResponder.server), ("Content-Type", type), ("Content-Length", String(body.count)), ("Connection", "close")],
+            body: head.method == "HEAD" ? [] : body)
+    }
+
+    static func json(_ counters: Counters) -> JSONValue {
+        .object([
+            ("server", .string("streamd")),
+            ("open_connections", .int(counters.openConnections)),
+            ("listeners", .array(counters.listeners.map { listener in
+                .object([
+                    ("name", .string(listener.name)), ("transport", .string(listener.transport.rawValue)), ("ports", .string(listener.ports)),
+                    ("service", .string(listener.service.rawValue)), ("openings", .array(listener.labels.map { .string($0) })),
+                    ("bound", .bool(listener.bound)), ("error", listener.error.map { .string($0) } ?? .null),
+                    ("requests", .int(listener.requests)), ("knocks", .int(listener.knocks)), ("dropped", .int(listener.dropped)),
+                ])
+            })),
+        ])
+    }
+
+    static func html(_ counters: Counters) -> String {
+        var rows = ""
+        for listener in counters.listeners {
+            let state = listener.bound ? "bound" : "failed: " + HTTPResponder.escape(listener.error ?? "")
+            rows += "<tr><td>\(listener.ports)/\(listener.transport.rawValue)</td><td>\(listener.service.rawValue)</td><td>\(state)</td>"
+            rows += "<td>\(listener.requests)</td><td>\(listener.knocks)</td><td>\(HTTPResponder.escape(listener.labels.joined(separator: ", ")))</td></tr>\n"
+        }
+        return """
+            <!doctype html>
+            <html><head><title>streamd status</title></head><body>
+            <h1>streamd</h1>
+            <table><tr><th>port</th><th>service</th><th>state</th><th>requests</th><th>knocks</th><th>openings</th></tr>
+            \(rows)</table>
+            </body></html>
+
+            """
+    }
+}

@@ -1,0 +1,129 @@
+/// Answers plain HTTP: a small status page at `/`, a test resource at `/streamd/test`, and 404/405 otherwise.
+enum HTTPResponder {
+    static let server = "streamd/0.1"
+    static let testResource = Array("streamd test resource: if you can read this, the path through the firewall works\n".utf8)
+
+    static func respond(to head: RequestHead, listener: String) -> Response {
+        var headers: [(String, String)] = [("Server", server), ("Connection", "close")]
+        guard head.method == "GET" || head.method == "HEAD" else {
+            headers.append(("Allow", "GET, HEAD"))
+            return Response(version: "HTTP/1.0", status: 405, reason: "Method Not Allowed", headers: headers + [("Content-Length", "0")])
+        }
+        let path = head.target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        let body: [UInt8]
+        let type: String
+        switch path {
+        case "/", "/index.html":
+            body = Array(statusPage(listener: listener).utf8)
+            type = "text/html; charset=utf-8"
+        case "/streamd/test", "/test", "/test.txt":
+            body = testResource
+            type = "text/plain; charset=utf-8"
+        default:
+            let text = Array("not found: streamd serves / and /streamd/test\n".utf8)
+            return Response(
+                version: "HTTP/1.0", status: 404, reason: "Not Found",
+                headers: headers + [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", String(text.count))],
+                body: head.method == "HEAD" ? [] : text)
+        }
+        headers += [("Content-Type", type), ("Content-Length", String(body.count))]
+        return Response(version: "HTTP/1.0", status: 200, reason: "OK", headers: headers, body: head.method == "HEAD" ? [] : body)
+    }
+
+    static func badRequest() -> Response {
+        Response(version: "HTTP/1.0", status: 400, reason: "Bad Request", headers: [("Server", server), ("Connection", "close"), ("Content-Length", "0")])
+    }
+
+    static func statusPage(listener: String) -> String {
+        """
+        <!doctype html>
+        <html><head><title>streamd</title></head><body>
+        <h1>streamd</h1>
+        <p>This is portctl's test server answering on \(escape(listener)). It proves that this port is reachable
+        through the firewall; it is not the real streaming server.</p>
+        </body></html>
+
+        """
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingAll("&", with: "&amp;").replacingAll("<", with: "&lt;").replacingAll(">", with: "&gt;")
+    }
+}
+
+/// Answers ICY (Shoutcast/Icecast): a listener's GET gets `HTTP/1.0 200 OK` with icy-* headers and
+/// silent MP3 frames, as Icecast answers (curl and browsers refuse the bare `ICY 200 OK` status
+/// line, which is kept for clients that ask in ICY); a source client's SOURCE or PUT is accepted
+/// and its audio discarded.
+enum ICYResponder {
+    /// A silent MPEG-1 Layer III frame: 128 kb/s, 44.1 kHz, mono, 417 bytes (research/protocols.md).
+    static let silentFrame: [UInt8] = [0xFF, 0xFB, 0x90, 0xC0] + [UInt8](repeating: 0, count: 413)
+    static let framesPerResponse = 40
+
+    enum Answer: Equatable {
+        case listener(Response)
+        /// Accept the source: send this, then read and discard what follows.
+        case source(Response)
+        case other(Response)
+    }
+
+    static func respond(to head: RequestHead) -> Answer {
+        switch head.method {
+        case "GET", "HEAD":
+            let headers: [(String, String)] = [
+                ("icy-name", "streamd test stream"), ("icy-genre", "test"), ("icy-br", "128"), ("icy-pub", "0"),
+                ("Content-Type", "audio/mpeg"), ("Server", "streamd/0.1"),
+            ]
+            let body = head.method == "HEAD" ? [] : Array((0..<framesPerResponse).map { _ in silentFrame }.joined())
+            return .listener(Response(version: head.version.hasPrefix("ICY") ? "ICY" : "HTTP/1.0", status: 200, reason: "OK", headers: headers, body: body))
+        case "SOURCE":
+            return .source(Response(version: "HTTP/1.0", status: 200, reason: "OK", headers: [("Server", "streamd/0.1")]))
+        case "PUT":
+            if head.header("Expect")?.lowercased() == "100-continue" {
+                return .source(Response(version: "HTTP/1.1", status: 100, reason: "Continue"))
+            }
+            return .source(Response(version: "HTTP/1.1", status: 200, reason: "OK", headers: [("Server", "streamd/0.1")]))
+        default:
+            return .other(Response(
+                version: "HTTP/1.0", status: 405, reason: "Method Not Allowed",
+                headers: [("Allow", "GET, HEAD, SOURCE, PUT"), ("Content-Length", "0")]))
+        }
+    }
+}
+
+/// Answers MMS over HTTP (MMSH) the way Windows Media Services did, which players and nmap recognise.
+enum MMSResponder {
+    static func respond(to head: RequestHead) -> Response {
+        guard head.method == "GET" || head.method == "POST" else {
+            return Response(version: "HTTP/1.0", status: 405, reason: "Method Not Allowed", headers: [("Content-Length", "0")])
+        }
+        return Response(
+            version: "HTTP/1.0", status: 200, reason: "OK",
+            headers: [
+                ("Server", "Cougar/9.01.01.3814"), ("Content-Type", "application/vnd.ms.wms-hdr.asfv1"),
+                ("Pragma", "no-cache,client-id=1,features=\"broadcast\""), ("Cache-Control", "no-cache"),
+                ("Supported", "com.microsoft.wm.srvppair, com.microsoft.wm.sswitch, com.microsoft.wm.predstrm"),
+                ("Content-Length", "0"), ("Connection", "close"),
+            ])
+    }
+
+    /// MMST (binary, little-endian): 0xB00BFACE at offset 4 and "MMS " at 12 mark it.
+    static func isMMST(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 16 && Array(bytes[4..<8]) == [0xCE, 0xFA, 0x0B, 0xB0] && Array(bytes[12..<16]) == Array("MMS ".utf8)
+    }
+
+    /// A minimal MMST reply in the same framing, so a binary client sees an MMS server answer.
+    static func mmstReply() -> [UInt8] {
+        var packet: [UInt8] = [1, 0, 0, 0, 0xCE, 0xFA, 0x0B, 0xB0]
+        let body: [UInt8] = Array("MMS ".utf8) + [UInt8](repeating: 0, count: 20) + [0x01, 0x00, 0x04, 0x00] + [UInt8](repeating: 0, count: 8)
+        let length = UInt32(body.count)
+        packet += [UInt8(length & 0xFF), UInt8((length >> 8) & 0xFF), UInt8((length >> 16) & 0xFF), UInt8(length >> 24)]
+        return packet + body
+    }
+}
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,194 @@
+/// One RTMP connection, bytes in and bytes out: the simple handshake, then enough of the chunk
+/// stream to answer `connect` with `_result` (NetConnection.Connect.Success).
+///
+/// It keeps no socket, so the TCP handler and the RTMPT (HTTP-tunnelled) handler share it.
+struct RTMPSession {
+    enum State: Equatable {
+        case awaitingC0C1
+        case awaitingC2
+        case chunks
+        case failed(String)
+    }
+
+    static let handshakeSize = 1536
+    /// A client may not make streamd hold more than this of unparsed input.
+    static let maxBuffered = 256 * 1024
+    static let maxMessage = 64 * 1024
+
+    private(set) var state = State.awaitingC0C1
+    private var buffer: [UInt8] = []
+    private var inChunkSize = 128
+    private var headers: [Int: (timestamp: UInt32, length: Int, type: UInt8, stream: UInt32)] = [:]
+    private var partial: [Int: [UInt8]] = [:]
+    /// Commands seen, for the admin page and tests.
+    private(set) var commands: [String] = []
+    let serverRandom: [UInt8]
+
+    init(serverRandom: [UInt8] = (0..<1528).map { _ in UInt8.random(in: 0...255) }) {
+        self.serverRandom = serverRandom
+    }
+
+    /// Feeds received bytes; returns what to send back.
+    mutating func receive(_ bytes: [UInt8]) -> [UInt8] {
+        guard case .failed = state else {
+            buffer += bytes
+            if buffer.count > Self.maxBuffered {
+                state = .failed("more than \(Self.maxBuffered) bytes unparsed")
+                return []
+            }
+            return process()
+        }
+        return []
+    }
+
+    private mutating func process() -> [UInt8] {
+        var out: [UInt8] = []
+        while true {
+            switch state {
+            case .awaitingC0C1:
+                guard buffer.count >= 1 + Self.handshakeSize else { return out }
+                guard buffer[0] == 0x03 || buffer[0] == 0x06 else {
+                    state = .failed("C0 is \(buffer[0]), not RTMP version 3")
+                    return out
+                }
+                let c1 = Array(buffer[1...Self.handshakeSize])
+                buffer.removeFirst(1 + Self.handshakeSize)
+                // S0, S1 (time 0, zero 0, random), S2 (echo of C1): the simple handshake.
+                out += [0x03] + [0, 0, 0, 0, 0, 0, 0, 0] + serverRandom + c1
+                state = .awaitingC2
+            case .awaitingC2:
+                guard buffer.count >= Self.handshakeSize else { return out }
+                buffer.removeFirst(Self.handshakeSize)
+                state = .chunks
+            case .chunks:
+                guard let (message, consumed) = nextMessage() else { return out }
+                buffer.removeFirst(consumed)
+                if let message { out += handle(message) }
+                if case .failed = state { return out }
+            case .failed:
+                return out
+            }
+        }
+    }
+
+    struct Message {
+        let type: UInt8
+        let stream: UInt32
+        let payload: [UInt8]
+    }
+
+    /// Reads one chunk; returns a message when the chunk completes one, and the bytes consumed.
+    private mutating func nextMessage() -> (Message?, Int)? {
+        guard !buffer.isEmpty else { return nil }
+        let format = Int(buffer[0] >> 6)
+        var csid = Int(buffer[0] & 0x3F)
+        var offset = 1
+        if csid == 0 {
+            guard buffer.count >= 2 else { return nil }
+            csid = 64 + Int(buffer[1]); offset = 2
+        } else if csid == 1 {
+            guard buffer.count >= 3 else { return nil }
+            csid = 64 + Int(buffer[1]) + Int(buffer[2]) * 256; offset = 3
+        }
+        let headerSizes = [11, 7, 3, 0]
+        guard buffer.count >= offset + headerSizes[format] else { return nil }
+        var header = headers[csid] ?? (0, 0, 0, 0)
+        if format <= 2 {
+            func u24(_ at: Int) -> Int { Int(buffer[at]) << 16 | Int(buffer[at + 1]) << 8 | Int(buffer[at + 2]) }
+            if format <= 2 { header.timestamp = UInt32(u24(offset)) }
+            if format <= 1 {
+                header.length = u24(offset + 3)
+                header.type = buffer[offset + 6]
+            }
+            if format == 0 {
+                header.stream = UInt32(buffer[offset + 7]) | UInt32(buffer[offset + 8]) << 8 | UInt32(buffer[offset + 9]) << 16 | UInt32(buffer[offset + 10]) << 24
+            }
+            offset += headerSizes[format]
+            if header.timestamp == 0xFFFFFF {
+                guard buffer.count >= offset + 4 else { return nil }
+                offset += 4
+            }
+        } else if headers[csid] == nil {
+            state = .failed("chunk continues an unknown stream")
+            return (nil, buffer.count)
+        }
+        guard header.length <= Self.maxMessage else {
+            state = .failed("message of \(header.length) bytes is too large")
+            return (nil, buffer.count)
+        }
+        headers[csid] = header
+        let have = partial[csid]?.count ?? 0
+        let take = min(inChunkSize, header.length - have)
+        guard buffer.count >= offset + take else { return nil }
+        let payload = (partial[csid] ?? []) + buffer[offset..<(offset + take)]
+        offset += take
+        if payload.count < header.length {
+            partial[csid] = payload
+            return (nil, offset)
+        }
+        partial[csid] = nil
+        return (Message(type: header.type, stream: header.stream, payload: payload), offset)
+    }
+
+    private mutating func handle(_ message: Message) -> [UInt8] {
+        switch message.type {
+        case 1:  // Set Chunk Size
+            guard message.payload.count >= 4 else { return [] }
+            let size = Int(message.payload[0] & 0x7F) << 24 | Int(message.payload[1]) << 16 | Int(message.payload[2]) << 8 | Int(message.payload[3])
+            inChunkSize = max(1, min(size, 65536))
+            return []
+        case 20:  // AMF0 command
+            let values = AMF0.decodeAll(message.payload)
+            guard case .string(let name)? = values.first else { return [] }
+            commands.append(name)
+            let transaction: Double
+            if values.count > 1, case .number(let id) = values[1] { transaction = id } else { transaction = 0 }
+            switch name {
+            case "connect":
+                return Self.connectReply(transaction: transaction)
+            default:
+                // streamd proves reachability; playing is issue 7's test stream.
+                return Self.command([.string("_error"), .number(transaction), .null, .object([
+                    ("level", .string("error")), ("code", .string("NetConnection.Call.Failed")),
+                    ("description", .string("streamd answers connect only")),
+                ])], stream: message.stream)
+            }
+        default:
+            return []
+        }
+    }
+
+    /// Window Acknowledgement Size, Set Peer Bandwidth, then `_result`.
+    static func connectReply(transaction: Double) -> [UInt8] {
+        let windowAck = chunk(csid: 2, type: 5, stream: 0, payload: [0x00, 0x26, 0x25, 0xA0])
+        let peerBandwidth = chunk(csid: 2, type: 6, stream: 0, payload: [0x00, 0x26, 0x25, 0xA0, 0x02])
+        let result = command([
+            .string("_result"), .number(transaction),
+            .object([("fmsVer", .string("FMS/3,0,1,123")), ("capabilities", .number(31))]),
+            .object([
+                ("level", .string("status")), ("code", .string("NetConnection.Connect.Success")),
+                ("description", .string("Connection succeeded.")), ("objectEncoding", .number(0)),
+            ]),
+        ], stream: 0)
+        return windowAck + peerBandwidth + result
+    }
+
+    static func command(_ values: [AMF0], stream: UInt32) -> [UInt8] {
+        chunk(csid: 3, type: 20, stream: stream, payload: values.flatMap(\.encoded))
+    }
+
+    /// A message in format-0 chunks of 128 bytes.
+    static func chunk(csid: UInt8, type: UInt8, stream: UInt32, payload: [UInt8]) -> [UInt8] {
+        let length = payload.count
+        var out: [UInt8] = [csid & 0x3F, 0, 0, 0, UInt8(length >> 16), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF), type]
+        out += withUnsafeBytes(of: stream.littleEndian) { Array($0) }
+        var offset = 0
+        while offset < payload.count {
+            if offset > 0 { out.append(0xC0 | (csid & 0x3F)) }
+            let end = min(offset + 128, payload.count)
+            out += payload[offset..<end]
+            offset = end
+        }
+        return out
+    }
+}

@@ -1,0 +1,56 @@
+/// Answers RTSP requests (RFC 2326): OPTIONS, DESCRIBE with a valid SDP, GET_PARAMETER.
+///
+/// Every reply echoes CSeq when the request had one (nmap's probe has none). Methods streamd does
+/// not serve get 501; malformed requests get 400.
+enum RTSPResponder {
+    static let server = "streamd/0.1"
+    static let publicMethods = "OPTIONS, DESCRIBE, GET_PARAMETER"
+
+    static func respond(to head: RequestHead, host: String, port: Int) -> Response {
+        var headers: [(String, String)] = []
+        if let cseq = head.header("CSeq") { headers.append(("CSeq", cseq)) }
+        headers.append(("Server", server))
+        guard head.version == "RTSP/1.0" || head.version == "RTSP/2.0" else {
+            return Response(version: "RTSP/1.0", status: 505, reason: "RTSP Version Not Supported", headers: headers)
+        }
+        switch head.method {
+        case "OPTIONS":
+            headers.append(("Public", publicMethods))
+            return Response(version: "RTSP/1.0", status: 200, reason: "OK", headers: headers)
+        case "DESCRIBE":
+            let sdp = Array(sessionDescription(host: host).utf8)
+            headers += [
+                ("Content-Base", contentBase(head.target, host: host, port: port)), ("Content-Type", "application/sdp"),
+                ("Content-Length", String(sdp.count)),
+            ]
+            return Response(version: "RTSP/1.0", status: 200, reason: "OK", headers: headers, body: sdp)
+        case "GET_PARAMETER":
+            if let session = head.header("Session") { headers.append(("Session", session)) }
+            return Response(version: "RTSP/1.0", status: 200, reason: "OK", headers: headers)
+        default:
+            headers.append(("Public", publicMethods))
+            return Response(version: "RTSP/1.0", status: 501, reason: "Not Implemented", headers: headers)
+        }
+    }
+
+    static func badRequest(cseq: String?) -> Response {
+        var headers: [(String, String)] = []
+        if let cseq { headers.append(("CSeq", cseq)) }
+        headers.append(("Server", server))
+        return Response(version: "RTSP/1.0", status: 400, reason: "Bad Request", headers: headers)
+    }
+
+    /// A G.711 µ-law audio track, as ffprobe accepts it (research/protocols.md).
+    static func sessionDescription(host: String) -> String {
+        [
+            "v=0", "o=- 0 0 IN IP4 \(host)", "s=streamd test stream", "c=IN IP4 0.0.0.0", "t=0 0", "a=control:*",
+            "m=audio 0 RTP/AVP 0", "a=rtpmap:0 PCMU/8000", "a=control:trackID=0",
+        ].joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func contentBase(_ target: String, host: String, port: Int) -> String {
+        if target.hasPrefix("rtsp://") { return target.hasSuffix("/") ? target : target + "/" }
+        let path = target == "*" ? "/" : (target.hasPrefix("/") ? target : "/" + target)
+        return "rtsp://\(host):\(port)\(path.hasSuffix("/") ? path : path + "/")"
+    }
+}

@@ -1,0 +1,118 @@
+/// The head of a text request: RTSP, HTTP, ICY and MMSH all start with a request line and headers.
+struct RequestHead: Sendable, Equatable {
+    var method: String
+    var target: String
+    var version: String
+    var headers: [(String, String)]
+
+    static func == (lhs: RequestHead, rhs: RequestHead) -> Bool {
+        lhs.method == rhs.method && lhs.target == rhs.target && lhs.version == rhs.version
+            && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
+    }
+
+    /// The first header with this name, compared without case.
+    func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    var isRTSP: Bool { version.hasPrefix("RTSP/") }
+    var contentLength: Int? { header("Content-Length").flatMap { Int($0) } }
+
+    /// Limits that keep a hostile client from growing a request without end.
+    static let maxHeadBytes = 8192
+    static let maxHeaders = 64
+
+    enum Parse: Equatable {
+        case needMore
+        case head(RequestHead, consumed: Int)
+        case malformed(String)
+    }
+
+    /// Parses a head from the start of `bytes`: everything up to the blank line.
+    static func parse(_ bytes: [UInt8]) -> Parse {
+        guard let end = headEnd(bytes) else {
+            return bytes.count > maxHeadBytes ? .malformed("head longer than \(maxHeadBytes) bytes") : .needMore
+        }
+        guard end.bodyStart <= maxHeadBytes else { return .malformed("head longer than \(maxHeadBytes) bytes") }
+        guard let text = String(bytes: bytes[0..<end.headLength], encoding: .utf8) ?? String(validatingUTF8Bytes: bytes[0..<end.headLength]) else {
+            return .malformed("head is not text")
+        }
+        // "\r\n" is one Character in Swift, so split on any newline character.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { line in
+            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        }
+        while lines.last == "" { lines.removeLast() }
+        guard let requestLine = lines.first else { return .malformed("empty request") }
+        let parts = requestLine.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard parts.count == 3 else { return .malformed("request line needs METHOD TARGET VERSION") }
+        guard parts[0].allSatisfy({ $0.isASCII && ($0.isUppercase || $0 == "_" || $0 == "-") }), !parts[0].isEmpty else {
+            return .malformed("bad method")
+        }
+        guard parts[2].hasPrefix("RTSP/") || parts[2].hasPrefix("HTTP/") || parts[2].hasPrefix("ICY") else {
+            return .malformed("bad protocol version")
+        }
+        guard lines.count - 1 <= maxHeaders else { return .malformed("more than \(maxHeaders) headers") }
+        var headers: [(String, String)] = []
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { return .malformed("bad header line") }
+            let name = String(line[..<colon])
+            guard name.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else { return .malformed("bad header name") }
+            headers.append((name, String(line[line.index(after: colon)...]).trimmingWhitespace()))
+        }
+        return .head(RequestHead(method: parts[0], target: parts[1], version: parts[2], headers: headers), consumed: end.bodyStart)
+    }
+
+    /// Where the head ends: after "\r\n\r\n" or "\n\n" (nmap and hand-typed requests use bare newlines).
+    static func headEnd(_ bytes: [UInt8]) -> (headLength: Int, bodyStart: Int)? {
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == 10 {
+                if index + 1 < bytes.count, bytes[index + 1] == 10 { return (index, index + 2) }
+                if index + 2 < bytes.count, bytes[index + 1] == 13, bytes[index + 2] == 10 { return (index, index + 3) }
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+extension String {
+    /// Accepts Latin-1 bytes too: old clients send them in header values.
+    init?(validatingUTF8Bytes bytes: ArraySlice<UInt8>) {
+        guard bytes.allSatisfy({ $0 != 0 }) else { return nil }
+        self = String(bytes.map { Character(Unicode.Scalar($0)) })
+    }
+
+    func trimmingWhitespace() -> String {
+        var view = Substring(self)
+        while let first = view.first, first.isWhitespace { view = view.dropFirst() }
+        while let last = view.last, last.isWhitespace { view = view.dropLast() }
+        return String(view)
+    }
+}
+
+/// A response: status line, headers, body, rendered byte for byte.
+struct Response: Sendable, Equatable {
+    var version: String
+    var status: Int
+    var reason: String
+    var headers: [(String, String)]
+    var body: [UInt8]
+
+    static func == (lhs: Response, rhs: Response) -> Bool { lhs.bytes == rhs.bytes }
+
+    init(version: String, status: Int, reason: String, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+    }
+
+    var bytes: [UInt8] {
+        var text = "\(version) \(status) \(reason)\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        text += "\r\n"
+        return Array(text.utf8) + body
+    }
+}

@@ -1,0 +1,53 @@
+import NIOConcurrencyHelpers
+import Shared
+
+/// What streamd has bound and answered, for the admin page and the logs; safe from every event loop.
+final class Counters: Sendable {
+    struct Listener: Sendable {
+        let name: String
+        let transport: Transport
+        let ports: String
+        let service: Service
+        let labels: [String]
+        var bound: Bool
+        var error: String?
+        var requests = 0
+        var knocks = 0
+        var dropped = 0
+    }
+
+    private let state = NIOLockedValueBox<[String: Listener]>([:])
+    private let order = NIOLockedValueBox<[String]>([])
+    private let open = NIOLockedValueBox(0)
+
+    func register(_ listener: Listener) {
+        state.withLockedValue { $0[listener.name] = listener }
+        order.withLockedValue { if !$0.contains(listener.name) { $0.append(listener.name) } }
+    }
+
+    func update(_ name: String, _ change: @Sendable (inout Listener) -> Void) {
+        state.withLockedValue { table in
+            if var listener = table[name] {
+                change(&listener)
+                table[name] = listener
+            }
+        }
+    }
+
+    var listeners: [Listener] {
+        let names = order.withLockedValue { $0 }
+        return state.withLockedValue { table in names.compactMap { table[$0] } }
+    }
+
+    /// Counts a new connection; false when the cap is reached and the connection must be refused.
+    func openConnection(cap: Int) -> Bool {
+        open.withLockedValue { count in
+            guard count < cap else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func closeConnection() { open.withLockedValue { $0 -= 1 } }
+    var openConnections: Int { open.withLockedValue { $0 } }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import Shared
+
+/// Where log lines go: standard error, or a file that SIGHUP reopens (for logrotate).
+final class LogSink: Sendable {
+    let path: String?
+    let json: Bool
+    private let handle = NIOLockedValueBox<FileHandle?>(nil)
+
+    init(path: String?, json: Bool) {
+        self.path = path
+        self.json = json
+        reopen()
+    }
+
+    func reopen() {
+        guard let path else { return }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        let file = FileHandle(forWritingAtPath: path)
+        _ = try? file?.seekToEnd()
+        handle.withLockedValue { old in
+            try? old?.close()
+            old = file
+        }
+    }
+
+    func write(line: String) {
+        let data = Data((line + "\n").utf8)
+        handle.withLockedValue { file in
+            (file ?? FileHandle.standardError).write(data)
+        }
+    }
+}
+
+/// One line per event: `time level message key=value ...`, or a JSON object with --json.
+struct LineLogHandler: LogHandler {
+    let label: String
+    let sink: LogSink
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let level = event.level, message = event.message
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        let time = StateStore.timestamp()
+        if sink.json {
+            var pairs: [(String, JSONValue)] = [("time", .string(time)), ("level", .string(level.rawValue)), ("message", .string(message.description))]
+            for key in all.keys.sorted() { pairs.append((key, .string("\(all[key]!)"))) }
+            sink.write(line: JSONValue.object(pairs).compact)
+        } else {
+            let fields = all.keys.sorted().map { "\($0)=\(all[$0]!)" }.joined(separator: " ")
+            sink.write(line: "\(time) \(level.rawValue) \(message)" + (fields.isEmpty ? "" : " " + fields))
+        }
+    }
+}

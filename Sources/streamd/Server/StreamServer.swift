@@ -1,0 +1,174 @@
+import Crypto
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Shared
+
+/// One port (or UDP range) streamd answers on, derived from a plan.
+struct ListenerSpec: Sendable {
+    let name: String
+    let transport: Transport
+    let range: PortRange
+    let service: Service
+    let labels: [String]
+    /// The address to bind: the admin scope's loopback for admin ports without declared admins.
+    let bindAddress: String
+
+    /// One listener per opening of the plan, on the same ports `portctl plan` shows.
+    static func from(_ plan: Plan, bind: String) -> [ListenerSpec] {
+        var specs: [ListenerSpec] = []
+        var seen = Set<String>()
+        for entry in plan.entries {
+            for contribution in entry.contributions {
+                let spec = contribution.spec
+                for range in [spec.range] {
+                    let name = "\(range)/\(spec.transport.rawValue)"
+                    guard seen.insert(name).inserted else { continue }
+                    let address = entry.scope == .loopback ? "127.0.0.1" : bind
+                    let labels = plan.entries.filter { $0.transport == spec.transport && $0.range.overlaps(range) }.flatMap(\.labels)
+                    specs.append(ListenerSpec(
+                        name: name, transport: spec.transport, range: range, service: contribution.service,
+                        labels: Array(Set(labels)).sorted(), bindAddress: address))
+                }
+            }
+        }
+        return specs
+    }
+}
+
+/// streamd's server: TCP listeners that answer in each port's protocol, UDP sockets and range
+/// redirects that answer the knock. Built by `start`, which tests call with their own specs and port 0.
+final class StreamServer: @unchecked Sendable {
+    let group: MultiThreadedEventLoopGroup
+    let counters = Counters()
+    let tunnels = TunnelRegistry()
+    let rtmpt = RTMPTRegistry()
+    let key: KnockKey
+    let limits: ConnectionLimits
+    let logger: Logger
+    private let channels = NIOLockedValueBox<[Channel]>([])
+    private let limiter = NIOLockedValueBox(KnockRateLimiter())
+    private(set) var redirect: RangeRedirect?
+
+    init(key: KnockKey, limits: ConnectionLimits = ConnectionLimits(), threads: Int = System.coreCount, logger: Logger) {
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.key = key
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Binds every spec; a port that cannot be bound is recorded with why, and the rest go on.
+    /// Returns how many listeners bound.
+    @discardableResult
+    func start(_ specs: [ListenerSpec], nameOwner: (Int, Transport) -> String? = { _, _ in nil }) -> Int {
+        var bound = 0
+        var redirects: [(PortRange, target: UInt16)] = []
+        for spec in specs {
+            counters.register(Counters.Listener(
+                name: spec.name, transport: spec.transport, ports: spec.range.description, service: spec.service, labels: spec.labels,
+                bound: false, error: nil))
+            let ports: [Int]
+            if spec.transport == .udp, spec.range.count > RangeRedirect.threshold {
+                ports = [Int(spec.range.low.value)]
+                redirects.append((spec.range, target: spec.range.low.value))
+            } else {
+                ports = Array(Int(spec.range.low.value)...Int(spec.range.high.value))
+            }
+            var errors: [String] = []
+            for port in ports {
+                do {
+                    try bind(spec, port: port)
+                } catch {
+                    var reason = "\(error)"
+                    if let io = error as? IOError, io.errnoCode == EADDRINUSE {
+                        reason = "address in use" + (nameOwner(port, spec.transport).map { ": \($0)" } ?? "")
+                    }
+                    errors.append("port \(port): \(reason)")
+                }
+            }
+            let ok = errors.count < ports.count
+            if ok { bound += 1 }
+            let summary = errors.isEmpty ? nil : errors.prefix(3).joined(separator: "; ") + (errors.count > 3 ? "; ..." : "")
+            counters.update(spec.name) { listener in
+                listener.bound = ok
+                listener.error = summary
+            }
+            if ok {
+                logger.info("listening", metadata: ["listener": "\(spec.name)", "service": "\(spec.service.rawValue)", "address": "\(spec.bindAddress)"])
+            }
+            for error in errors { logger.error("cannot bind", metadata: ["listener": "\(spec.name)", "reason": "\(error)"]) }
+        }
+        if !redirects.isEmpty {
+            do {
+                let redirect = RangeRedirect()
+                try redirect.install(redirects)
+                self.redirect = redirect
+                logger.info("range redirect installed", metadata: ["table": "inet \(RangeRedirect.table)", "ranges": "\(redirects.map { "\($0.0)/udp->\($0.target)" }.joined(separator: ", "))"])
+            } catch {
+                logger.error("cannot answer whole UDP ranges", metadata: ["reason": "\(error.message)", "hint": "needs CAP_NET_ADMIN; only each range's first port answers"])
+                let message = error.message
+                for (range, _) in redirects {
+                    counters.update("\(range)/udp") { $0.error = "only port \(range.low) answers: the range redirect needs CAP_NET_ADMIN (\(message))" }
+                }
+            }
+        }
+        return bound
+    }
+
+    private func bind(_ spec: ListenerSpec, port: Int) throws {
+        switch spec.transport {
+        case .tcp:
+            let counters = self.counters, tunnels = self.tunnels, rtmpt = self.rtmpt, limits = self.limits
+            let name = spec.name, service = spec.service
+            let bootstrap = ServerBootstrap(group: group)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(ChannelOptions.backlog, value: 1024)
+                .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            IdleStateHandler(readTimeout: .seconds(limits.idleTimeout)),
+                            ConnectionHandler(service: service, listener: name, port: port, counters: counters, tunnels: tunnels, rtmpt: rtmpt, limits: limits),
+                        ])
+                    }
+                }
+            let channel = try bindWithFallback(spec.bindAddress) { try bootstrap.bind(host: $0, port: port).wait() }
+            channels.withLockedValue { $0.append(channel) }
+        case .udp:
+            let key = self.key, counters = self.counters, limiter = self.limiter, name = spec.name
+            let bootstrap = DatagramBootstrap(group: group)
+                .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(KnockHandler(key: key, listener: name, counters: counters, limiter: limiter))
+                    }
+                }
+            let channel = try bindWithFallback(spec.bindAddress) { try bootstrap.bind(host: $0, port: port).wait() }
+            channels.withLockedValue { $0.append(channel) }
+        }
+    }
+
+    /// "::" is dual-stack where IPv6 exists; on a host without it, fall back to IPv4's wildcard.
+    private func bindWithFallback(_ address: String, _ body: (String) throws -> Channel) throws -> Channel {
+        do {
+            return try body(address)
+        } catch {
+            guard address == "::" else { throw error }
+            return try body("0.0.0.0")
+        }
+    }
+
+    /// The ports actually bound, for tests that asked for port 0.
+    var localPorts: [Int] { channels.withLockedValue { $0.compactMap { $0.localAddress?.port } } }
+
+    /// Stops accepting, lets open connections finish for up to `grace` seconds, then stops.
+    func shutdown(grace: Double = 2) {
+        let all = channels.withLockedValue { $0 }
+        for channel in all { try? channel.close().wait() }
+        let deadline = Date().addingTimeInterval(grace)
+        while counters.openConnections > 0, Date() < deadline { usleep(50_000) }
+        try? group.syncShutdownGracefully()
+    }
+}

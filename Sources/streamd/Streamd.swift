@@ -1,0 +1,114 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Logging
+import Shared
+
+/// streamd: a test server that listens on every port of a plan and answers in each port's protocol.
+@main
+struct Streamd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "streamd",
+        abstract: "Listen on every port a plan opens, and answer each in its own protocol.",
+        discussion: """
+            Run it where the streaming server will run, with the same profiles and options as \
+            'portctl apply', then probe from outside: every port answers in its protocol (RTSP, HTTP, \
+            the RTSP-over-HTTP tunnel, RTMP, ICY, MMS, the admin page), and every UDP port answers \
+            the signed knock. A port that is already in use is reported with its owner and skipped.
+
+            EXAMPLES:
+              streamd dss
+              streamd dss --port80 --admin-from 192.0.2.0/24 --key /etc/portctl/knock.key
+              streamd rtmp mediamtx --json
+
+            EXIT STATUS: 0 after SIGTERM or SIGINT; 1 when nothing could be bound (or, with --strict, \
+            when anything could not); 64 usage error; 65 a profile is invalid. See streamd(8).
+            """,
+        version: "0.1.0")
+
+    @Argument(help: ArgumentHelp("Profiles to serve, e.g. dss rtmp.", valueName: "profile"))
+    var profiles: [String]
+
+    @Flag(name: .customLong("port80"), help: "Turn on each profile's port-80 option.") var port80 = false
+    @Option(name: .customLong("with"), help: ArgumentHelp("Turn on a profile option (repeatable).", valueName: "option")) var options: [String] = []
+    @Option(name: .customLong("admin-from"), help: ArgumentHelp("Admin sources, as for portctl; without them the admin page binds to loopback.", valueName: "cidr"))
+    var adminFrom: [String] = []
+    @Option(name: .customLong("broadcaster"), help: ArgumentHelp("Encoder sources, as for portctl; without them broadcast ranges are not served.", valueName: "cidr"))
+    var broadcasters: [String] = []
+    @Option(name: .customLong("source"), help: ArgumentHelp("Fill a declared source set, as for portctl.", valueName: "name=cidr")) var sources: [String] = []
+    @Flag(help: "Serve admin and broadcast ports with no declared sources on every address.") var world = false
+    @Option(name: .customLong("profile-dir"), help: ArgumentHelp("Also read profiles from DIR.", valueName: "dir")) var profileDirs: [String] = []
+
+    @Option(help: ArgumentHelp("Address to listen on (default :: , all IPv6 and IPv4 addresses).", valueName: "address")) var bind = "::"
+    @Option(help: ArgumentHelp("File holding the knock key; without it a random key is made and printed.", valueName: "file")) var key: String?
+    @Option(help: ArgumentHelp("After binding, drop root and serve as this user.", valueName: "name")) var user = "nobody"
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Refuse TCP connections beyond this many.", valueName: "n")) var maxConnections = 20_000
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection silent for this many seconds.", valueName: "seconds")) var idleTimeout = 60
+    @Option(name: .customLong("log-file"), help: ArgumentHelp("Write logs here instead of standard error; SIGHUP reopens it.", valueName: "file")) var logFile: String?
+    @Flag(help: "Exit non-zero when any listener cannot be bound.") var strict = false
+    @Flag(help: "Log one JSON object per line.") var json = false
+
+    func run() throws {
+        let sink = LogSink(path: logFile, json: json)
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, sink: sink) }
+        let logger = Logger(label: "streamd")
+
+        var inputs = PlanInputs(profiles: profiles)
+        inputs.port80 = port80
+        inputs.options = options
+        inputs.adminFrom = adminFrom
+        inputs.broadcasters = broadcasters
+        inputs.sources = sources
+        inputs.world = world
+        inputs.profileDirs = profileDirs
+        inputs.program = "streamd"
+        let plan: Plan
+        do {
+            let (request, warnings) = try inputs.build()
+            warnings.forEach { sink.write(line: $0.description) }
+            plan = Planner.plan(request)
+        } catch {
+            error.diagnostics.forEach { sink.write(line: $0.description) }
+            error.lines.forEach { sink.write(line: "streamd: error: \($0)") }
+            throw ExitCode(error.status.rawValue)
+        }
+
+        let keyText: String
+        if let key {
+            guard let data = FileManager.default.contents(atPath: key), let text = String(data: data, encoding: .utf8), Knock.key(fromFileText: text) != nil else {
+                sink.write(line: "streamd: error: --key: cannot read a key from '\(key)' (put the key's text in the file)")
+                throw ExitCode(ExitStatus.usage.rawValue)
+            }
+            keyText = text
+        } else {
+            keyText = Knock.randomKeyText()
+            logger.notice("no --key given: using a random knock key; give it to portctl probe with --key", metadata: ["key": "\(keyText)"])
+        }
+
+        let specs = ListenerSpec.from(plan, bind: bind)
+        let server = StreamServer(
+            key: KnockKey(fileText: keyText)!,
+            limits: ConnectionLimits(idleTimeout: Int64(idleTimeout), maxConnections: maxConnections), logger: logger)
+        let bound = server.start(specs) { port, transport in
+            let spec = PortSpec(PortRange(single: try! PortNumber(port)), transport)
+            return ConflictReport.check([(spec, [], [])], profiles: []).rows.first?.holders.first.map(\.description)
+        }
+        let failed = specs.count - bound
+        if bound == 0 || (strict && failed > 0) {
+            sink.write(line: "streamd: error: \(bound == 0 ? "nothing could be bound" : "\(failed) listeners could not be bound and --strict is on")")
+            server.shutdown(grace: 0)
+            throw ExitCode(ExitStatus.checkFailed.rawValue)
+        }
+        do {
+            let now = try Privileges.drop(to: user)
+            logger.info("serving", metadata: ["user": "\(now)", "listeners": "\(bound) of \(specs.count)"])
+        } catch {
+            sink.write(line: "streamd: error: \(error)")
+            server.shutdown(grace: 0)
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+        SignalWaiter.wait(onHangup: { sink.reopen() })
+        logger.info("stopping: draining connections")
+        server.shutdown()
+    }
+}
