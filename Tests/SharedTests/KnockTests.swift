@@ -8,7 +8,7 @@ final class KnockTests: XCTestCase {
     let key = SymmetricKey(data: Array("portctl-test-key".utf8))
     let request = Knock.Request(port: 6970, nonce: Array(0..<16))
 
-    func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format2: $0) }.joined() }
+    func hex(_ bytes: [UInt8]) -> String { bytes.map(hexByte).joined() }
 
     func testRequestGoldenBytes() {
         XCTAssertEqual(hex(request.bytes), "50434b3101001b3a" + "000102030405060708090a0b0c0d0e0f" + String(repeating: "00", count: 32))

@@ -71,7 +71,7 @@ public enum Knock {
     /// A fresh random key, as the 64 hex characters streamd prints and a key file can hold.
     public static func randomKeyText() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format2: UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return (0..<32).map { _ in hexByte(UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 }
 
@@ -121,10 +121,9 @@ public struct KnockRateLimiter: Sendable {
     }
 }
 
-extension String {
-    /// Two lowercase hex digits, without Foundation.
-    init(format2 byte: UInt8) {
-        let digits = Array("0123456789abcdef")
-        self = String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-    }
+/// Two lowercase hex digits, without Foundation. (A free function on purpose: an initializer on
+/// String taking a UInt8 would capture `bytes.map(String.init)` elsewhere.)
+public func hexByte(_ byte: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
 }
