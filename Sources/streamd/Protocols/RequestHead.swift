@@ -16,7 +16,14 @@ struct RequestHead: Sendable, Equatable {
     }
 
     var isRTSP: Bool { version.hasPrefix("RTSP/") }
-    var contentLength: Int? { header("Content-Length").flatMap { Int($0) } }
+    /// The body length: nil when absent. A value that is not a non-negative decimal makes the
+    /// request malformed (`hasBadContentLength`), never a negative length.
+    var contentLength: Int? {
+        guard let text = header("Content-Length"), let value = Int(text), value >= 0 else { return nil }
+        return value
+    }
+
+    var hasBadContentLength: Bool { header("Content-Length") != nil && contentLength == nil }
 
     /// Limits that keep a hostile client from growing a request without end.
     static let maxHeadBytes = 8192

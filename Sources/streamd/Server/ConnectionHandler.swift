@@ -144,7 +144,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 return
             case .head(let head, let consumed):
                 let bodyLength = head.method == "POST" && service == .rtspHTTP ? 0 : head.contentLength ?? 0
-                if bodyLength > 64 * 1024 {
+                if bodyLength > 64 * 1024 || (head.hasBadContentLength && !(head.method == "POST" && service == .rtspHTTP)) {
                     respondAndClose(context, head.isRTSP ? RTSPResponder.badRequest(cseq: head.header("CSeq")) : HTTPResponder.badRequest())
                     mode = .hold
                     return
@@ -261,6 +261,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         let target = tunnels.channel(for: cookie)
         let host = context.channel.localAddress?.ipAddress ?? "0.0.0.0"
         while case .head(let head, let consumed) = RequestHead.parse(pending) {
+            guard !head.hasBadContentLength else {
+                context.close(promise: nil)
+                return
+            }
             let length = head.contentLength ?? 0
             guard pending.count >= consumed + length else { break }
             pending.removeFirst(consumed + length)
