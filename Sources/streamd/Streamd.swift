@@ -27,7 +27,9 @@ struct Streamd: ParsableCommand {
         version: "0.1.0")
 
     @Argument(help: ArgumentHelp("Profiles to serve, e.g. dss rtmp.", valueName: "profile"))
-    var profiles: [String]
+    var profiles: [String] = []
+
+    @Flag(name: .customLong("cleanup-helper"), help: .hidden) var cleanupHelper = false
 
     @Flag(name: .customLong("port80"), help: "Turn on each profile's port-80 option.") var port80 = false
     @Option(name: .customLong("with"), help: ArgumentHelp("Turn on a profile option (repeatable).", valueName: "option")) var options: [String] = []
@@ -48,7 +50,15 @@ struct Streamd: ParsableCommand {
     @Flag(help: "Exit non-zero when any listener cannot be bound.") var strict = false
     @Flag(help: "Log one JSON object per line.") var json = false
 
+    func validate() throws {
+        if profiles.isEmpty, !cleanupHelper { throw ValidationError("name at least one profile, e.g. streamd dss (portctl profiles list shows them)") }
+    }
+
     func run() throws {
+        if cleanupHelper {
+            RangeRedirect.runCleanupHelper()
+            return
+        }
         let sink = LogSink(path: logFile, json: json)
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, sink: sink) }
         let logger = Logger(label: "streamd")

@@ -44,6 +44,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var mode: Mode = .head
     private var connectedAt = Date()
     private var counted = false
+    private var sniffed = false
 
     init(service: Service, listener: String, port: Int, counters: Counters, tunnels: TunnelRegistry, rtmpt: RTMPTRegistry, limits: ConnectionLimits) {
         self.service = service
@@ -90,7 +91,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         let bytes = incoming.readBytes(length: incoming.readableBytes) ?? []
         switch mode {
         case .rtmp(var session):
-            if buffer.isEmpty, service == .rtmp || service == .rtmps, bytes.first.map({ $0 != 0x03 && $0 != 0x06 }) ?? false {
+            // Only the first bytes tell RTMP (C0 is 3, or 6 for RTMPE) from a client speaking HTTP or RTSP.
+            defer { sniffed = true }
+            if !sniffed, bytes.first.map({ $0 != 0x03 && $0 != 0x06 }) ?? false {
                 // Not RTMP: an HTTP or RTSP client on the RTMP port gets a clear answer, then closed.
                 mode = .head
                 buffer = bytes

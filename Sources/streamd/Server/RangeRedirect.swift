@@ -1,12 +1,19 @@
+import Foundation
 import Shared
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Answers a whole UDP range (up to 10000-65535) with one socket: an nftables table of streamd's
 /// own redirects new datagrams for local addresses in the range to the socket on the range's
 /// first port. Conntrack rewrites the replies, so each reply leaves from the port the probe
 /// knocked on. No socket per port is bound and no ephemeral port is taken.
 ///
-/// It needs CAP_NET_ADMIN. The table is created with the `owner` flag: the kernel deletes it when
-/// streamd's netlink socket closes, so it never outlives streamd, even after SIGKILL.
+/// It needs CAP_NET_ADMIN. Before streamd drops root, it starts a small helper that stays root and
+/// holds the read end of a pipe; when streamd exits, however it exits (SIGKILL included), the pipe
+/// closes and the helper deletes the table. (nft's `owner` table flag would do this in the kernel,
+/// but libnftables 1.0.6 ignores table flags in JSON input.)
 final class RangeRedirect: @unchecked Sendable {
     static let table = "streamd"
     let backend: LibNftablesBackend
@@ -46,5 +53,44 @@ final class RangeRedirect: @unchecked Sendable {
             }
         }
         try backend.run(.object([("nftables", .array(commands))]), check: false)
+    }
+
+    /// The batch that takes the table out: add it (so the delete cannot fail), then delete it.
+    static var removal: JSONValue {
+        let table = JSONValue.object([("table", .object([("family", .string("inet")), ("name", .string(Self.table))]))])
+        return .object([("nftables", .array([.object([("add", table)]), .object([("delete", table)])]))])
+    }
+
+    /// Starts the helper: this executable with --cleanup-helper, its standard input the read end of
+    /// a pipe whose write end only streamd holds.
+    static func startCleanupHelper() throws -> Int32 {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw NftablesError(kind: .rejected, message: "pipe: \(String(cString: strerror(errno)))") }
+        // Close-on-exec on both ends: the helper gets only the read end, as its standard input.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
+        let executable = Detached.selfExecutable
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("--cleanup-helper"), nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(fds[0])
+        guard status == 0 else {
+            close(fds[1])
+            throw NftablesError(kind: .rejected, message: "cannot start the cleanup helper: \(String(cString: strerror(status)))")
+        }
+        // fds[1] stays open, close-on-exec, until streamd exits.
+        return pid
+    }
+
+    /// The helper's whole life: wait for EOF on standard input, then remove the table.
+    static func runCleanupHelper() {
+        for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_IGN) }
+        var byte: UInt8 = 0
+        while read(0, &byte, 1) > 0 {}
+        try? LibNftablesBackend().run(removal, check: false)
     }
 }

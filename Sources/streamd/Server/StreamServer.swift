@@ -105,6 +105,11 @@ final class StreamServer: @unchecked Sendable {
                 let redirect = RangeRedirect()
                 try redirect.install(redirects)
                 self.redirect = redirect
+                do {
+                    _ = try RangeRedirect.startCleanupHelper()
+                } catch {
+                    logger.warning("the range redirect will outlive streamd", metadata: ["reason": "\(error)", "fix": "nft delete table inet \(RangeRedirect.table)"])
+                }
                 logger.info("range redirect installed", metadata: ["table": "inet \(RangeRedirect.table)", "ranges": "\(redirects.map { "\($0.0)/udp->\($0.target)" }.joined(separator: ", "))"])
             } catch {
                 logger.error("cannot answer whole UDP ranges", metadata: ["reason": "\(error.message)", "hint": "needs CAP_NET_ADMIN; only each range's first port answers"])
