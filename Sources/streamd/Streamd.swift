@@ -111,6 +111,8 @@ struct Streamd: ParsableCommand {
         }
         do {
             let now = try Privileges.drop(to: user)
+            if geteuid() == 0 { logger.warning("serving as root: every request is handled with full privileges (--user names someone else)") }
+            server.serve()
             logger.info("serving", metadata: ["user": "\(now)", "listeners": "\(bound) of \(specs.count)"])
         } catch {
             sink.write(line: "streamd: error: \(error)")

@@ -42,8 +42,10 @@ enum RTSPResponder {
 
     /// A G.711 µ-law audio track, as ffprobe accepts it (research/protocols.md).
     static func sessionDescription(host: String) -> String {
-        [
-            "v=0", "o=- 0 0 IN IP4 \(host)", "s=streamd test stream", "c=IN IP4 0.0.0.0", "t=0 0", "a=control:*",
+        let family = host.contains(":") && !host.hasPrefix("::ffff:") ? "IP6" : "IP4"
+        let address = host.hasPrefix("::ffff:") ? String(host.dropFirst(7)) : host
+        return [
+            "v=0", "o=- 0 0 IN \(family) \(address)", "s=streamd test stream", "c=IN IP4 0.0.0.0", "t=0 0", "a=control:*",
             "m=audio 0 RTP/AVP 0", "a=rtpmap:0 PCMU/8000", "a=control:trackID=0",
         ].joined(separator: "\r\n") + "\r\n"
     }

@@ -21,6 +21,7 @@ enum Privileges {
         guard geteuid() == 0 else { return String(cString: getpwuid(geteuid())?.pointee.pw_name ?? strdup("?")) }
         guard let entry = getpwnam(user) else { throw .unknownUser(user) }
         let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
+        if uid == 0 { return user }  // --user root: the admin asked to keep root
         guard setgroups(0, nil) == 0 else { throw .failed("setgroups: \(String(cString: strerror(errno)))") }
         guard setgid(gid) == 0 else { throw .failed("setgid: \(String(cString: strerror(errno)))") }
         guard setuid(uid) == 0 else { throw .failed("setuid: \(String(cString: strerror(errno)))") }

@@ -130,6 +130,8 @@ final class StreamServer: @unchecked Sendable {
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(ChannelOptions.backlog, value: 1024)
+                // Nothing is accepted until `serve()`, after root has been dropped.
+                .serverChannelOption(ChannelOptions.autoRead, value: false)
                 .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -145,6 +147,7 @@ final class StreamServer: @unchecked Sendable {
             let key = self.key, counters = self.counters, limiter = self.limiter, name = spec.name
             let bootstrap = DatagramBootstrap(group: group)
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(ChannelOptions.autoRead, value: false)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(KnockHandler(key: key, listener: name, counters: counters, limiter: limiter))
@@ -162,6 +165,14 @@ final class StreamServer: @unchecked Sendable {
         } catch {
             guard address == "::" else { throw error }
             return try body("0.0.0.0")
+        }
+    }
+
+    /// Starts accepting connections and reading datagrams. Called after privileges are dropped, so
+    /// that no request is ever handled as root.
+    func serve() {
+        for channel in channels.withLockedValue({ $0 }) {
+            channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
     }
 
