@@ -36,10 +36,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The protocol parsers and responders, with no dependencies, so the fuzz harness can build them alone.
+        .target(name: "StreamdProtocols"),
+        // libFuzzer harness over StreamdProtocols; without -DFUZZING it replays a corpus (fuzz/README.md).
+        .executableTarget(name: "StreamdFuzz", dependencies: ["StreamdProtocols"], swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .executableTarget(
             name: "streamd",
             dependencies: [
                 "Shared",
+                "StreamdProtocols",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -55,7 +60,7 @@ let package = Package(
         .testTarget(
             name: "StreamdTests",
             dependencies: [
-                "streamd", "Shared", "TestSupport",
+                "streamd", "StreamdProtocols", "Shared", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

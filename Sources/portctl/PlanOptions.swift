@@ -119,9 +119,12 @@ extension PlanFlags {
         guard plan.options.contains("port80") else { return nil }
         let http = PortSpec(PortRange(single: try! PortNumber(80)), .tcp)
         let needing = plan.inboundEntries.filter { $0.transport == .tcp && $0.range.contains(port: 80) }
+        // PORTCTL_CONFLICT_ROOT reads /proc, /etc and /run under another root, as `conflicts --root`
+        // does: for chroots, and for tests that must not depend on the web servers of the machine.
+        let root = ProcessInfo.processInfo.environment["PORTCTL_CONFLICT_ROOT"] ?? "/"
         let report = ConflictReport.check(
             [(http, needing.flatMap(\.labels), needing.flatMap { $0.contributions.map(\.service) })],
-            profiles: plan.profiles.map(\.name))
+            profiles: plan.profiles.map(\.name), root: root)
         guard let row = report.rows.first, row.isConflict, row.webServer != nil, let advice = row.advice else { return nil }
         if force { return "--force: going ahead although \(advice)" }
         throw CommandFailure(.conflict, "--port80: \(advice); or add --force to go ahead anyway")

@@ -1,3 +1,4 @@
+import StreamdProtocols
 import ArgumentParser
 import Crypto
 import Foundation

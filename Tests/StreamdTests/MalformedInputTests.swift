@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Shared
 import XCTest
+@testable import StreamdProtocols
 @testable import streamd
 
 /// A corpus of malformed and hostile requests: none may crash streamd or make it buffer without bound.
@@ -15,6 +16,9 @@ final class MalformedInputTests: XCTestCase {
         [0xFF, 0xFE, 0xFD] + [UInt8](repeating: 0x80, count: 5000), [0x03] + [UInt8](repeating: 0, count: 1536) + [UInt8](repeating: 0xC3, count: 3000),
         [0x06] + [UInt8](repeating: 0x41, count: 9000), Array("SOURCE\r\n\r\n".utf8), Array("ICY 200 OK\r\n\r\n".utf8),
         [1, 0, 0, 0, 0xCE, 0xFA, 0x0B, 0xB0, 0xFF, 0xFF, 0xFF, 0xFF] + Array("MMS ".utf8),
+        // libFuzzer's crash-b89c1dfe (fuzz/corpus/regression-rtmp-shrinking-length).
+        [3, 16, 0, 0, 0, 0, 35, 1, 0, 0, 0, 20, 0, 0, 0, 0, 2, 0, 55, 57, 189, 61, 0, 2, 0, 54, 54, 255, 255, 255, 255, 116, 0, 114, 116, 47,
+         0, 0, 0, 0, 0, 0, 0, 115, 112, 58, 0, 0, 0, 0, 0, 0, 0, 128, 47, 47, 63, 36, 0, 0, 47, 0, 0, 0, 0, 0, 0, 0, 0, 118, 101, 0, 0, 9],
     ]
 
     func testNoServiceCrashesOrGrowsWithoutBound() throws {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Shared
 import XCTest
+@testable import StreamdProtocols
 @testable import streamd
 
 /// Every protocol streamd speaks, driven through its real handler on an EmbeddedChannel:

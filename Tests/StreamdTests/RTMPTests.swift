@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Shared
 import XCTest
+@testable import StreamdProtocols
 @testable import streamd
 
 final class RTMPTests: XCTestCase {
@@ -75,6 +76,19 @@ final class RTMPTests: XCTestCase {
         _ = huge.receive(c1)
         _ = huge.receive([0x03, 0, 0, 0, 0x7F, 0xFF, 0xFF, 20, 0, 0, 0, 0])
         if case .failed = huge.state {} else { XCTFail("a 8 MB message must be refused: \(huge.state)") }
+    }
+
+    /// libFuzzer's first finding: a new message header declaring a shorter length than the part of
+    /// the previous message already buffered made the chunk reader take a negative count.
+    func testANewHeaderShorterThanThePartialMessageDoesNotCrash() {
+        var session = RTMPSession()
+        _ = session.receive([0x03] + c1)
+        _ = session.receive(c1)
+        // 200 bytes announced on stream 3, 128 delivered, then a new format-0 header on stream 3 for 10 bytes.
+        let first: [UInt8] = [0x03, 0, 0, 0, 0, 0, 200, 20, 0, 0, 0, 0] + [UInt8](repeating: 0x05, count: 128)
+        let second: [UInt8] = [0x03, 0, 0, 0, 0, 0, 10, 20, 0, 0, 0, 0] + [UInt8](repeating: 0x05, count: 10)
+        XCTAssertEqual(session.receive(first + second), [], "nulls are no command; nothing to answer")
+        XCTAssertEqual(session.state, .chunks)
     }
 
     func testAnHTTPClientOnTheRTMPPortGetsAnAnswer() throws {

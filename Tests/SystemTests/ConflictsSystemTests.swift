@@ -33,8 +33,9 @@ final class ConflictsSystemTests: XCTestCase {
             waitForLine: "ready")
     }
 
+    /// These tests are about the live host's sockets, so the --port80 check reads the real root.
     func portctl(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        try pair.run(in: pair.server, [TestPaths.binary("portctl").path] + arguments, environment: environment)
+        try pair.run(in: pair.server, [TestPaths.binary("portctl").path] + arguments, environment: ["PORTCTL_CONFLICT_ROOT": "/"].merging(environment) { $1 })
     }
 
     func testPort80RefusesWhileAWebServerHoldsIt() throws {

@@ -15,6 +15,9 @@ public enum TestPaths {
     }
 
     public static func binary(_ name: String) -> URL { products.appendingPathComponent(name) }
+
+    /// A root with no /proc, /etc or /run: the --port80 check finds nothing there.
+    public static let emptyRoot = "/nonexistent-portctl-test-root"
 }
 
 /// What a finished process printed and how it exited.
@@ -63,9 +66,11 @@ public func runProcess(
 /// Runs the built portctl.
 @discardableResult
 public func portctl(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws -> ProcessResult {
-    // A fixed HOME keeps the admin's own ~/.config/portctl/profiles out of the tests.
+    // A fixed HOME keeps the admin's own ~/.config/portctl/profiles out of the tests, and an empty
+    // conflict root keeps the machine's own web servers out of the --port80 check.
     var env = environment ?? ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"]
     if env["HOME"] == nil { env["HOME"] = "/nonexistent" }
+    if env["PORTCTL_CONFLICT_ROOT"] == nil { env["PORTCTL_CONFLICT_ROOT"] = TestPaths.emptyRoot }
     return try runProcess(TestPaths.binary("portctl").path, arguments, stdin: stdin, environment: env)
 }
 

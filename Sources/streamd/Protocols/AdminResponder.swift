@@ -1,3 +1,4 @@
+import StreamdProtocols
 import Shared
 
 /// The admin port's status page: every listener, whether it bound, and what it answered.

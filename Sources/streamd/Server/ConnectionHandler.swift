@@ -1,3 +1,4 @@
+import StreamdProtocols
 import Foundation
 import NIOCore
 import Shared

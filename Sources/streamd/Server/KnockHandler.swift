@@ -1,3 +1,4 @@
+import StreamdProtocols
 import Crypto
 import Foundation
 import NIOConcurrencyHelpers

@@ -1,3 +1,4 @@
+import StreamdProtocols
 import Foundation
 import Logging
 import NIOConcurrencyHelpers

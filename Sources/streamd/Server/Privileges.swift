@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import StreamdProtocols
 import Glibc
 #endif
 

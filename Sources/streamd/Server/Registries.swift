@@ -1,3 +1,4 @@
+import StreamdProtocols
 import NIOConcurrencyHelpers
 import NIOCore
 

@@ -1,3 +1,4 @@
+import StreamdProtocols
 import Dispatch
 import Foundation
 

@@ -1,14 +1,14 @@
 /// AMF0 values, as RTMP commands carry them (number, boolean, string, object, null).
-indirect enum AMF0: Equatable, Sendable {
+public indirect enum AMF0: Equatable, Sendable {
     case number(Double)
     case boolean(Bool)
     case string(String)
     case object([(String, AMF0)])
     case null
 
-    static func == (lhs: AMF0, rhs: AMF0) -> Bool { lhs.encoded == rhs.encoded }
+    public static func == (lhs: AMF0, rhs: AMF0) -> Bool { lhs.encoded == rhs.encoded }
 
-    var encoded: [UInt8] {
+    public var encoded: [UInt8] {
         switch self {
         case .number(let value):
             return [0x00] + withUnsafeBytes(of: value.bitPattern.bigEndian) { Array($0) }
@@ -23,14 +23,14 @@ indirect enum AMF0: Equatable, Sendable {
         }
     }
 
-    static func shortString(_ text: String) -> [UInt8] {
+    public static func shortString(_ text: String) -> [UInt8] {
         let bytes = Array(text.utf8.prefix(65535))
         return [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xFF)] + bytes
     }
 
     /// Decodes consecutive values; stops at the first one it does not know (streamd needs only the
     /// command name and transaction id).
-    static func decodeAll(_ bytes: [UInt8]) -> [AMF0] {
+    public static func decodeAll(_ bytes: [UInt8]) -> [AMF0] {
         var values: [AMF0] = []
         var offset = 0
         while offset < bytes.count, values.count < 64, let (value, next) = decode(bytes, at: offset, depth: 0) {
@@ -40,7 +40,7 @@ indirect enum AMF0: Equatable, Sendable {
         return values
     }
 
-    static func decode(_ bytes: [UInt8], at offset: Int, depth: Int) -> (AMF0, Int)? {
+    public static func decode(_ bytes: [UInt8], at offset: Int, depth: Int) -> (AMF0, Int)? {
         guard offset < bytes.count, depth < 16 else { return nil }
         switch bytes[offset] {
         case 0x00:
@@ -72,7 +72,7 @@ indirect enum AMF0: Equatable, Sendable {
         }
     }
 
-    static func readShortString(_ bytes: [UInt8], at offset: Int) -> (String, Int)? {
+    public static func readShortString(_ bytes: [UInt8], at offset: Int) -> (String, Int)? {
         guard offset + 2 <= bytes.count else { return nil }
         let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
         guard offset + 2 + length <= bytes.count else { return nil }

@@ -1,47 +1,47 @@
 /// The head of a text request: RTSP, HTTP, ICY and MMSH all start with a request line and headers.
-struct RequestHead: Sendable, Equatable {
-    var method: String
-    var target: String
-    var version: String
-    var headers: [(String, String)]
+public struct RequestHead: Sendable, Equatable {
+    public var method: String
+    public var target: String
+    public var version: String
+    public var headers: [(String, String)]
 
-    static func == (lhs: RequestHead, rhs: RequestHead) -> Bool {
+    public static func == (lhs: RequestHead, rhs: RequestHead) -> Bool {
         lhs.method == rhs.method && lhs.target == rhs.target && lhs.version == rhs.version
             && lhs.headers.map { "\($0.0):\($0.1)" } == rhs.headers.map { "\($0.0):\($0.1)" }
     }
 
     /// The first header with this name, compared without case.
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
-    var isRTSP: Bool { version.hasPrefix("RTSP/") }
+    public var isRTSP: Bool { version.hasPrefix("RTSP/") }
     /// The body length: nil when absent. A value that is not a non-negative decimal makes the
     /// request malformed (`hasBadContentLength`), never a negative length.
-    var contentLength: Int? {
+    public var contentLength: Int? {
         guard let text = header("Content-Length"), let value = Int(text), value >= 0 else { return nil }
         return value
     }
 
-    var hasBadContentLength: Bool { header("Content-Length") != nil && contentLength == nil }
+    public var hasBadContentLength: Bool { header("Content-Length") != nil && contentLength == nil }
 
     /// Limits that keep a hostile client from growing a request without end.
-    static let maxHeadBytes = 8192
-    static let maxHeaders = 64
+    public static let maxHeadBytes = 8192
+    public static let maxHeaders = 64
 
-    enum Parse: Equatable {
+    public enum Parse: Equatable {
         case needMore
         case head(RequestHead, consumed: Int)
         case malformed(String)
     }
 
     /// Parses a head from the start of `bytes`: everything up to the blank line.
-    static func parse(_ bytes: [UInt8]) -> Parse {
+    public static func parse(_ bytes: [UInt8]) -> Parse {
         guard let end = headEnd(bytes) else {
             return bytes.count > maxHeadBytes ? .malformed("head longer than \(maxHeadBytes) bytes") : .needMore
         }
         guard end.bodyStart <= maxHeadBytes else { return .malformed("head longer than \(maxHeadBytes) bytes") }
-        guard let text = String(bytes: bytes[0..<end.headLength], encoding: .utf8) ?? String(validatingUTF8Bytes: bytes[0..<end.headLength]) else {
+        guard let text = String(validating: bytes[0..<end.headLength], as: UTF8.self) ?? String(validatingUTF8Bytes: bytes[0..<end.headLength]) else {
             return .malformed("head is not text")
         }
         // "\r\n" is one Character in Swift, so split on any newline character.
@@ -70,7 +70,7 @@ struct RequestHead: Sendable, Equatable {
     }
 
     /// Where the head ends: after "\r\n\r\n" or "\n\n" (nmap and hand-typed requests use bare newlines).
-    static func headEnd(_ bytes: [UInt8]) -> (headLength: Int, bodyStart: Int)? {
+    public static func headEnd(_ bytes: [UInt8]) -> (headLength: Int, bodyStart: Int)? {
         var index = 0
         while index < bytes.count {
             if bytes[index] == 10 {
@@ -85,12 +85,12 @@ struct RequestHead: Sendable, Equatable {
 
 extension String {
     /// Accepts Latin-1 bytes too: old clients send them in header values.
-    init?(validatingUTF8Bytes bytes: ArraySlice<UInt8>) {
+    public init?(validatingUTF8Bytes bytes: ArraySlice<UInt8>) {
         guard bytes.allSatisfy({ $0 != 0 }) else { return nil }
         self = String(bytes.map { Character(Unicode.Scalar($0)) })
     }
 
-    func trimmingWhitespace() -> String {
+    public func trimmingWhitespace() -> String {
         var view = Substring(self)
         while let first = view.first, first.isWhitespace { view = view.dropFirst() }
         while let last = view.last, last.isWhitespace { view = view.dropLast() }
@@ -99,16 +99,16 @@ extension String {
 }
 
 /// A response: status line, headers, body, rendered byte for byte.
-struct Response: Sendable, Equatable {
-    var version: String
-    var status: Int
-    var reason: String
-    var headers: [(String, String)]
-    var body: [UInt8]
+public struct Response: Sendable, Equatable {
+    public var version: String
+    public var status: Int
+    public var reason: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]
 
-    static func == (lhs: Response, rhs: Response) -> Bool { lhs.bytes == rhs.bytes }
+    public static func == (lhs: Response, rhs: Response) -> Bool { lhs.bytes == rhs.bytes }
 
-    init(version: String, status: Int, reason: String, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(version: String, status: Int, reason: String, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.version = version
         self.status = status
         self.reason = reason
@@ -116,7 +116,7 @@ struct Response: Sendable, Equatable {
         self.body = body
     }
 
-    var bytes: [UInt8] {
+    public var bytes: [UInt8] {
         var text = "\(version) \(status) \(reason)\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         text += "\r\n"

@@ -2,34 +2,34 @@
 /// stream to answer `connect` with `_result` (NetConnection.Connect.Success).
 ///
 /// It keeps no socket, so the TCP handler and the RTMPT (HTTP-tunnelled) handler share it.
-struct RTMPSession {
-    enum State: Equatable {
+public struct RTMPSession: Sendable {
+    public enum State: Equatable, Sendable {
         case awaitingC0C1
         case awaitingC2
         case chunks
         case failed(String)
     }
 
-    static let handshakeSize = 1536
+    public static let handshakeSize = 1536
     /// A client may not make streamd hold more than this of unparsed input.
-    static let maxBuffered = 256 * 1024
-    static let maxMessage = 64 * 1024
+    public static let maxBuffered = 256 * 1024
+    public static let maxMessage = 64 * 1024
 
-    private(set) var state = State.awaitingC0C1
+    public private(set) var state = State.awaitingC0C1
     private var buffer: [UInt8] = []
     private var inChunkSize = 128
     private var headers: [Int: (timestamp: UInt32, length: Int, type: UInt8, stream: UInt32)] = [:]
     private var partial: [Int: [UInt8]] = [:]
     /// Commands seen, for the admin page and tests.
-    private(set) var commands: [String] = []
-    let serverRandom: [UInt8]
+    public private(set) var commands: [String] = []
+    public let serverRandom: [UInt8]
 
-    init(serverRandom: [UInt8] = (0..<1528).map { _ in UInt8.random(in: 0...255) }) {
+    public init(serverRandom: [UInt8] = (0..<1528).map { _ in UInt8.random(in: 0...255) }) {
         self.serverRandom = serverRandom
     }
 
     /// Feeds received bytes; returns what to send back.
-    mutating func receive(_ bytes: [UInt8]) -> [UInt8] {
+    public mutating func receive(_ bytes: [UInt8]) -> [UInt8] {
         guard case .failed = state else {
             buffer += bytes
             if buffer.count > Self.maxBuffered {
@@ -71,7 +71,7 @@ struct RTMPSession {
         }
     }
 
-    struct Message {
+    public struct Message {
         let type: UInt8
         let stream: UInt32
         let payload: [UInt8]
@@ -117,8 +117,11 @@ struct RTMPSession {
             return (nil, buffer.count)
         }
         headers[csid] = header
+        // A chunk with a message header (format 0 or 1) starts a new message: drop any partial one,
+        // which could be longer than the length just declared (found by libFuzzer).
+        if format <= 1 { partial[csid] = nil }
         let have = partial[csid]?.count ?? 0
-        let take = min(inChunkSize, header.length - have)
+        let take = max(0, min(inChunkSize, header.length - have))
         guard buffer.count >= offset + take else { return nil }
         let payload = (partial[csid] ?? []) + buffer[offset..<(offset + take)]
         offset += take
@@ -159,7 +162,7 @@ struct RTMPSession {
     }
 
     /// Window Acknowledgement Size, Set Peer Bandwidth, then `_result`.
-    static func connectReply(transaction: Double) -> [UInt8] {
+    public static func connectReply(transaction: Double) -> [UInt8] {
         let windowAck = chunk(csid: 2, type: 5, stream: 0, payload: [0x00, 0x26, 0x25, 0xA0])
         let peerBandwidth = chunk(csid: 2, type: 6, stream: 0, payload: [0x00, 0x26, 0x25, 0xA0, 0x02])
         let result = command([
@@ -173,12 +176,12 @@ struct RTMPSession {
         return windowAck + peerBandwidth + result
     }
 
-    static func command(_ values: [AMF0], stream: UInt32) -> [UInt8] {
+    public static func command(_ values: [AMF0], stream: UInt32) -> [UInt8] {
         chunk(csid: 3, type: 20, stream: stream, payload: values.flatMap(\.encoded))
     }
 
     /// A message in format-0 chunks of 128 bytes.
-    static func chunk(csid: UInt8, type: UInt8, stream: UInt32, payload: [UInt8]) -> [UInt8] {
+    public static func chunk(csid: UInt8, type: UInt8, stream: UInt32, payload: [UInt8]) -> [UInt8] {
         let length = payload.count
         var out: [UInt8] = [csid & 0x3F, 0, 0, 0, UInt8(length >> 16), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF), type]
         out += withUnsafeBytes(of: stream.littleEndian) { Array($0) }

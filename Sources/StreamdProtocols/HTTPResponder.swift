@@ -1,9 +1,9 @@
 /// Answers plain HTTP: a small status page at `/`, a test resource at `/streamd/test`, and 404/405 otherwise.
-enum HTTPResponder {
-    static let server = "streamd/0.1"
-    static let testResource = Array("streamd test resource: if you can read this, the path through the firewall works\n".utf8)
+public enum HTTPResponder {
+    public static let server = "streamd/0.1"
+    public static let testResource = Array("streamd test resource: if you can read this, the path through the firewall works\n".utf8)
 
-    static func respond(to head: RequestHead, listener: String) -> Response {
+    public static func respond(to head: RequestHead, listener: String) -> Response {
         var headers: [(String, String)] = [("Server", server), ("Connection", "close")]
         guard head.method == "GET" || head.method == "HEAD" else {
             headers.append(("Allow", "GET, HEAD"))
@@ -30,11 +30,11 @@ enum HTTPResponder {
         return Response(version: "HTTP/1.0", status: 200, reason: "OK", headers: headers, body: head.method == "HEAD" ? [] : body)
     }
 
-    static func badRequest() -> Response {
+    public static func badRequest() -> Response {
         Response(version: "HTTP/1.0", status: 400, reason: "Bad Request", headers: [("Server", server), ("Connection", "close"), ("Content-Length", "0")])
     }
 
-    static func statusPage(listener: String) -> String {
+    public static func statusPage(listener: String) -> String {
         """
         <!doctype html>
         <html><head><title>streamd</title></head><body>
@@ -46,7 +46,7 @@ enum HTTPResponder {
         """
     }
 
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         text.replacingAll("&", with: "&amp;").replacingAll("<", with: "&lt;").replacingAll(">", with: "&gt;")
     }
 }
@@ -55,19 +55,19 @@ enum HTTPResponder {
 /// silent MP3 frames, as Icecast answers (curl and browsers refuse the bare `ICY 200 OK` status
 /// line, which is kept for clients that ask in ICY); a source client's SOURCE or PUT is accepted
 /// and its audio discarded.
-enum ICYResponder {
+public enum ICYResponder {
     /// A silent MPEG-1 Layer III frame: 128 kb/s, 44.1 kHz, mono, 417 bytes (research/protocols.md).
-    static let silentFrame: [UInt8] = [0xFF, 0xFB, 0x90, 0xC0] + [UInt8](repeating: 0, count: 413)
-    static let framesPerResponse = 40
+    public static let silentFrame: [UInt8] = [0xFF, 0xFB, 0x90, 0xC0] + [UInt8](repeating: 0, count: 413)
+    public static let framesPerResponse = 40
 
-    enum Answer: Equatable {
+    public enum Answer: Equatable {
         case listener(Response)
         /// Accept the source: send this, then read and discard what follows.
         case source(Response)
         case other(Response)
     }
 
-    static func respond(to head: RequestHead) -> Answer {
+    public static func respond(to head: RequestHead) -> Answer {
         switch head.method {
         case "GET", "HEAD":
             let headers: [(String, String)] = [
@@ -92,8 +92,8 @@ enum ICYResponder {
 }
 
 /// Answers MMS over HTTP (MMSH) the way Windows Media Services did, which players and nmap recognise.
-enum MMSResponder {
-    static func respond(to head: RequestHead) -> Response {
+public enum MMSResponder {
+    public static func respond(to head: RequestHead) -> Response {
         guard head.method == "GET" || head.method == "POST" else {
             return Response(version: "HTTP/1.0", status: 405, reason: "Method Not Allowed", headers: [("Content-Length", "0")])
         }
@@ -108,12 +108,12 @@ enum MMSResponder {
     }
 
     /// MMST (binary, little-endian): 0xB00BFACE at offset 4 and "MMS " at 12 mark it.
-    static func isMMST(_ bytes: [UInt8]) -> Bool {
+    public static func isMMST(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 16 && Array(bytes[4..<8]) == [0xCE, 0xFA, 0x0B, 0xB0] && Array(bytes[12..<16]) == Array("MMS ".utf8)
     }
 
     /// A minimal MMST reply in the same framing, so a binary client sees an MMS server answer.
-    static func mmstReply() -> [UInt8] {
+    public static func mmstReply() -> [UInt8] {
         var packet: [UInt8] = [1, 0, 0, 0, 0xCE, 0xFA, 0x0B, 0xB0]
         let body: [UInt8] = Array("MMS ".utf8) + [UInt8](repeating: 0, count: 20) + [0x01, 0x00, 0x04, 0x00] + [UInt8](repeating: 0, count: 8)
         let length = UInt32(body.count)
@@ -123,7 +123,7 @@ enum MMSResponder {
 }
 
 extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
+    public func replacingAll(_ target: String, with replacement: String) -> String {
         split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

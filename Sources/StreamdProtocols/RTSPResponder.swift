@@ -2,11 +2,11 @@
 ///
 /// Every reply echoes CSeq when the request had one (nmap's probe has none). Methods streamd does
 /// not serve get 501; malformed requests get 400.
-enum RTSPResponder {
-    static let server = "streamd/0.1"
-    static let publicMethods = "OPTIONS, DESCRIBE, GET_PARAMETER"
+public enum RTSPResponder {
+    public static let server = "streamd/0.1"
+    public static let publicMethods = "OPTIONS, DESCRIBE, GET_PARAMETER"
 
-    static func respond(to head: RequestHead, host: String, port: Int) -> Response {
+    public static func respond(to head: RequestHead, host: String, port: Int) -> Response {
         var headers: [(String, String)] = []
         if let cseq = head.header("CSeq") { headers.append(("CSeq", cseq)) }
         headers.append(("Server", server))
@@ -33,7 +33,7 @@ enum RTSPResponder {
         }
     }
 
-    static func badRequest(cseq: String?) -> Response {
+    public static func badRequest(cseq: String?) -> Response {
         var headers: [(String, String)] = []
         if let cseq { headers.append(("CSeq", cseq)) }
         headers.append(("Server", server))
@@ -41,7 +41,7 @@ enum RTSPResponder {
     }
 
     /// A G.711 µ-law audio track, as ffprobe accepts it (research/protocols.md).
-    static func sessionDescription(host: String) -> String {
+    public static func sessionDescription(host: String) -> String {
         let family = host.contains(":") && !host.hasPrefix("::ffff:") ? "IP6" : "IP4"
         let address = host.hasPrefix("::ffff:") ? String(host.dropFirst(7)) : host
         return [
@@ -50,7 +50,7 @@ enum RTSPResponder {
         ].joined(separator: "\r\n") + "\r\n"
     }
 
-    static func contentBase(_ target: String, host: String, port: Int) -> String {
+    public static func contentBase(_ target: String, host: String, port: Int) -> String {
         if target.hasPrefix("rtsp://") { return target.hasSuffix("/") ? target : target + "/" }
         let path = target == "*" ? "/" : (target.hasPrefix("/") ? target : "/" + target)
         return "rtsp://\(host):\(port)\(path.hasSuffix("/") ? path : path + "/")"
