@@ -45,6 +45,9 @@ struct Streamd: ParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on (default :: , all IPv6 and IPv4 addresses).", valueName: "address")) var bind = "::"
     @Option(help: ArgumentHelp("File holding the knock key; without it a random key is made and printed.", valueName: "file")) var key: String?
     @Option(help: ArgumentHelp("After binding, drop root and serve as this user.", valueName: "name")) var user = "nobody"
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain for the RTMPS and HTTPS ports; without it streamd makes a self-signed one.", valueName: "file"))
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key that goes with --tls-cert.", valueName: "file")) var tlsKey: String?
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("Refuse TCP connections beyond this many.", valueName: "n")) var maxConnections = 20_000
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection silent for this many seconds.", valueName: "seconds")) var idleTimeout = 60
     @Option(name: .customLong("log-file"), help: ArgumentHelp("Write logs here instead of standard error; SIGHUP reopens it.", valueName: "file")) var logFile: String?
@@ -100,6 +103,16 @@ struct Streamd: ParsableCommand {
         let server = StreamServer(
             key: KnockKey(fileText: keyText)!,
             limits: ConnectionLimits(idleTimeout: Int64(idleTimeout), maxConnections: maxConnections), logger: logger)
+        if specs.contains(where: { $0.service == .rtmps || $0.service == .https }) || tlsCert != nil {
+            do {
+                let (context, selfSigned) = try TLSSetup.context(certificate: tlsCert, key: tlsKey)
+                server.tls = context
+                if selfSigned { logger.notice("RTMPS and HTTPS use a self-signed certificate streamd made; give a real one with --tls-cert and --tls-key") }
+            } catch {
+                sink.write(line: "streamd: error: \(error)")
+                throw ExitCode(ExitStatus.usage.rawValue)
+            }
+        }
         let bound = server.start(specs) { port, transport in
             let spec = PortSpec(PortRange(single: try! PortNumber(port)), transport)
             return ConflictReport.check([(spec, [], [])], profiles: []).rows.first?.holders.first.map(\.description)

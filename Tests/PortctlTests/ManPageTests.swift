@@ -50,6 +50,19 @@ final class ManPageTests: XCTestCase {
         XCTAssertEqual(missing, [], "man/portctl.8 is out of step with the commands")
     }
 
+    func testEveryStreamdFlagIsInStreamd8() throws {
+        let result = try runProcess(TestPaths.binary("streamd").path, ["--experimental-dump-help"])
+        XCTAssertEqual(result.status, 0)
+        struct Root: Decodable { let command: Command }
+        let command = try JSONDecoder().decode(Root.self, from: Data(result.stdout.utf8)).command
+        let page = try String(contentsOf: TestPaths.repository.appendingPathComponent("man/streamd.8"), encoding: .utf8)
+        let unescaped = page.replacingOccurrences(of: "\\-", with: "-").replacingOccurrences(of: "\\fB", with: "").replacingOccurrences(of: "\\fR", with: "")
+        let hidden = ["help", "version", "experimental-dump-help", "cleanup-helper"]
+        let missing = (command.arguments ?? []).flatMap { $0.names ?? [] }.filter { $0.kind == "long" && !hidden.contains($0.name) }
+            .map(\.name).filter { !unescaped.contains("--\($0)") }
+        XCTAssertEqual(missing, [], "man/streamd.8 is out of step with streamd's flags")
+    }
+
     func testExitCodesAreDocumented() throws {
         let page = try String(contentsOf: TestPaths.repository.appendingPathComponent("man/portctl.8"), encoding: .utf8)
         XCTAssertTrue(page.contains(".SH EXIT STATUS"))

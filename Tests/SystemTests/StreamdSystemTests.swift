@@ -85,6 +85,16 @@ final class StreamdSystemTests: XCTestCase {
         XCTAssertEqual(result.stdout, "S0=3 S1=1536 S2echo=yes result\n", result.stderr)
     }
 
+    func testRTMPSAndHTTPSSpeakTLS() throws {
+        _ = try startStreamd(["rtmps", "http-streaming"])
+        let rtmps = try client(["python3", scripts.appendingPathComponent("rtmps_handshake.py").path, server, "443"])
+        XCTAssertTrue(rtmps.stdout.hasSuffix("S0 3 S1 1536 S2echo True\n"), rtmps.stdout + rtmps.stderr)
+        XCTAssertTrue(rtmps.stdout.hasPrefix("TLSv1."), rtmps.stdout)
+        let https = try client(["curl", "-sk", "-i", "--max-time", "3", "https://\(server)/"])
+        XCTAssertTrue(https.stdout.hasPrefix("HTTP/1.0 200 OK"), https.stdout)
+        XCTAssertTrue(log.contains("self-signed certificate"), log)
+    }
+
     func testABusyPortIsReportedWithItsOwnerAndTheRestServe() throws {
         let squatter = try pair.start(in: pair.server, ["python3", "-c", "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',7070))\ns.listen()\nprint('ready',flush=True)\ntime.sleep(60)"], waitForLine: "ready")
         _ = try startStreamd(["dss"])

@@ -57,7 +57,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.limits = limits
         switch service {
         case .rtmp, .rtmps: mode = .rtmp(RTMPSession())
-        case .pna, .other, .https, .srt, .webrtc, .rtp, .broadcast: mode = .hold
+        case .pna, .other, .srt, .webrtc, .rtp, .broadcast: mode = .hold
         default: mode = .head
         }
     }

@@ -5,6 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Shared
 
 /// One port (or UDP range) streamd answers on, derived from a plan.
@@ -49,6 +50,8 @@ final class StreamServer: @unchecked Sendable {
     let key: KnockKey
     let limits: ConnectionLimits
     let logger: Logger
+    /// TLS for RTMPS and HTTPS ports; nil serves them without TLS.
+    var tls: NIOSSLContext?
     private let channels = NIOLockedValueBox<[Channel]>([])
     private let limiter = NIOLockedValueBox(KnockRateLimiter())
     private(set) var redirect: RangeRedirect?
@@ -128,6 +131,7 @@ final class StreamServer: @unchecked Sendable {
         case .tcp:
             let counters = self.counters, tunnels = self.tunnels, rtmpt = self.rtmpt, limits = self.limits
             let name = spec.name, service = spec.service
+            let tls = (service == .rtmps || service == .https) ? self.tls : nil
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(ChannelOptions.backlog, value: 1024)
@@ -136,6 +140,7 @@ final class StreamServer: @unchecked Sendable {
                 .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                         try channel.pipeline.syncOperations.addHandlers([
                             IdleStateHandler(readTimeout: .seconds(limits.idleTimeout)),
                             ConnectionHandler(service: service, listener: name, port: port, counters: counters, tunnels: tunnels, rtmpt: rtmpt, limits: limits),
