@@ -88,18 +88,9 @@ struct PlanFlags: ParsableArguments {
     /// Checks every flag value and loads the profiles; any problem is a `CommandFailure` naming the flag or file.
     /// `detectedSSH` (from the host, for apply) joins the SSH guard; without it the guard defaults to 22.
     var inputs: PlanInputs {
-        var inputs = PlanInputs(profiles: [])
-        inputs.port80 = port80
-        inputs.options = options
-        inputs.adminFrom = adminFrom
-        inputs.broadcasters = broadcasters
-        inputs.sources = sources
-        inputs.world = world
-        inputs.sshPorts = sshPorts
-        inputs.noSSHGuard = noSSHGuard
-        inputs.profileDirs = profileSource.profileDirs
-        inputs.strict = profileSource.strict
-        return inputs
+        PlanInputs(
+            profiles: [], port80: port80, options: options, adminFrom: adminFrom, broadcasters: broadcasters, sources: sources,
+            world: world, sshPorts: sshPorts, noSSHGuard: noSSHGuard, profileDirs: profileSource.profileDirs, strict: profileSource.strict)
     }
 
     /// Checks every flag value and loads the profiles, printing profile warnings.

@@ -67,15 +67,9 @@ struct Streamd: ParsableCommand {
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, sink: sink) }
         let logger = Logger(label: "streamd")
 
-        var inputs = PlanInputs(profiles: profiles)
-        inputs.port80 = port80
-        inputs.options = options
-        inputs.adminFrom = adminFrom
-        inputs.broadcasters = broadcasters
-        inputs.sources = sources
-        inputs.world = world
-        inputs.profileDirs = profileDirs
-        inputs.program = "streamd"
+        let inputs = PlanInputs(
+            profiles: profiles, port80: port80, options: options, adminFrom: adminFrom, broadcasters: broadcasters, sources: sources,
+            world: world, profileDirs: profileDirs, program: "streamd")
         let plan: Plan
         do {
             let (request, warnings) = try inputs.build()

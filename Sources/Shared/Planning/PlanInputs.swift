@@ -23,6 +23,25 @@ public struct PlanInputs: Sendable {
         self.profiles = profiles
     }
 
+    /// Every plan flag at once, as a command line declares them.
+    public init(
+        profiles: [String], port80: Bool, options: [String], adminFrom: [String], broadcasters: [String], sources: [String],
+        world: Bool, sshPorts: [String] = [], noSSHGuard: Bool = false, profileDirs: [String], strict: Bool = false, program: String = "portctl"
+    ) {
+        self.profiles = profiles
+        self.port80 = port80
+        self.options = options
+        self.adminFrom = adminFrom
+        self.broadcasters = broadcasters
+        self.sources = sources
+        self.world = world
+        self.sshPorts = sshPorts
+        self.noSSHGuard = noSSHGuard
+        self.profileDirs = profileDirs
+        self.strict = strict
+        self.program = program
+    }
+
     public func catalog() -> ProfileCatalog {
         ProfileCatalog(directories: ProfileCatalog.defaultDirectories(extra: profileDirs, environment: ProcessInfo.processInfo.environment))
     }
