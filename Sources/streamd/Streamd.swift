@@ -69,7 +69,7 @@ struct Streamd: ParsableCommand {
 
         let inputs = PlanInputs(
             profiles: profiles, port80: port80, options: options, adminFrom: adminFrom, broadcasters: broadcasters, sources: sources,
-            world: world, profileDirs: profileDirs, program: "streamd")
+            world: world, profileDirs: profileDirs)
         let plan: Plan
         do {
             let (request, warnings) = try inputs.build()

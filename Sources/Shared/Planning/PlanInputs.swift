@@ -16,8 +16,6 @@ public struct PlanInputs: Sendable {
     public var noSSHGuard = false
     public var profileDirs: [String] = []
     public var strict = false
-    /// The command whose help lists the profiles, named in "unknown profile" errors.
-    public var program = "portctl"
 
     public init(profiles: [String]) {
         self.profiles = profiles
@@ -26,7 +24,7 @@ public struct PlanInputs: Sendable {
     /// Every plan flag at once, as a command line declares them.
     public init(
         profiles: [String], port80: Bool, options: [String], adminFrom: [String], broadcasters: [String], sources: [String],
-        world: Bool, sshPorts: [String] = [], noSSHGuard: Bool = false, profileDirs: [String], strict: Bool = false, program: String = "portctl"
+        world: Bool, sshPorts: [String] = [], noSSHGuard: Bool = false, profileDirs: [String], strict: Bool = false
     ) {
         self.profiles = profiles
         self.port80 = port80
@@ -39,7 +37,6 @@ public struct PlanInputs: Sendable {
         self.noSSHGuard = noSSHGuard
         self.profileDirs = profileDirs
         self.strict = strict
-        self.program = program
     }
 
     public func catalog() -> ProfileCatalog {
