@@ -67,8 +67,8 @@ struct PlanFlags: ParsableArguments {
     var broadcasters: [String] = []
 
     @Option(
-        name: .customLong("source"),
-        help: ArgumentHelp("Fill a source set a profile declares, e.g. --source publishers=203.0.113.0/24 (repeatable).", valueName: "name=cidr[,cidr]"))
+        name: .customLong("source-set"),
+        help: ArgumentHelp("Fill a source set a profile declares, e.g. --source-set publishers=203.0.113.0/24 (repeatable).", valueName: "name=cidr[,cidr]"))
     var sources: [String] = []
 
     @Flag(help: "Open admin and broadcast ports that have no declared sources to everyone. Think twice.")

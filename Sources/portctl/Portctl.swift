@@ -31,7 +31,7 @@ struct Portctl: ParsableCommand {
         version: PortctlVersion.current,
         subcommands: [
             PlanCommand.self, ApplyCommand.self, ConfirmCommand.self, RollbackCommand.self, RemoveCommand.self,
-            HistoryCommand.self, StatusCommand.self, DoctorCommand.self, ConflictsCommand.self, ProfilesCommand.self, WatchdogCommand.self,
+            HistoryCommand.self, StatusCommand.self, DoctorCommand.self, ConflictsCommand.self, ProbeCommand.self, ProfilesCommand.self, WatchdogCommand.self,
         ]
     )
 }

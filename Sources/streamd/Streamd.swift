@@ -38,7 +38,7 @@ struct Streamd: ParsableCommand {
     var adminFrom: [String] = []
     @Option(name: .customLong("broadcaster"), help: ArgumentHelp("Encoder sources, as for portctl; without them broadcast ranges are not served.", valueName: "cidr"))
     var broadcasters: [String] = []
-    @Option(name: .customLong("source"), help: ArgumentHelp("Fill a declared source set, as for portctl.", valueName: "name=cidr")) var sources: [String] = []
+    @Option(name: .customLong("source-set"), help: ArgumentHelp("Fill a declared source set, as for portctl.", valueName: "name=cidr")) var sources: [String] = []
     @Flag(help: "Serve admin and broadcast ports with no declared sources on every address.") var world = false
     @Option(name: .customLong("profile-dir"), help: ArgumentHelp("Also read profiles from DIR.", valueName: "dir")) var profileDirs: [String] = []
 

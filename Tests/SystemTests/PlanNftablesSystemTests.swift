@@ -17,7 +17,7 @@ final class PlanNftablesSystemTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as! [String: Any]
         var arguments = ["plan", name, "-q", "--admin-from", "192.0.2.0/24", "--admin-from", "2001:db8::/32", "--broadcaster", "198.51.100.7"]
         for option in (json["options"] as! [String: Any]).keys.sorted() { arguments += ["--with", option] }
-        for set in (json["source_sets"] as! [String: Any]).keys.sorted() { arguments += ["--source", "\(set)=203.0.113.0/24"] }
+        for set in (json["source_sets"] as! [String: Any]).keys.sorted() { arguments += ["--source-set", "\(set)=203.0.113.0/24"] }
         return arguments
     }
 

@@ -2,7 +2,7 @@
 ///
 /// `world` and `loopback` are fixed. `admins` and `broadcasters` are source sets every profile may use;
 /// a profile can declare more under `sources:`. The admin fills a set on the command line
-/// (`--admin-from`, `--broadcaster`, `--source NAME=CIDR`); the planner resolves it.
+/// (`--admin-from`, `--broadcaster`, `--source-set NAME=CIDR`); the planner resolves it.
 public enum SourceRef: Sendable, Hashable, Comparable, CustomStringConvertible {
     case world
     case loopback

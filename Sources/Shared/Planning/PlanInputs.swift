@@ -96,14 +96,14 @@ public struct PlanInputs: Sendable {
         let declared = Set(loaded.flatMap { $0.sourceSets.keys } + SourceRef.builtinSets)
         for item in sources {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                throw .flag("--source", "'\(item)' must be NAME=CIDR[,CIDR...], e.g. publishers=203.0.113.0/24")
+                throw .flag("--source-set", "'\(item)' must be NAME=CIDR[,CIDR...], e.g. publishers=203.0.113.0/24")
             }
             let name = String(item[..<equals])
             guard declared.contains(name) else {
                 let hint = Suggestion.closest(to: name, in: Array(declared)).map { "; did you mean '\($0)'?" } ?? ""
-                throw .flag("--source", "source set '\(name)' is not declared by \(names)\(hint) (sets: \(declared.sorted().joined(separator: ", ")))")
+                throw .flag("--source-set", "source set '\(name)' is not declared by \(names)\(hint) (sets: \(declared.sorted().joined(separator: ", ")))")
             }
-            sets[name, default: []] += try Self.cidrs([String(item[item.index(after: equals)...])], flag: "--source \(name)")
+            sets[name, default: []] += try Self.cidrs([String(item[item.index(after: equals)...])], flag: "--source-set \(name)")
         }
         sets = sets.filter { !$0.value.isEmpty }
 

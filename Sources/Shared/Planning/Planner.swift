@@ -131,7 +131,7 @@ public enum Planner {
         closed.map { item in
             let ports = item.ports.map(\.description).joined(separator: ", ")
             let set = item.sourceSet
-            let flag = set == "broadcasters" ? "--broadcaster ADDR" : "--source \(set)=CIDR"
+            let flag = set == "broadcasters" ? "--broadcaster ADDR" : "--source-set \(set)=CIDR"
             return PlanWarning(
                 code: .setClosed,
                 message: "\(item.profile)/\(item.opening) (\(ports)) is left closed: no \(set) declared; admit them with \(flag), or open it to everyone with --world")

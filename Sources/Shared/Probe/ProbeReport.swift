@@ -1,0 +1,81 @@
+/// The probe's reports: a table, JSON (schema `portctl.probe` version 1), JUnit XML and TAP.
+public enum ProbeReport {
+    public static func passed(_ results: [ProbeResult]) -> Bool { results.allSatisfy { $0.verdict == .ok } }
+
+    public static func table(_ results: [ProbeResult], host: String) -> String {
+        var rows = [["PORT", "VERDICT", "DETAIL", "OPENING"]]
+        for result in results {
+            rows.append(["\(result.target.port)/\(result.target.transport.rawValue)", result.verdict.rawValue, result.detail, result.target.labels.joined(separator: ", ")])
+        }
+        let failed = results.filter { $0.verdict != .ok }.count
+        return "Probe of \(host)\n\n" + PlanTable.layout(rows) + "\n\(results.count - failed) ok, \(failed) failed\n"
+    }
+
+    public static func json(_ results: [ProbeResult], host: String) -> JSONValue {
+        .object([
+            ("schema", .string("portctl.probe")), ("version", .int(1)), ("host", .string(host)),
+            ("passed", .bool(passed(results))),
+            ("results", .array(results.map { result in
+                .object([
+                    ("port", .int(result.target.port)), ("transport", .string(result.target.transport.rawValue)),
+                    ("service", .string(result.target.service.rawValue)), ("range", .string(result.target.range)),
+                    ("openings", .array(result.target.labels.map { .string($0) })),
+                    ("verdict", .string(result.verdict.rawValue)), ("detail", .string(result.detail)),
+                    ("seconds", .string(seconds3(result.seconds))),
+                ])
+            })),
+        ])
+    }
+
+    /// JUnit XML: one testsuite for the host, one testcase per probed port; a failing verdict is a <failure>.
+    public static func junit(_ results: [ProbeResult], host: String) -> String {
+        let failures = results.filter { $0.verdict != .ok }.count
+        let total = results.reduce(0) { $0 + $1.seconds }
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        out += "<testsuites name=\"portctl probe\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(seconds3(total))\">\n"
+        out += "  <testsuite name=\"\(xml(host))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds3(total))\">\n"
+        for result in results {
+            let name = "\(result.target.port)/\(result.target.transport.rawValue) \(result.target.labels.joined(separator: ", "))"
+            out += "    <testcase classname=\"\(xml(host)).\(result.target.service.rawValue)\" name=\"\(xml(name))\" time=\"\(seconds3(result.seconds))\""
+            if result.verdict == .ok {
+                out += "/>\n"
+            } else {
+                out += ">\n      <failure message=\"\(xml(result.verdict.rawValue + ": " + result.detail))\" type=\"\(result.verdict.rawValue)\"/>\n    </testcase>\n"
+            }
+        }
+        out += "  </testsuite>\n</testsuites>\n"
+        return out
+    }
+
+    public static func tap(_ results: [ProbeResult], host: String) -> String {
+        var out = "TAP version 13\n1..\(results.count)\n"
+        for (index, result) in results.enumerated() {
+            let name = "\(host) \(result.target.port)/\(result.target.transport.rawValue) \(result.target.labels.joined(separator: ", "))"
+            out += "\(result.verdict == .ok ? "ok" : "not ok") \(index + 1) - \(name): \(result.verdict.rawValue) (\(result.detail.replacingAll("#", with: "")))\n"
+        }
+        return out
+    }
+
+    static func xml(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default:
+                if let scalar = character.unicodeScalars.first, scalar.value < 0x20, character != "\t" { out += " " } else { out.append(character) }
+            }
+        }
+        return out
+    }
+}
+
+/// Seconds with three decimals, without Foundation's formatter.
+func seconds3(_ value: Double) -> String {
+    let thousandths = Int((value * 1000).rounded())
+    let fraction = String(thousandths % 1000)
+    return "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `portctl probe`: proves from outside that every planned port is reachable and speaks its protocol.
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Check from outside that every port a plan opens is reachable and answers in its protocol.",
+        discussion: """
+            Connects to every TCP port and speaks its protocol (RTSP OPTIONS, HTTP GET, the \
+            RTSP-over-HTTP tunnel, the RTMP handshake, ICY, MMS over HTTP), and knocks on UDP ports \
+            (streamd answers with a signed reply under --key). Large UDP ranges are sampled: first \
+            port, last port and --sample random ports, reproducible with --seed; --full probes all.
+            All checks run in parallel, so a plan takes about one --timeout in the worst case.
+
+            VERDICTS: ok; open-wrong-protocol (says what answered instead); closed (refused, or ICMP \
+            port unreachable); filtered (no answer: a firewall drop, or no responder on UDP); error.
+
+            EXIT STATUS: 0 every port ok; 1 any port failed; 64 usage error; 65 a profile is invalid.
+
+            EXAMPLES:
+              portctl probe stream.example.org dss --key knock.key
+              portctl probe 192.0.2.1 dss --port80 --format junit > probe.xml
+              portctl probe 192.0.2.1 --ports 554/tcp,6970-6999/udp --timeout 1s
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, junit, tap }
+
+    @Argument(help: ArgumentHelp("The host to probe: a name or an address.", valueName: "host")) var host: String
+    @Argument(help: ArgumentHelp("Profiles whose ports to probe.", valueName: "profile")) var profiles: [String] = []
+    @OptionGroup var flags: PlanFlags
+    @Option(help: ArgumentHelp("Probe these ports too, e.g. 554/tcp,6970-6999/udp (repeatable).", valueName: "ports")) var ports: [String] = []
+    @Option(help: ArgumentHelp("How long to wait for each answer: 2s, 500ms or 1.5 (seconds).", valueName: "duration")) var timeout = "2s"
+    @Option(help: ArgumentHelp("Checks at once.", valueName: "n")) var concurrency = 128
+    @Option(help: ArgumentHelp("Random ports probed inside each large UDP range, besides its first and last.", valueName: "n")) var sample = 8
+    @Flag(help: "Probe every port of every range.") var full = false
+    @Option(help: ArgumentHelp("Seed for the sample, to repeat a probe exactly.", valueName: "n")) var seed: UInt64 = 1
+    @Option(help: ArgumentHelp("The knock key file streamd uses; without it a UDP reply is accepted unverified.", valueName: "file")) var key: String?
+    @Option(help: ArgumentHelp("Report format: table, json, junit, tap.", valueName: "format")) var format: Format = .table
+    @Option(help: ArgumentHelp("Send from this local address.", valueName: "address")) var source: String?
+
+    func run() throws {
+        try Console.guarded {
+            let seconds = try Self.duration(timeout)
+            guard (1...4096).contains(concurrency) else { throw CommandFailure.flag("--concurrency", "\(concurrency) is out of range (1-4096)") }
+            guard (0...10_000).contains(sample) else { throw CommandFailure.flag("--sample", "\(sample) is out of range (0-10000)") }
+            var targets: [ProbeTarget] = []
+            if !profiles.isEmpty {
+                let plan = Planner.plan(try flags.request(profiles: profiles))
+                targets = Prober.targets(plan, sample: sample, full: full, seed: seed)
+            }
+            var specs: [PortSpec] = []
+            for text in ports.flatMap({ $0.split(separator: ",").map(String.init) }) {
+                do throws(ModelError) { specs.append(try PortSpec(parsing: text)) } catch { throw CommandFailure.flag("--ports", error.description) }
+            }
+            var seen = Set(targets.map { "\($0.port)/\($0.transport.rawValue)" })
+            targets += Prober.targets(ports: specs).filter { seen.insert("\($0.port)/\($0.transport.rawValue)").inserted }
+            guard !targets.isEmpty else { throw CommandFailure(.usage, "name profiles or --ports to probe, e.g. portctl probe \(host) dss") }
+            var prober = Prober(host: host)
+            prober.timeout = seconds
+            prober.concurrency = concurrency
+            prober.source = source
+            if let key {
+                guard let data = FileManager.default.contents(atPath: key), let knockKey = KnockKey(fileText: String(decoding: data, as: UTF8.self)) else {
+                    throw CommandFailure.flag("--key", "cannot read a key from '\(key)'")
+                }
+                prober.key = knockKey
+            }
+            let interactive = isatty(2) == 1
+            let results = prober.run(targets) { done, total in
+                if interactive { FileHandle.standardError.write(Data("\rprobing \(host): \(done)/\(total)".utf8)) }
+            }
+            if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            switch format {
+            case .table: Console.out(ProbeReport.table(results, host: host))
+            case .json: Console.out(ProbeReport.json(results, host: host).pretty)
+            case .junit: Console.out(ProbeReport.junit(results, host: host))
+            case .tap: Console.out(ProbeReport.tap(results, host: host))
+            }
+            if !ProbeReport.passed(results) { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+        }
+    }
+
+    /// `2s`, `500ms`, `1.5` (seconds).
+    static func duration(_ text: String) throws(CommandFailure) -> Double {
+        var number = text
+        var scale = 1.0
+        if text.hasSuffix("ms") { number = String(text.dropLast(2)); scale = 0.001 } else if text.hasSuffix("s") { number = String(text.dropLast()) }
+        guard let value = Double(number), value > 0, value * scale <= 60 else {
+            throw CommandFailure.flag("--timeout", "'\(text)' is not a duration between 1ms and 60s (e.g. 2s, 500ms)")
+        }
+        return value * scale
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import XCTest
+@testable import Shared
+
+/// The probe against servers this test runs on loopback: well-behaved, silent, endless, and wrong.
+final class ProbeTests: XCTestCase {
+    /// A TCP server on 127.0.0.1 that answers each connection with `behaviour`; returns its port.
+    func server(_ behaviour: @escaping @Sendable (Int32) -> Void) throws -> Int {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var one: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(listener, 16)
+        var bound = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        Thread.detachNewThread {
+            while true {
+                let client = accept(listener, nil, nil)
+                if client < 0 { return }
+                Thread.detachNewThread { behaviour(client); close(client) }
+            }
+        }
+        addTeardownBlock { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+        return Int(UInt16(bigEndian: bound.sin_port))
+    }
+
+    func probe(_ port: Int, _ service: Service, timeout: Double = 0.5) -> ProbeResult {
+        var prober = Prober(host: "127.0.0.1")
+        prober.timeout = timeout
+        let target = ProbeTarget(transport: .tcp, port: port, service: service, labels: ["test"], range: "\(port)/tcp")
+        return prober.run([target])[0]
+    }
+
+    func reply(_ text: String) -> @Sendable (Int32) -> Void {
+        { client in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = recv(client, &buffer, buffer.count, 0)
+            _ = text.withCString { send(client, $0, strlen($0), 0) }
+        }
+    }
+
+    func testAWellBehavedRTSPServerIsOK() throws {
+        let port = try server(reply("RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: OPTIONS\r\n\r\n"))
+        let result = probe(port, .rtsp)
+        XCTAssertEqual(result.verdict, .ok)
+        XCTAssertEqual(result.detail, "RTSP/1.0 200 OK")
+    }
+
+    func testHTTPOnTheRTSPPortIsOpenWrongProtocol() throws {
+        let port = try server(reply("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n"))
+        let result = probe(port, .rtsp)
+        XCTAssertEqual(result.verdict, .openWrongProtocol)
+        XCTAssertEqual(result.detail, "expected RTSP, got HTTP (HTTP/1.1 400 Bad Request)")
+    }
+
+    func testASilentServerCostsOneTimeout() throws {
+        let port = try server { _ in usleep(3_000_000) }
+        let started = Date()
+        let result = probe(port, .rtsp, timeout: 0.5)
+        XCTAssertEqual(result.verdict, .openWrongProtocol)
+        XCTAssertEqual(result.detail, "open, but nothing answered within 0.5s")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "bounded by the timeout")
+    }
+
+    func testAnEndlessServerIsCutOffInTimeAndMemory() throws {
+        let port = try server { client in
+            let junk = [UInt8](repeating: 0x41, count: 65536)
+            for _ in 0..<2000 { if send(client, junk, junk.count, Int32(MSG_NOSIGNAL)) < 0 { return } }
+        }
+        let started = Date()
+        let result = probe(port, .http, timeout: 0.5)
+        XCTAssertEqual(result.verdict, .openWrongProtocol)
+        XCTAssertTrue(result.detail.hasPrefix("expected HTTP, got 'AAAA"), result.detail)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.5)
+        let rtmp = probe(port, .rtmp, timeout: 0.5)
+        XCTAssertEqual(rtmp.verdict, .openWrongProtocol, "1537 bytes of 'A' are not S0 version 3")
+    }
+
+    func testClosedAndRTMPAndICY() throws {
+        // A port nobody listens on: bind and close to find one.
+        let probeSocket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probeSocket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probeSocket, $0, &length) } }
+        close(probeSocket)
+        XCTAssertEqual(probe(Int(UInt16(bigEndian: address.sin_port)), .rtsp).verdict, .closed)
+
+        let rtmp = try server { client in
+            var buffer = [UInt8](repeating: 0, count: 1537)
+            _ = recv(client, &buffer, buffer.count, Int32(MSG_WAITALL))
+            let reply = [UInt8(3)] + [UInt8](repeating: 0, count: 3072)
+            _ = send(client, reply, reply.count, 0)
+        }
+        XCTAssertEqual(probe(rtmp, .rtmp).verdict, .ok)
+        let icy = try server(reply("ICY 200 OK\r\nicy-name: x\r\n\r\n"))
+        XCTAssertEqual(probe(icy, .icy).verdict, .ok)
+        let plainHTTP = try server(reply("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n"))
+        XCTAssertEqual(probe(plainHTTP, .icy).verdict, .openWrongProtocol)
+        XCTAssertEqual(probe(plainHTTP, .rtspHTTP).detail, "an HTTP server without the RTSP tunnel: HTTP/1.0 200 OK")
+    }
+
+    func testChecksRunInParallel() throws {
+        let port = try server { _ in usleep(1_500_000) }
+        var prober = Prober(host: "127.0.0.1")
+        prober.timeout = 0.5
+        let targets = (0..<20).map { _ in ProbeTarget(transport: .tcp, port: port, service: .rtsp, labels: [], range: "") }
+        let started = Date()
+        let results = prober.run(targets)
+        XCTAssertEqual(results.count, 20)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2.5, "20 checks of 0.5 s take about one timeout, not ten seconds")
+    }
+
+    func testSamplingIsReproducibleAndKeepsTheEnds() {
+        let plan = Planner.plan(PlanRequest(profiles: [Fixtures.bundled("dss")], sourceSets: ["broadcasters": [Fixtures.cidr("192.0.2.2")]]))
+        let first = Prober.targets(plan, sample: 8, seed: 7)
+        XCTAssertEqual(first.map(\.port), Prober.targets(plan, sample: 8, seed: 7).map(\.port))
+        XCTAssertNotEqual(first.map(\.port), Prober.targets(plan, sample: 8, seed: 8).map(\.port))
+        let broadcast = first.filter { $0.labels == ["dss/broadcast"] }.map(\.port)
+        XCTAssertEqual(broadcast.count, 10)
+        XCTAssertEqual(broadcast.first, 10000)
+        XCTAssertEqual(broadcast.last, 65535)
+        XCTAssertEqual(first.filter { $0.labels == ["dss/media"] }.count, 30, "a 30-port range is probed whole")
+        XCTAssertEqual(Prober.targets(plan, full: true).filter { $0.labels == ["dss/broadcast"] }.count, 55536)
+    }
+
+    func testReports() {
+        let ok = ProbeResult(target: ProbeTarget(transport: .tcp, port: 554, service: .rtsp, labels: ["dss/rtsp"], range: "554/tcp"), verdict: .ok, detail: "RTSP/1.0 200 OK", seconds: 0.0123)
+        let bad = ProbeResult(target: ProbeTarget(transport: .udp, port: 6970, service: .rtp, labels: ["dss/media"], range: "6970-6999/udp"), verdict: .filtered, detail: "filtered or no responder: silence for 2s", seconds: 2)
+        XCTAssertEqual(ProbeReport.tap([ok, bad], host: "h"), """
+            TAP version 13
+            1..2
+            ok 1 - h 554/tcp dss/rtsp: ok (RTSP/1.0 200 OK)
+            not ok 2 - h 6970/udp dss/media: filtered (filtered or no responder: silence for 2s)
+
+            """)
+        let junit = ProbeReport.junit([ok, bad], host: "h<&>")
+        XCTAssertTrue(junit.contains("<testsuite name=\"h&lt;&amp;&gt;\" tests=\"2\" failures=\"1\""))
+        XCTAssertTrue(junit.contains("<failure message=\"filtered: filtered or no responder: silence for 2s\" type=\"filtered\"/>"))
+        XCTAssertTrue(junit.contains("time=\"0.012\""))
+        XCTAssertFalse(ProbeReport.passed([ok, bad]))
+        XCTAssertEqual(ProbeReport.json([ok], host: "h")["passed"], .bool(true))
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// The whole toolkit across two namespaces: portctl applies the plan, streamd answers, and
+/// portctl probe proves every port from the client side.
+final class ProbeSystemTests: XCTestCase {
+    var pair: NamespacePair!
+    var work: URL!
+    let server = NamespacePair.serverAddress
+    let plan = ["dss", "--port80", "--admin-from", NamespacePair.clientAddress, "--broadcaster", NamespacePair.clientAddress]
+
+    override func setUpWithError() throws {
+        if let reason = SystemTestGate.reasonToSkip(needing: ["ip", "nft"]) { throw XCTSkip(reason) }
+        pair = try NamespacePair()
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        try "portctl-test-key\n".write(to: work.appendingPathComponent("key"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDown() {
+        pair?.destroy()
+        if let work { try? FileManager.default.removeItem(at: work) }
+    }
+
+    var key: String { work.appendingPathComponent("key").path }
+
+    func startStreamd(_ profiles: [String]) throws -> Process {
+        let log = work.appendingPathComponent("streamd-\(UUID().uuidString).log").path
+        let process = try pair.start(in: pair.server, [TestPaths.binary("streamd").path] + profiles + ["--key", key, "--log-file", log])
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8))?.contains("serving") ?? false) { usleep(100_000) }
+        return process
+    }
+
+    func probe(_ arguments: [String]) throws -> (Int32, [String: [String: Any]]) {
+        let result = try pair.run(in: pair.client, [TestPaths.binary("portctl").path, "probe", server] + arguments + ["--key", key, "--timeout", "1s", "--format", "json"])
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        var byPort: [String: [String: Any]] = [:]
+        for item in json["results"] as! [[String: Any]] { byPort["\(item["port"]!)/\(item["transport"]!)"] = item }
+        return (result.status, byPort)
+    }
+
+    func testTheWholeLoopThroughTheFirewall() throws {
+        let apply = try pair.run(in: pair.server, [TestPaths.binary("portctl").path, "apply"] + plan + ["-q", "--state-dir", work.appendingPathComponent("state").path])
+        XCTAssertEqual(apply.status, 0, apply.stderr)
+        let streamd = try startStreamd(plan)
+
+        let (status, results) = try probe(plan)
+        XCTAssertEqual(status, 0, "every planned opening is ok: \(results.filter { $0.value["verdict"] as? String != "ok" })")
+        XCTAssertEqual(results["554/tcp"]?["verdict"] as? String, "ok")
+        XCTAssertEqual(results["80/tcp"]?["detail"] as? String, "RTSP-over-HTTP tunnel: HTTP/1.0 200 OK")
+        XCTAssertEqual((6970...6999).filter { results["\($0)/udp"]?["detail"] as? String == "open (streamd)" }.count, 30, "the whole media range")
+        XCTAssertEqual(results.keys.filter { $0.hasSuffix("/udp") && Int($0.split(separator: "/")[0])! >= 10000 }.count, 10, "a sample of the broadcast range")
+        XCTAssertEqual(results["1220/tcp"]?["verdict"] as? String, "ok")
+
+        // Take 7070 out of the applied ruleset: that opening becomes filtered.
+        XCTAssertEqual(try pair.run(in: pair.server, ["nft", "delete", "element", "inet", "portctl", "world_ports", "{ tcp . 7070 }"]).status, 0)
+        let (afterRemoval, removed) = try probe(plan)
+        XCTAssertEqual(afterRemoval, 1)
+        XCTAssertEqual(removed["7070/tcp"]?["verdict"] as? String, "filtered")
+        XCTAssertEqual(removed["554/tcp"]?["verdict"] as? String, "ok")
+
+        // Stop the listener on 8000 (a streamd without the mp3 opening): it becomes closed.
+        kill(streamd.processIdentifier, SIGTERM)
+        streamd.waitUntilExit()
+        _ = try startStreamd(["rtsp"])
+        let (_, stopped) = try probe(["--ports", "8000/tcp"])
+        XCTAssertEqual(stopped["8000/tcp"]?["verdict"] as? String, "closed")
+
+        // The admin port from a second, non-admin client address: filtered.
+        let (_, other) = try probe(["--ports", "1220/tcp", "--source", NamespacePair.otherClientAddress])
+        XCTAssertEqual(other["1220/tcp"]?["verdict"] as? String, "filtered")
+    }
+}
