@@ -61,6 +61,7 @@ struct ProbeCommand: ParsableCommand {
             prober.timeout = seconds
             prober.concurrency = concurrency
             prober.source = source
+            prober.tls = TLSProbe.check
             if let key {
                 guard let data = FileManager.default.contents(atPath: key), let knockKey = KnockKey(fileText: String(decoding: data, as: UTF8.self)) else {
                     throw CommandFailure.flag("--key", "cannot read a key from '\(key)'")

@@ -33,11 +33,15 @@ public struct ProbeResult: Sendable {
 
 /// The checks: a TCP connect, then the port's own protocol; for UDP, the signed knock.
 enum ProbeCheck {
-    static func run(_ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?) -> ProbeResult {
+    static func run(_ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, tls: TLSCheck? = nil) -> ProbeResult {
         let started = Date()
-        let (verdict, detail) = target.transport == .tcp
+        var (verdict, detail) = target.transport == .tcp
             ? tcp(target, host: host, timeout: timeout, source: source)
             : udp(target, host: host, timeout: timeout, key: key, source: source)
+        // The port is open: for RTMPS and HTTPS, prove the TLS session and what speaks inside it.
+        if verdict == .ok, target.service == .rtmps || target.service == .https, let tls {
+            (verdict, detail) = tls(host, target.port, target.service, timeout)
+        }
         return ProbeResult(target: target, verdict: verdict, detail: detail, seconds: Date().timeIntervalSince(started))
     }
 
@@ -78,7 +82,7 @@ enum ProbeCheck {
             if reply.hasPrefix("HTTP/1.") { return (.openWrongProtocol, "an HTTP server without the RTSP tunnel: \(firstLine(reply))") }
             return (.openWrongProtocol, "expected the RTSP-over-HTTP tunnel, got \(describe(reply))")
         case .http, .admin, .https, .rtmpt:
-            if service == .https { return (.ok, "open (TLS not checked)") }
+            if service == .https { return (.ok, "open") }
             guard let reply = ask("GET / HTTP/1.0\r\nHost: \(host)\r\nUser-Agent: portctl-probe\r\n\r\n") else { return silent() }
             if reply.hasPrefix("HTTP/1.") { return (.ok, firstLine(reply)) }
             return (.openWrongProtocol, "expected HTTP, got \(describe(reply))")
@@ -95,7 +99,7 @@ enum ProbeCheck {
             }
             return (.openWrongProtocol, "expected MMS over HTTP, got \(describe(reply))")
         case .rtmp, .rtmps:
-            if service == .rtmps { return (.ok, "open (TLS not checked)") }
+            if service == .rtmps { return (.ok, "open") }
             var c1 = [UInt8](repeating: 0, count: 1536)
             for index in 8..<1536 { c1[index] = UInt8.random(in: 0...255) }
             guard socket.send([0x03] + c1) else { return silent() }

@@ -8,6 +8,8 @@ public struct Prober: Sendable {
     public var concurrency = 128
     public var key: KnockKey?
     public var source: String?
+    /// Speaks RTMPS and HTTPS through TLS; without it those ports get a TCP connect only.
+    public var tls: TLSCheck?
 
     public init(host: String) {
         self.host = host
@@ -72,12 +74,12 @@ public struct Prober: Sendable {
         let results = ResultBox(count: targets.count)
         let gate = DispatchSemaphore(value: max(1, concurrency))
         let group = DispatchGroup()
-        let host = self.host, timeout = self.timeout, key = self.key, source = self.source
+        let host = self.host, timeout = self.timeout, key = self.key, source = self.source, tls = self.tls
         for (index, target) in targets.enumerated() {
             gate.wait()
             group.enter()
             let thread = Thread {
-                let result = ProbeCheck.run(target, host: host, timeout: timeout, key: key, source: source)
+                let result = ProbeCheck.run(target, host: host, timeout: timeout, key: key, source: source, tls: tls)
                 let done = results.set(index, result)
                 gate.signal()
                 progress(done, targets.count)
@@ -90,6 +92,10 @@ public struct Prober: Sendable {
         return results.all
     }
 }
+
+/// A TLS session to a port, and the protocol inside it (RTMPS, HTTPS): given the host, port,
+/// service and timeout, it answers with a verdict and a detail. portctl supplies one.
+public typealias TLSCheck = @Sendable (_ host: String, _ port: Int, _ service: Service, _ timeout: Double) -> (ProbeResult.Verdict, String)
 
 /// Results gathered from the checks' threads.
 final class ResultBox: @unchecked Sendable {
