@@ -23,6 +23,7 @@ struct ProbeCommand: ParsableCommand {
               portctl probe stream.example.org dss --key knock.key
               portctl probe 192.0.2.1 dss --port80 --format junit > probe.xml
               portctl probe 192.0.2.1 --ports 554/tcp,6970-6999/udp --timeout 1s
+              portctl probe 192.0.2.1 dss --path /live/test
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, junit, tap }
@@ -39,6 +40,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The knock key file streamd uses; without it a UDP reply is accepted unverified.", valueName: "file")) var key: String?
     @Option(help: ArgumentHelp("Report format: table, json, junit, tap.", valueName: "format")) var format: Format = .table
     @Option(help: ArgumentHelp("Send from this local address.", valueName: "address")) var source: String?
+    @Option(help: ArgumentHelp("Also DESCRIBE this stream on RTSP ports, e.g. /live/test; it must answer with an SDP.", valueName: "path")) var path: String?
 
     func run() throws {
         try Console.guarded {
@@ -62,6 +64,7 @@ struct ProbeCommand: ParsableCommand {
             prober.concurrency = concurrency
             prober.source = source
             prober.tls = TLSProbe.check
+            prober.rtspPath = path
             if let key {
                 guard let data = FileManager.default.contents(atPath: key), let knockKey = KnockKey(fileText: String(decoding: data, as: UTF8.self)) else {
                     throw CommandFailure.flag("--key", "cannot read a key from '\(key)'")

@@ -50,6 +50,32 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(result.detail, "RTSP/1.0 200 OK")
     }
 
+    func testDescribeWhenAPathIsGiven() throws {
+        let port = try server { client in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            for reply in ["RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n", "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n"] {
+                _ = recv(client, &buffer, buffer.count, 0)
+                _ = reply.withCString { send(client, $0, strlen($0), 0) }
+            }
+        }
+        var prober = Prober(host: "127.0.0.1")
+        prober.timeout = 0.5
+        prober.rtspPath = "/live/test"
+        let result = prober.run([ProbeTarget(transport: .tcp, port: port, service: .rtsp, labels: [], range: "")])[0]
+        XCTAssertEqual(result.verdict, .ok)
+        XCTAssertEqual(result.detail, "RTSP/1.0 200 OK; DESCRIBE /live/test: SDP")
+        let missing = try server { client in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            for reply in ["RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n", "RTSP/1.0 404 Not Found\r\nCSeq: 2\r\n\r\n"] {
+                _ = recv(client, &buffer, buffer.count, 0)
+                _ = reply.withCString { send(client, $0, strlen($0), 0) }
+            }
+        }
+        let absent = prober.run([ProbeTarget(transport: .tcp, port: missing, service: .rtsp, labels: [], range: "")])[0]
+        XCTAssertEqual(absent.verdict, .openWrongProtocol)
+        XCTAssertEqual(absent.detail, "RTSP answers OPTIONS, but DESCRIBE /live/test got RTSP/1.0 404 Not Found")
+    }
+
     func testHTTPOnTheRTSPPortIsOpenWrongProtocol() throws {
         let port = try server(reply("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n"))
         let result = probe(port, .rtsp)

@@ -46,9 +46,9 @@ final class ProbeSystemTests: XCTestCase {
         XCTAssertEqual(apply.status, 0, apply.stderr)
         let streamd = try startStreamd(plan)
 
-        let (status, results) = try probe(plan)
+        let (status, results) = try probe(plan + ["--path", "/test"])
         XCTAssertEqual(status, 0, "every planned opening is ok: \(results.filter { $0.value["verdict"] as? String != "ok" })")
-        XCTAssertEqual(results["554/tcp"]?["verdict"] as? String, "ok")
+        XCTAssertEqual(results["554/tcp"]?["detail"] as? String, "RTSP/1.0 200 OK; DESCRIBE /test: SDP")
         XCTAssertEqual(results["80/tcp"]?["detail"] as? String, "RTSP-over-HTTP tunnel: HTTP/1.0 200 OK")
         XCTAssertEqual((6970...6999).filter { results["\($0)/udp"]?["detail"] as? String == "open (streamd)" }.count, 30, "the whole media range")
         XCTAssertEqual(results.keys.filter { $0.hasSuffix("/udp") && Int($0.split(separator: "/")[0])! >= 10000 }.count, 10, "a sample of the broadcast range")

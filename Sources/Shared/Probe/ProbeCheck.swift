@@ -33,10 +33,12 @@ public struct ProbeResult: Sendable {
 
 /// The checks: a TCP connect, then the port's own protocol; for UDP, the signed knock.
 enum ProbeCheck {
-    static func run(_ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, tls: TLSCheck? = nil) -> ProbeResult {
+    static func run(
+        _ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, tls: TLSCheck? = nil, rtspPath: String? = nil
+    ) -> ProbeResult {
         let started = Date()
         var (verdict, detail) = target.transport == .tcp
-            ? tcp(target, host: host, timeout: timeout, source: source)
+            ? tcp(target, host: host, timeout: timeout, source: source, rtspPath: rtspPath)
             : udp(target, host: host, timeout: timeout, key: key, source: source)
         // The port is open: for RTMPS and HTTPS, prove the TLS session and what speaks inside it.
         if verdict == .ok, target.service == .rtmps || target.service == .https, let tls {
@@ -45,7 +47,7 @@ enum ProbeCheck {
         return ProbeResult(target: target, verdict: verdict, detail: detail, seconds: Date().timeIntervalSince(started))
     }
 
-    static func tcp(_ target: ProbeTarget, host: String, timeout: Double, source: String?) -> (ProbeResult.Verdict, String) {
+    static func tcp(_ target: ProbeTarget, host: String, timeout: Double, source: String?, rtspPath: String? = nil) -> (ProbeResult.Verdict, String) {
         let addresses = ProbeSocket.resolve(host, port: target.port, transport: .tcp)
         guard let address = addresses.first else { return (.error, "cannot resolve \(host)") }
         switch ProbeSocket.connect(address, timeout: timeout, source: source) {
@@ -54,12 +56,12 @@ enum ProbeCheck {
         case .failed(let reason): return (.error, reason)
         case .connected(let socket):
             defer { socket.close() }
-            return speak(target.service, socket: socket, host: host, port: target.port, timeout: timeout)
+            return speak(target.service, socket: socket, host: host, port: target.port, timeout: timeout, rtspPath: rtspPath)
         }
     }
 
     /// The port's own protocol. Each request is what a real client of that protocol sends first.
-    static func speak(_ service: Service, socket: ProbeSocket, host: String, port: Int, timeout: Double) -> (ProbeResult.Verdict, String) {
+    static func speak(_ service: Service, socket: ProbeSocket, host: String, port: Int, timeout: Double, rtspPath: String? = nil) -> (ProbeResult.Verdict, String) {
         func ask(_ request: String) -> String? {
             guard socket.send(Array(request.utf8)) else { return nil }
             let reply = socket.receive(timeout: timeout) { $0.count > 4 && headEnds($0) }
@@ -73,8 +75,18 @@ enum ProbeCheck {
         switch service {
         case .rtsp:
             guard let reply = ask("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: portctl-probe\r\n\r\n") else { return silent() }
-            if reply.hasPrefix("RTSP/1.0 ") { return (.ok, firstLine(reply)) }
-            return (.openWrongProtocol, "expected RTSP, got \(describe(reply))")
+            guard reply.hasPrefix("RTSP/1.0 ") else { return (.openWrongProtocol, "expected RTSP, got \(describe(reply))") }
+            guard let rtspPath else { return (.ok, firstLine(reply)) }
+            // DESCRIBE the path: a server that plays it answers 200 with an SDP.
+            let path = rtspPath.hasPrefix("/") ? rtspPath : "/" + rtspPath
+            let hostPart = host.contains(":") ? "[\(host)]" : host
+            guard let described = ask("DESCRIBE rtsp://\(hostPart):\(port)\(path) RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\nUser-Agent: portctl-probe\r\n\r\n") else {
+                return (.openWrongProtocol, "RTSP answers OPTIONS, but nothing answered DESCRIBE \(path)")
+            }
+            if described.hasPrefix("RTSP/1.0 200"), described.lowercased().contains("application/sdp") {
+                return (.ok, "\(firstLine(reply)); DESCRIBE \(path): SDP")
+            }
+            return (.openWrongProtocol, "RTSP answers OPTIONS, but DESCRIBE \(path) got \(firstLine(described))")
         case .rtspHTTP:
             let request = "GET / HTTP/1.0\r\nx-sessioncookie: portctlprobe\r\nAccept: application/x-rtsp-tunnelled\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n\r\n"
             guard let reply = ask(request) else { return silent() }

@@ -10,6 +10,8 @@ public struct Prober: Sendable {
     public var source: String?
     /// Speaks RTMPS and HTTPS through TLS; without it those ports get a TCP connect only.
     public var tls: TLSCheck?
+    /// With a path, RTSP ports also get DESCRIBE for it, and must answer with an SDP.
+    public var rtspPath: String?
 
     public init(host: String) {
         self.host = host
@@ -74,12 +76,12 @@ public struct Prober: Sendable {
         let results = ResultBox(count: targets.count)
         let gate = DispatchSemaphore(value: max(1, concurrency))
         let group = DispatchGroup()
-        let host = self.host, timeout = self.timeout, key = self.key, source = self.source, tls = self.tls
+        let host = self.host, timeout = self.timeout, key = self.key, source = self.source, tls = self.tls, path = self.rtspPath
         for (index, target) in targets.enumerated() {
             gate.wait()
             group.enter()
             let thread = Thread {
-                let result = ProbeCheck.run(target, host: host, timeout: timeout, key: key, source: source, tls: tls)
+                let result = ProbeCheck.run(target, host: host, timeout: timeout, key: key, source: source, tls: tls, rtspPath: path)
                 let done = results.set(index, result)
                 gate.signal()
                 progress(done, targets.count)
