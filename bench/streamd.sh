@@ -17,7 +17,12 @@ if [[ -z "${PORTCTL_BENCH_IN_NS:-}" ]]; then
 fi
 work=$(mktemp -d)
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # nginx daemonises: stop it by its pid file, whatever step failed.
+  [[ -f "$work/nginx/nginx.pid" ]] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 ip link set lo up
 cc -O2 -o "$work/knockload" bench/knockload.c
@@ -93,7 +98,6 @@ NGINX
   sleep 1
   ours=$("$work/reqload" 554 "$SECONDS_RUN" 64 rtsp)
   theirs=$("$work/reqload" 8080 "$SECONDS_RUN" 64 http)
-  kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
   echo "streamd RTSP OPTIONS: $ours"
   echo "nginx HTTP GET:       $theirs"
   a=$(sed -E 's/.*rate=([0-9]+).*/\1/' <<<"$ours"); b=$(sed -E 's/.*rate=([0-9]+).*/\1/' <<<"$theirs")
