@@ -3,24 +3,11 @@ import TestSupport
 import XCTest
 
 final class ProbeCommandTests: XCTestCase {
-    /// A port nothing listens on: bind one, note it, close it.
-    func freePort() -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-        close(descriptor)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// The JUnit report validates against a JUnit XSD, for a failing and a passing probe.
     func testJUnitValidatesAgainstTheSchema() throws {
         guard let xmllint = SystemTestGate.find("xmllint") else { throw XCTSkip("xmllint is not installed (apt install libxml2-utils; scripts/install-deps --test does)") }
         let schema = TestPaths.repository.appendingPathComponent("Tests/PortctlTests/Corpus/junit/junit.xsd").path
-        let closed = freePort()
+        let closed = freeLoopbackPort()
         let result = try portctl(["probe", "127.0.0.1", "--ports", "\(closed)/tcp,\(closed)/udp", "--timeout", "300ms", "--format", "junit"])
         XCTAssertEqual(result.status, 1)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString).xml")
@@ -36,7 +23,7 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertEqual(try portctl(["probe", "127.0.0.1", "--ports", "80", "--timeout", "1s"]).stderr, "portctl: error: --ports: '80' has no transport (write it as 80/tcp or 80/udp)\n")
         XCTAssertEqual(try portctl(["probe", "127.0.0.1", "--ports", "80/tcp", "--timeout", "forever"]).stderr, "portctl: error: --timeout: 'forever' is not a duration between 1ms and 60s (e.g. 2s, 500ms)\n")
         XCTAssertEqual(try portctl(["probe", "127.0.0.1", "--ports", "80/tcp", "--timeout", "forever"]).status, 64)
-        let closed = freePort()
+        let closed = freeLoopbackPort()
         let tap = try portctl(["probe", "127.0.0.1", "--ports", "\(closed)/tcp", "--timeout", "300ms", "--format", "tap"])
         XCTAssertEqual(tap.stdout, "TAP version 13\n1..1\nnot ok 1 - 127.0.0.1 \(closed)/tcp --ports: closed (connection refused)\n")
         XCTAssertEqual(tap.status, 1)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Shared
 
@@ -107,16 +108,7 @@ final class ProbeTests: XCTestCase {
     }
 
     func testClosedAndRTMPAndICY() throws {
-        // A port nobody listens on: bind and close to find one.
-        let probeSocket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probeSocket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probeSocket, $0, &length) } }
-        close(probeSocket)
-        XCTAssertEqual(probe(Int(UInt16(bigEndian: address.sin_port)), .rtsp).verdict, .closed)
+        XCTAssertEqual(probe(freeLoopbackPort(), .rtsp).verdict, .closed)
 
         let rtmp = try server { client in
             var buffer = [UInt8](repeating: 0, count: 1537)

@@ -22,7 +22,7 @@ final class MalformedInputTests: XCTestCase {
     ]
 
     func testNoServiceCrashesOrGrowsWithoutBound() throws {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SeededRandom(seed: 42)
         var inputs = Self.corpus
         for _ in 0..<200 {
             let length = Int(generator.next() % 3000)
@@ -60,12 +60,3 @@ final class MalformedInputTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator, so a failing case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return state >> 11
-    }
-}

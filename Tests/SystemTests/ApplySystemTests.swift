@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 import TestSupport
 import XCTest
 
@@ -258,7 +259,7 @@ final class ApplySystemTests: XCTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-hostile-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        var generator = SeededGenerator(seed: 2026)
+        var generator = SeededRandom(seed: 2026)
         let pieces = ["\"", "'", ";", "{", "}", "\\n", "\\\"", "#", "$", "`", "flush ruleset", "delete table inet filter", "add table ip evil", "}}]", "\\u0000"]
         for round in 0..<12 {
             func hostile() -> String { (0..<8).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined(separator: " ") }
@@ -288,12 +289,3 @@ final class ApplySystemTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator, so a failing fuzz round can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return state >> 11
-    }
-}

@@ -40,20 +40,7 @@ public enum FirewalldExport {
         return out
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in ExportText.oneLine(text) {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { XMLText.escape(text) }
 
     /// XML comments may not contain "--".
     static func comment(_ text: String) -> String {

@@ -93,8 +93,10 @@ enum ProbeCheck {
             if reply.hasPrefix("HTTP/1."), reply.lowercased().contains("application/x-rtsp-tunnelled") { return (.ok, "RTSP-over-HTTP tunnel: \(firstLine(reply))") }
             if reply.hasPrefix("HTTP/1.") { return (.openWrongProtocol, "an HTTP server without the RTSP tunnel: \(firstLine(reply))") }
             return (.openWrongProtocol, "expected the RTSP-over-HTTP tunnel, got \(describe(reply))")
-        case .http, .admin, .https, .rtmpt:
-            if service == .https { return (.ok, "open") }
+        case .https, .rtmps:
+            // The TLS session and what speaks inside it are the TLSCheck's job (ProbeCheck.run).
+            return (.ok, "open")
+        case .http, .admin, .rtmpt:
             guard let reply = ask("GET / HTTP/1.0\r\nHost: \(host)\r\nUser-Agent: portctl-probe\r\n\r\n") else { return silent() }
             if reply.hasPrefix("HTTP/1.") { return (.ok, firstLine(reply)) }
             return (.openWrongProtocol, "expected HTTP, got \(describe(reply))")
@@ -110,8 +112,7 @@ enum ProbeCheck {
                 return (.ok, "MMS over HTTP: \(firstLine(reply))")
             }
             return (.openWrongProtocol, "expected MMS over HTTP, got \(describe(reply))")
-        case .rtmp, .rtmps:
-            if service == .rtmps { return (.ok, "open") }
+        case .rtmp:
             var c1 = [UInt8](repeating: 0, count: 1536)
             for index in 8..<1536 { c1[index] = UInt8.random(in: 0...255) }
             guard socket.send([0x03] + c1) else { return silent() }

@@ -56,21 +56,7 @@ public enum ProbeReport {
         return out
     }
 
-    static func xml(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default:
-                if let scalar = character.unicodeScalars.first, scalar.value < 0x20, character != "\t" { out += " " } else { out.append(character) }
-            }
-        }
-        return out
-    }
+    static func xml(_ text: String) -> String { XMLText.escape(text) }
 }
 
 /// Seconds with three decimals, without Foundation's formatter.

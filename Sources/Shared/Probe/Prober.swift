@@ -122,12 +122,3 @@ final class ResultBox: @unchecked Sendable {
     }
 }
 
-/// A small deterministic generator, so that `--seed` reproduces a sample.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return state >> 11
-    }
-}

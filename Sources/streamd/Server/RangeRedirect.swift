@@ -27,12 +27,10 @@ final class RangeRedirect: @unchecked Sendable {
     static let threshold = 64
 
     func install(_ ranges: [(PortRange, target: UInt16)]) throws(NftablesError) {
-        let table = JSONValue.object([("family", .string("inet")), ("name", .string(Self.table))])
         var commands: [JSONValue] = [
             .object([("metainfo", .object([("json_schema_version", .int(1))]))]),
             .object([("add", .object([("table", .object([("family", .string("inet")), ("name", .string(Self.table)), ("flags", .array([.string("owner")]))]))]))]),
         ]
-        _ = table
         for (hook, priority) in [("prerouting", -100), ("output", -100)] {
             commands.append(.object([("add", .object([("chain", .object([
                 ("family", .string("inet")), ("table", .string(Self.table)), ("name", .string(hook)), ("type", .string("nat")),
