@@ -1,5 +1,6 @@
 /// One RTMP connection, bytes in and bytes out: the simple handshake, then enough of the chunk
-/// stream to answer `connect` with `_result` (NetConnection.Connect.Success).
+/// stream to answer `connect`, `createStream`, `play` (the test stream) and `publish` (accepted,
+/// its audio and video discarded without being held).
 ///
 /// It keeps no socket, so the TCP handler and the RTMPT (HTTP-tunnelled) handler share it.
 public struct RTMPSession: Sendable {
@@ -14,14 +15,33 @@ public struct RTMPSession: Sendable {
     /// A client may not make streamd hold more than this of unparsed input.
     public static let maxBuffered = 256 * 1024
     public static let maxMessage = 64 * 1024
+    /// Audio, video and data messages a publisher sends may be larger: they are counted, never kept.
+    public static let maxMediaMessage = 16 * 1024 * 1024
+    /// The chunk size streamd announces before it plays (Set Chunk Size), so a 20 ms audio
+    /// message fits one chunk.
+    public static let outChunkSize = 4096
+    /// The message stream createStream hands out.
+    public static let streamID: UInt32 = 1
 
     public private(set) var state = State.awaitingC0C1
     private var buffer: [UInt8] = []
+    /// Where unparsed chunk bytes begin in `buffer`: messages are consumed by moving it, and the
+    /// buffer is compacted once per `receive`, not once per chunk.
+    private var start = 0
     private var inChunkSize = 128
     private var headers: [Int: (timestamp: UInt32, length: Int, type: UInt8, stream: UInt32)] = [:]
     private var partial: [Int: [UInt8]] = [:]
+    /// Bytes of a discarded media message received so far, by chunk stream.
+    private var discarding: [Int: Int] = [:]
     /// Commands seen, for the admin page and tests.
     public private(set) var commands: [String] = []
+    /// Set when `play` was accepted: the server should now send audio on this message stream.
+    public private(set) var playing: UInt32?
+    /// Set when `publish` was accepted; media bytes received since (discarded).
+    public private(set) var publishing = false
+    public private(set) var discardedBytes = 0
+    /// Cleared by the server when it cannot take another stream (--sessions-max): play then fails.
+    public var playAllowed = true
     public let serverRandom: [UInt8]
 
     public init(serverRandom: [UInt8] = (0..<1528).map { _ in UInt8.random(in: 0...255) }) {
@@ -32,11 +52,15 @@ public struct RTMPSession: Sendable {
     public mutating func receive(_ bytes: [UInt8]) -> [UInt8] {
         guard case .failed = state else {
             buffer += bytes
+            // Whole messages are consumed first: only what is left unparsed counts against the bound.
+            let out = process()
+            buffer.removeFirst(min(start, buffer.count))
+            start = 0
             if buffer.count > Self.maxBuffered {
                 state = .failed("more than \(Self.maxBuffered) bytes unparsed")
-                return []
+                return out
             }
-            return process()
+            return out
         }
         return []
     }
@@ -62,7 +86,7 @@ public struct RTMPSession: Sendable {
                 state = .chunks
             case .chunks:
                 guard let (message, consumed) = nextMessage() else { return out }
-                buffer.removeFirst(consumed)
+                start += consumed
                 if let message { out += handle(message) }
                 if case .failed = state { return out }
             case .failed:
@@ -79,51 +103,68 @@ public struct RTMPSession: Sendable {
 
     /// Reads one chunk; returns a message when the chunk completes one, and the bytes consumed.
     private mutating func nextMessage() -> (Message?, Int)? {
-        guard !buffer.isEmpty else { return nil }
-        let format = Int(buffer[0] >> 6)
-        var csid = Int(buffer[0] & 0x3F)
+        guard buffer.count > start else { return nil }
+        let format = Int(buffer[start + 0] >> 6)
+        var csid = Int(buffer[start + 0] & 0x3F)
         var offset = 1
         if csid == 0 {
-            guard buffer.count >= 2 else { return nil }
-            csid = 64 + Int(buffer[1]); offset = 2
+            guard (buffer.count - start) >= 2 else { return nil }
+            csid = 64 + Int(buffer[start + 1]); offset = 2
         } else if csid == 1 {
-            guard buffer.count >= 3 else { return nil }
-            csid = 64 + Int(buffer[1]) + Int(buffer[2]) * 256; offset = 3
+            guard (buffer.count - start) >= 3 else { return nil }
+            csid = 64 + Int(buffer[start + 1]) + Int(buffer[start + 2]) * 256; offset = 3
         }
         let headerSizes = [11, 7, 3, 0]
-        guard buffer.count >= offset + headerSizes[format] else { return nil }
+        guard (buffer.count - start) >= offset + headerSizes[format] else { return nil }
         var header = headers[csid] ?? (0, 0, 0, 0)
         if format <= 2 {
-            func u24(_ at: Int) -> Int { Int(buffer[at]) << 16 | Int(buffer[at + 1]) << 8 | Int(buffer[at + 2]) }
+            func u24(_ at: Int) -> Int { Int(buffer[start + at]) << 16 | Int(buffer[start + at + 1]) << 8 | Int(buffer[start + at + 2]) }
             if format <= 2 { header.timestamp = UInt32(u24(offset)) }
             if format <= 1 {
                 header.length = u24(offset + 3)
-                header.type = buffer[offset + 6]
+                header.type = buffer[start + offset + 6]
             }
             if format == 0 {
-                header.stream = UInt32(buffer[offset + 7]) | UInt32(buffer[offset + 8]) << 8 | UInt32(buffer[offset + 9]) << 16 | UInt32(buffer[offset + 10]) << 24
+                header.stream = UInt32(buffer[start + offset + 7]) | UInt32(buffer[start + offset + 8]) << 8 | UInt32(buffer[start + offset + 9]) << 16 | UInt32(buffer[start + offset + 10]) << 24
             }
             offset += headerSizes[format]
             if header.timestamp == 0xFFFFFF {
-                guard buffer.count >= offset + 4 else { return nil }
+                guard (buffer.count - start) >= offset + 4 else { return nil }
                 offset += 4
             }
         } else if headers[csid] == nil {
             state = .failed("chunk continues an unknown stream")
-            return (nil, buffer.count)
+            return (nil, (buffer.count - start))
         }
-        guard header.length <= Self.maxMessage else {
+        let isMedia = header.type == 8 || header.type == 9 || header.type == 18 || header.type == 15
+        guard header.length <= (isMedia ? Self.maxMediaMessage : Self.maxMessage) else {
             state = .failed("message of \(header.length) bytes is too large")
-            return (nil, buffer.count)
+            return (nil, (buffer.count - start))
         }
         headers[csid] = header
         // A chunk with a message header (format 0 or 1) starts a new message: drop any partial one,
         // which could be longer than the length just declared (found by libFuzzer).
-        if format <= 1 { partial[csid] = nil }
+        if format <= 1 {
+            partial[csid] = nil
+            discarding[csid] = nil
+        }
+        if isMedia {
+            // Counted and dropped chunk by chunk: a publisher never makes streamd hold a frame.
+            let have = discarding[csid] ?? 0
+            let take = max(0, min(inChunkSize, header.length - have))
+            guard (buffer.count - start) >= offset + take else { return nil }
+            discardedBytes += take
+            if have + take < header.length {
+                discarding[csid] = have + take
+            } else {
+                discarding[csid] = nil
+            }
+            return (nil, offset + take)
+        }
         let have = partial[csid]?.count ?? 0
         let take = max(0, min(inChunkSize, header.length - have))
-        guard buffer.count >= offset + take else { return nil }
-        let payload = (partial[csid] ?? []) + buffer[offset..<(offset + take)]
+        guard (buffer.count - start) >= offset + take else { return nil }
+        let payload = (partial[csid] ?? []) + buffer[(start + offset)..<(start + offset + take)]
         offset += take
         if payload.count < header.length {
             partial[csid] = payload
@@ -149,11 +190,27 @@ public struct RTMPSession: Sendable {
             switch name {
             case "connect":
                 return Self.connectReply(transaction: transaction)
+            case "createStream":
+                return Self.command([.string("_result"), .number(transaction), .null, .number(Double(Self.streamID))], stream: 0)
+            case "play":
+                guard playAllowed else {
+                    return Self.onStatus("error", "NetStream.Play.Failed", "streamd: --sessions-max reached", stream: message.stream)
+                }
+                playing = message.stream == 0 ? Self.streamID : message.stream
+                return Self.playReply(stream: playing!)
+            case "publish":
+                publishing = true
+                let stream = message.stream == 0 ? Self.streamID : message.stream
+                return Self.onStatus("status", "NetStream.Publish.Start", "streamd accepts the stream and discards it", stream: stream)
+            case "releaseStream", "FCPublish", "FCUnpublish", "getStreamLength", "_checkbw", "FCSubscribe":
+                return transaction == 0 ? [] : Self.command([.string("_result"), .number(transaction), .null], stream: 0)
+            case "deleteStream", "closeStream", "pause", "receiveAudio", "receiveVideo":
+                if name != "pause" { playing = nil }
+                return []
             default:
-                // streamd proves reachability; playing is issue 7's test stream.
                 return Self.command([.string("_error"), .number(transaction), .null, .object([
                     ("level", .string("error")), ("code", .string("NetConnection.Call.Failed")),
-                    ("description", .string("streamd answers connect only")),
+                    ("description", .string("streamd answers connect, createStream, play and publish")),
                 ])], stream: message.stream)
             }
         default:
@@ -176,19 +233,55 @@ public struct RTMPSession: Sendable {
         return windowAck + peerBandwidth + result
     }
 
-    public static func command(_ values: [AMF0], stream: UInt32) -> [UInt8] {
-        chunk(csid: 3, type: 20, stream: stream, payload: values.flatMap(\.encoded))
+    public static func command(_ values: [AMF0], stream: UInt32, chunkSize: Int = 128) -> [UInt8] {
+        chunk(csid: 3, type: 20, stream: stream, payload: values.flatMap(\.encoded), chunkSize: chunkSize)
     }
 
-    /// A message in format-0 chunks of 128 bytes.
-    public static func chunk(csid: UInt8, type: UInt8, stream: UInt32, payload: [UInt8]) -> [UInt8] {
+    public static func onStatus(_ level: String, _ code: String, _ description: String, stream: UInt32, chunkSize: Int = 128) -> [UInt8] {
+        command([.string("onStatus"), .number(0), .null, .object([
+            ("level", .string(level)), ("code", .string(code)), ("description", .string(description)),
+        ])], stream: stream, chunkSize: chunkSize)
+    }
+
+    /// Set Chunk Size 4096, User Control StreamBegin, then onStatus NetStream.Play.Start: after
+    /// it, ffmpeg reads the audio messages (research/protocols.md).
+    public static func playReply(stream: UInt32) -> [UInt8] {
+        let size = UInt32(outChunkSize)
+        let setChunkSize = chunk(csid: 2, type: 1, stream: 0, payload: bigEndian(size))
+        let streamBegin = chunk(csid: 2, type: 4, stream: 0, payload: [0x00, 0x00] + bigEndian(stream))
+        let start = onStatus("status", "NetStream.Play.Start", "Started playing the streamd test stream.", stream: stream, chunkSize: outChunkSize)
+        return setChunkSize + streamBegin + start
+    }
+
+    /// The FLV audio tag byte for G.711 µ-law, 8 kHz, 16-bit, mono: format 8 in the high nibble.
+    public static let flvMuLaw: UInt8 = 0x82
+
+    /// One audio message (type 8) of the test stream: the FLV tag byte and 20 ms of µ-law, at an
+    /// absolute timestamp in milliseconds (extended past 0xFFFFFF).
+    public static func audioMessage(timestamp: UInt32, samples: [UInt8], stream: UInt32) -> [UInt8] {
+        let payload = [flvMuLaw] + samples
+        let length = payload.count
+        let stamp = min(timestamp, 0xFFFFFF)
+        var out: [UInt8] = [0x04, UInt8(stamp >> 16), UInt8((stamp >> 8) & 0xFF), UInt8(stamp & 0xFF)]
+        out += [UInt8(length >> 16), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF), 8]
+        out += withUnsafeBytes(of: stream.littleEndian) { Array($0) }
+        if stamp == 0xFFFFFF { out += bigEndian(timestamp) }
+        return out + payload
+    }
+
+    static func bigEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
+    }
+
+    /// A message in format-0 chunks (128 bytes each unless a larger size was announced).
+    public static func chunk(csid: UInt8, type: UInt8, stream: UInt32, payload: [UInt8], chunkSize: Int = 128) -> [UInt8] {
         let length = payload.count
         var out: [UInt8] = [csid & 0x3F, 0, 0, 0, UInt8(length >> 16), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF), type]
         out += withUnsafeBytes(of: stream.littleEndian) { Array($0) }
         var offset = 0
         while offset < payload.count {
             if offset > 0 { out.append(0xC0 | (csid & 0x3F)) }
-            let end = min(offset + 128, payload.count)
+            let end = min(offset + chunkSize, payload.count)
             out += payload[offset..<end]
             offset = end
         }

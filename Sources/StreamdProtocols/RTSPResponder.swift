@@ -1,4 +1,5 @@
-/// Answers RTSP requests (RFC 2326): OPTIONS, DESCRIBE with a valid SDP, GET_PARAMETER.
+/// Answers RTSP requests (RFC 2326): OPTIONS, DESCRIBE with a valid SDP, GET_PARAMETER, and, when a
+/// media host is given, SETUP, PLAY, PAUSE and TEARDOWN of the test stream.
 ///
 /// Every reply echoes CSeq when the request had one (nmap's probe has none). Methods streamd does
 /// not serve get 501; malformed requests get 400.
@@ -6,16 +7,20 @@ public enum RTSPResponder {
     public static let server = "streamd/0.1"
     public static let publicMethods = "OPTIONS, DESCRIBE, GET_PARAMETER"
 
-    public static func respond(to head: RequestHead, host: String, port: Int) -> Response {
+    public static func respond(to head: RequestHead, host: String, port: Int, media: RTSPMediaHost? = nil) -> Response {
+        let methods = media == nil ? publicMethods : streamingMethods
         var headers: [(String, String)] = []
         if let cseq = head.header("CSeq") { headers.append(("CSeq", cseq)) }
         headers.append(("Server", server))
         guard head.version == "RTSP/1.0" || head.version == "RTSP/2.0" else {
             return Response(version: "RTSP/1.0", status: 505, reason: "RTSP Version Not Supported", headers: headers)
         }
+        if let media, let response = respondStreaming(to: head, host: host, port: port, media: media, headers: headers) {
+            return response
+        }
         switch head.method {
         case "OPTIONS":
-            headers.append(("Public", publicMethods))
+            headers.append(("Public", methods))
             return Response(version: "RTSP/1.0", status: 200, reason: "OK", headers: headers)
         case "DESCRIBE":
             let sdp = Array(sessionDescription(host: host).utf8)
@@ -28,7 +33,7 @@ public enum RTSPResponder {
             if let session = head.header("Session") { headers.append(("Session", session)) }
             return Response(version: "RTSP/1.0", status: 200, reason: "OK", headers: headers)
         default:
-            headers.append(("Public", publicMethods))
+            headers.append(("Public", methods))
             return Response(version: "RTSP/1.0", status: 501, reason: "Not Implemented", headers: headers)
         }
     }

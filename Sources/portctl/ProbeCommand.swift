@@ -14,8 +14,16 @@ struct ProbeCommand: ParsableCommand {
             port, last port and --sample random ports, reproducible with --seed; --full probes all.
             All checks run in parallel, so a plan takes about one --timeout in the worst case.
 
+            With --media, each RTSP port also gets a real session over UDP (client ports, punch \
+            packets, RTP from the server's media range) and over interleaved TCP, and each \
+            RTSP-over-HTTP port one through the tunnel: DESCRIBE, SETUP, PLAY, then RTP is counted \
+            for --media-duration, its sequence and timing checked, and the session torn down. \
+            --clients N runs N sessions per check at once: a load test of the media path.
+
             VERDICTS: ok; open-wrong-protocol (says what answered instead); closed (refused, or ICMP \
-            port unreachable); filtered (no answer: a firewall drop, or no responder on UDP); error.
+            port unreachable); filtered (no answer: a firewall drop, or no responder on UDP); error; \
+            with --media, media-blocked (RTSP works but no RTP arrives: the media range is closed) \
+            and media-degraded (clients failed, or more than 5% of packets were lost).
 
             EXIT STATUS: 0 every port ok; 1 any port failed; 64 usage error; 65 a profile is invalid.
 
@@ -24,6 +32,8 @@ struct ProbeCommand: ParsableCommand {
               portctl probe 192.0.2.1 dss --port80 --format junit > probe.xml
               portctl probe 192.0.2.1 --ports 554/tcp,6970-6999/udp --timeout 1s
               portctl probe 192.0.2.1 dss --path /live/test
+              portctl probe stream.example.org dss --media
+              portctl probe 192.0.2.1 --ports 554/tcp,6970-6999/udp --media --clients 200 --media-transport udp
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, junit, tap }
@@ -41,12 +51,28 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Report format: table, json, junit, tap.", valueName: "format")) var format: Format = .table
     @Option(help: ArgumentHelp("Send from this local address.", valueName: "address")) var source: String?
     @Option(help: ArgumentHelp("Also DESCRIBE this stream on RTSP ports, e.g. /live/test; it must answer with an SDP.", valueName: "path")) var path: String?
+    @Flag(help: "Also play the stream (--path, default /test) on every RTSP port and tunnel, and check that RTP arrives.") var media = false
+    @Option(help: ArgumentHelp("Sessions per media check, all at once (with --media).", valueName: "n")) var clients = 1
+    @Option(name: .customLong("media-duration"), help: ArgumentHelp("How long each media session receives: 3s, 500ms.", valueName: "duration"))
+    var mediaDuration = "3s"
+    @Option(name: .customLong("media-transport"), help: ArgumentHelp("Media transports to check: udp, tcp, http (comma-separated; default all).", valueName: "list"))
+    var mediaTransports: [String] = []
 
     func run() throws {
         try Console.guarded {
             let seconds = try Self.duration(timeout)
             guard (1...4096).contains(concurrency) else { throw CommandFailure.flag("--concurrency", "\(concurrency) is out of range (1-4096)") }
             guard (0...10_000).contains(sample) else { throw CommandFailure.flag("--sample", "\(sample) is out of range (0-10000)") }
+            guard (1...2000).contains(clients) else { throw CommandFailure.flag("--clients", "\(clients) is out of range (1-2000)") }
+            let mediaSeconds = try Self.duration(mediaDuration, flag: "--media-duration")
+            var transports = Set<MediaTransport>()
+            for name in mediaTransports.flatMap({ $0.split(separator: ",").map(String.init) }) {
+                guard let transport = MediaTransport(rawValue: name) else {
+                    throw CommandFailure.flag("--media-transport", "'\(name)' is not a media transport (udp, tcp, http)")
+                }
+                transports.insert(transport)
+            }
+            if transports.isEmpty { transports = Set(MediaTransport.allCases) }
             var targets: [ProbeTarget] = []
             if !profiles.isEmpty {
                 let plan = Planner.plan(try flags.request(profiles: profiles))
@@ -71,9 +97,24 @@ struct ProbeCommand: ParsableCommand {
                 }
                 prober.key = knockKey
             }
+            let checks = media ? MediaProbe.checks(for: targets, transports: transports) : []
+            if media, checks.isEmpty {
+                throw CommandFailure.flag("--media", "nothing to play: the plan has no RTSP port (or none for --media-transport); name an RTSP profile or --ports 554/tcp")
+            }
             let interactive = isatty(2) == 1
-            let results = prober.run(targets) { done, total in
+            var results = prober.run(targets) { done, total in
                 if interactive { FileHandle.standardError.write(Data("\rprobing \(host): \(done)/\(total)".utf8)) }
+            }
+            if media {
+                var player = MediaProbe(host: host)
+                player.timeout = seconds
+                player.duration = mediaSeconds
+                player.clients = clients
+                player.source = source
+                player.path = path ?? "/test"
+                results += player.run(checks) { line in
+                    if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
+                }
             }
             if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             switch format {
@@ -87,12 +128,12 @@ struct ProbeCommand: ParsableCommand {
     }
 
     /// `2s`, `500ms`, `1.5` (seconds).
-    static func duration(_ text: String) throws(CommandFailure) -> Double {
+    static func duration(_ text: String, flag: String = "--timeout") throws(CommandFailure) -> Double {
         var number = text
         var scale = 1.0
         if text.hasSuffix("ms") { number = String(text.dropLast(2)); scale = 0.001 } else if text.hasSuffix("s") { number = String(text.dropLast()) }
         guard let value = Double(number), value > 0, value * scale <= 60 else {
-            throw CommandFailure.flag("--timeout", "'\(text)' is not a duration between 1ms and 60s (e.g. 2s, 500ms)")
+            throw CommandFailure.flag(flag, "'\(text)' is not a duration between 1ms and 60s (e.g. 2s, 500ms)")
         }
         return value * scale
     }

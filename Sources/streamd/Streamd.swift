@@ -49,6 +49,8 @@ struct Streamd: ParsableCommand {
     var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key that goes with --tls-cert.", valueName: "file")) var tlsKey: String?
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("Refuse TCP connections beyond this many.", valueName: "n")) var maxConnections = 20_000
+    @Option(name: .customLong("sessions-max"), help: ArgumentHelp("Serve at most this many media sessions at once (RTSP, RTMP play, ICY listeners); more are refused.", valueName: "n"))
+    var sessionsMax = 1000
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection silent for this many seconds.", valueName: "seconds")) var idleTimeout = 60
     @Option(name: .customLong("log-file"), help: ArgumentHelp("Write logs here instead of standard error; SIGHUP reopens it.", valueName: "file")) var logFile: String?
     @Flag(help: "Exit non-zero when any listener cannot be bound.") var strict = false
@@ -56,6 +58,7 @@ struct Streamd: ParsableCommand {
 
     func validate() throws {
         if profiles.isEmpty, !cleanupHelper { throw ValidationError("name at least one profile, e.g. streamd dss (portctl profiles list shows them)") }
+        guard (1...100_000).contains(sessionsMax) else { throw ValidationError("--sessions-max \(sessionsMax): give a number from 1 to 100000") }
     }
 
     func run() throws {
@@ -96,7 +99,7 @@ struct Streamd: ParsableCommand {
         let specs = ListenerSpec.from(plan, bind: bind)
         let server = StreamServer(
             key: KnockKey(fileText: keyText)!,
-            limits: ConnectionLimits(idleTimeout: Int64(idleTimeout), maxConnections: maxConnections), logger: logger)
+            limits: ConnectionLimits(idleTimeout: Int64(idleTimeout), maxConnections: maxConnections), sessionsMax: sessionsMax, logger: logger)
         if specs.contains(where: { $0.service == .rtmps || $0.service == .https }) || tlsCert != nil {
             do {
                 let (context, selfSigned) = try TLSSetup.context(certificate: tlsCert, key: tlsKey)

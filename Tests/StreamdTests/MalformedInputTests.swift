@@ -32,7 +32,7 @@ final class MalformedInputTests: XCTestCase {
             for input in inputs {
                 let channel = EmbeddedChannel()
                 try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-                    service: service, listener: "x", port: 1, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(), limits: ConnectionLimits()))
+                    service: service, listener: "x", port: 1, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(), limits: ConnectionLimits(), media: MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)))
                 try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 554)).wait()
                 // Feed in odd-sized pieces, as TCP may deliver them.
                 var offset = 0

@@ -94,7 +94,7 @@ final class RTMPTests: XCTestCase {
     func testAnHTTPClientOnTheRTMPPortGetsAnAnswer() throws {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-            service: .rtmp, listener: "1935/tcp", port: 1935, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(), limits: ConnectionLimits()))
+            service: .rtmp, listener: "1935/tcp", port: 1935, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(), limits: ConnectionLimits(), media: MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)))
         try channel.writeInbound(channel.allocator.buffer(bytes: Array("GET / HTTP/1.0\r\n\r\n".utf8)))
         let reply = try XCTUnwrap(try channel.readOutbound(as: ByteBuffer.self))
         XCTAssertTrue(String(decoding: reply.readableBytesView, as: UTF8.self).hasPrefix("HTTP/1.0 200 OK"))

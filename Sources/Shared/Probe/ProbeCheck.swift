@@ -12,6 +12,11 @@ public struct ProbeTarget: Sendable, Hashable {
     public let labels: [String]
     /// The range this port was sampled from, for reports (`6970-6999/udp`).
     public let range: String
+    /// Set for `--media` checks: a real RTSP session over this transport, not a port check.
+    public var media: MediaTransport? = nil
+
+    /// How reports name the check: `554/tcp`, or `554/tcp media/udp`.
+    public var name: String { "\(port)/\(transport.rawValue)" + (media.map { " media/\($0.rawValue)" } ?? "") }
 }
 
 /// What a probe found on one port.
@@ -22,6 +27,10 @@ public struct ProbeResult: Sendable {
         case closed
         case filtered
         case error
+        /// --media: RTSP answered, but no RTP arrived (the half-open firewall).
+        case mediaBlocked = "media-blocked"
+        /// --media: RTP arrived, but clients failed or more than 5% of packets were lost.
+        case mediaDegraded = "media-degraded"
     }
 
     public let target: ProbeTarget
@@ -29,6 +38,8 @@ public struct ProbeResult: Sendable {
     /// What answered, or why not: `RTSP/1.0 200 OK`, `open (streamd)`, `refused`, `no answer within 2s`.
     public let detail: String
     public let seconds: Double
+    /// What a media check measured.
+    public var media: MediaStats? = nil
 }
 
 /// The checks: a TCP connect, then the port's own protocol; for UDP, the signed knock.

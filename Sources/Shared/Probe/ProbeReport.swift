@@ -5,7 +5,7 @@ public enum ProbeReport {
     public static func table(_ results: [ProbeResult], host: String) -> String {
         var rows = [["PORT", "VERDICT", "DETAIL", "OPENING"]]
         for result in results {
-            rows.append(["\(result.target.port)/\(result.target.transport.rawValue)", result.verdict.rawValue, result.detail, result.target.labels.joined(separator: ", ")])
+            rows.append([result.target.name, result.verdict.rawValue, result.detail, result.target.labels.joined(separator: ", ")])
         }
         let failed = results.filter { $0.verdict != .ok }.count
         return "Probe of \(host)\n\n" + PlanTable.layout(rows) + "\n\(results.count - failed) ok, \(failed) failed\n"
@@ -16,13 +16,25 @@ public enum ProbeReport {
             ("schema", .string("portctl.probe")), ("version", .int(1)), ("host", .string(host)),
             ("passed", .bool(passed(results))),
             ("results", .array(results.map { result in
-                .object([
+                var fields: [(String, JSONValue)] = [
                     ("port", .int(result.target.port)), ("transport", .string(result.target.transport.rawValue)),
+                    ("check", .string(result.target.media.map { "media/\($0.rawValue)" } ?? "port")),
                     ("service", .string(result.target.service.rawValue)), ("range", .string(result.target.range)),
                     ("openings", .array(result.target.labels.map { .string($0) })),
                     ("verdict", .string(result.verdict.rawValue)), ("detail", .string(result.detail)),
                     ("seconds", .string(seconds3(result.seconds))),
-                ])
+                ]
+                if let media = result.media {
+                    fields.append(("media", .object([
+                        ("clients", .int(media.clients)), ("failed_clients", .int(media.failedClients)),
+                        ("packets", .int(media.packets)), ("expected", .int(media.expected)), ("lost", .int(media.lost)),
+                        ("loss_percent", .string(MediaSession.percent(media.lossPercent))),
+                        ("jitter_ms", .string(MediaSession.milliseconds(media.jitter))),
+                        ("jitter_p99_ms", .string(MediaSession.milliseconds(media.jitterP99))),
+                        ("server_ports", .array(media.serverPorts.map { .string($0) })),
+                    ])))
+                }
+                return .object(fields)
             })),
         ])
     }
@@ -35,7 +47,7 @@ public enum ProbeReport {
         out += "<testsuites name=\"portctl probe\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(seconds3(total))\">\n"
         out += "  <testsuite name=\"\(xml(host))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds3(total))\">\n"
         for result in results {
-            let name = "\(result.target.port)/\(result.target.transport.rawValue) \(result.target.labels.joined(separator: ", "))"
+            let name = "\(result.target.name) \(result.target.labels.joined(separator: ", "))"
             out += "    <testcase classname=\"\(xml(host)).\(result.target.service.rawValue)\" name=\"\(xml(name))\" time=\"\(seconds3(result.seconds))\""
             if result.verdict == .ok {
                 out += "/>\n"
@@ -50,7 +62,7 @@ public enum ProbeReport {
     public static func tap(_ results: [ProbeResult], host: String) -> String {
         var out = "TAP version 13\n1..\(results.count)\n"
         for (index, result) in results.enumerated() {
-            let name = "\(host) \(result.target.port)/\(result.target.transport.rawValue) \(result.target.labels.joined(separator: ", "))"
+            let name = "\(host) \(result.target.name) \(result.target.labels.joined(separator: ", "))"
             out += "\(result.verdict == .ok ? "ok" : "not ok") \(index + 1) - \(name): \(result.verdict.rawValue) (\(result.detail.replacingAll("#", with: "")))\n"
         }
         return out

@@ -41,13 +41,20 @@ final class ConnectionHandler: ChannelInboundHandler {
     let tunnels: TunnelRegistry
     let rtmpt: RTMPTRegistry
     let limits: ConnectionLimits
+    let media: MediaRegistry
+    private var rtspMedia: ConnectionMedia?
+    private var rtmpStream: String?
     private var buffer: [UInt8] = []
     private var mode: Mode = .head
     private var connectedAt = Date()
     private var counted = false
     private var sniffed = false
 
-    init(service: Service, listener: String, port: Int, counters: Counters, tunnels: TunnelRegistry, rtmpt: RTMPTRegistry, limits: ConnectionLimits) {
+    init(
+        service: Service, listener: String, port: Int, counters: Counters, tunnels: TunnelRegistry, rtmpt: RTMPTRegistry, limits: ConnectionLimits,
+        media: MediaRegistry
+    ) {
+        self.media = media
         self.service = service
         self.listener = listener
         self.port = port
@@ -75,11 +82,22 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if counted { counters.closeConnection() }
         if case .tunnelGet(let cookie) = mode { tunnels.remove(cookie) }
+        // Media sent on this connection (or, for UDP, set up on it) ends with it.
+        media.removeAll(owner: ObjectIdentifier(context.channel))
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) }
+        // A player receiving a stream may stay silent for long (ICY, RTMP): it is not idle.
+        if event is IdleStateHandler.IdleStateEvent, !media.hasSessions(owner: ObjectIdentifier(context.channel)) { context.close(promise: nil) }
+    }
+
+    /// The RTSP media host for requests on this connection: media goes back on it, UDP to its peer.
+    private func mediaHost(_ context: ChannelHandlerContext) -> ConnectionMedia {
+        if let rtspMedia { return rtspMedia }
+        let host = ConnectionMedia(registry: media, sink: context.channel, client: context.channel.remoteAddress)
+        rtspMedia = host
+        return host
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -101,9 +119,16 @@ final class ConnectionHandler: ChannelInboundHandler {
                 answerHeads(context: context)
                 return
             }
+            session.playAllowed = rtmpStream != nil || media.hasRoom()
             let out = session.receive(bytes)
             mode = .rtmp(session)
             if !out.isEmpty { write(context, out) }
+            if let stream = session.playing, rtmpStream == nil {
+                rtmpStream = media.add(owner: ObjectIdentifier(context.channel), sink: .rtmp(context.channel, stream: stream), playing: true)?.id
+            } else if session.playing == nil, let id = rtmpStream {
+                _ = media.remove(id)
+                rtmpStream = nil
+            }
             if !session.commands.isEmpty { counters.update(listener) { $0.requests += 1 } }
             if case .failed = session.state { context.close(promise: nil) }
         case .tunnelPost(let cookie, let carry, let rtsp):
@@ -130,6 +155,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Answers every complete request head in the buffer, for the protocols that speak in heads.
     private func answerHeads(context: ChannelHandlerContext) {
         while case .head = mode {
+            // A `$`-framed packet between RTSP requests (a player's RTCP report on an interleaved session).
+            if buffer.first == 0x24, service != .icy, service != .mms, service != .admin {
+                guard buffer.count >= 4 else { return }
+                let length = 4 + (Int(buffer[2]) << 8 | Int(buffer[3]))
+                guard buffer.count >= length else { return }
+                buffer.removeFirst(length)
+                continue
+            }
             if service == .mms, buffer.count >= 16, MMSResponder.isMMST(buffer) {
                 counters.update(listener) { $0.requests += 1 }
                 write(context, MMSResponder.mmstReply())
@@ -169,7 +202,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let host = context.channel.localAddress?.ipAddress ?? "0.0.0.0"
         // Any port may receive RTSP (DSS listens for RTSP on 554, 7070, 8000 and 80): answer it in kind.
         if head.isRTSP {
-            write(context, RTSPResponder.respond(to: head, host: host, port: port).bytes)
+            write(context, RTSPResponder.respond(to: head, host: host, port: port, media: mediaHost(context)).bytes)
             connectedAt = Date()
             return
         }
@@ -202,6 +235,15 @@ final class ConnectionHandler: ChannelInboundHandler {
             mode = .hold
         case .icy:
             switch ICYResponder.respond(to: head) {
+            case .listener(let response) where head.method == "GET":
+                // The head, then paced MP3 frames from the media pump until the listener leaves.
+                guard media.add(owner: ObjectIdentifier(context.channel), sink: .icy(context.channel), playing: true) != nil else {
+                    return respondAndClose(context, Response(
+                        version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
+                        headers: [("Server", RTSPResponder.server), ("X-Streamd-Reason", "--sessions-max \(media.maxSessions) reached"), ("Content-Length", "0")]))
+                }
+                write(context, response.bytes)
+                mode = .hold
             case .listener(let response), .other(let response):
                 respondAndClose(context, response)
                 mode = .hold
@@ -264,7 +306,15 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         let target = tunnels.channel(for: cookie)
         let host = context.channel.localAddress?.ipAddress ?? "0.0.0.0"
-        while case .head(let head, let consumed) = RequestHead.parse(pending) {
+        // Media for a tunnelled session goes out on the GET side, and ends with it.
+        let tunnelMedia = target.map { ConnectionMedia(registry: media, sink: $0, client: context.channel.remoteAddress) }
+        while true {
+            if pending.first == 0x24 {
+                guard pending.count >= 4, pending.count >= 4 + (Int(pending[2]) << 8 | Int(pending[3])) else { break }
+                pending.removeFirst(4 + (Int(pending[2]) << 8 | Int(pending[3])))
+                continue
+            }
+            guard case .head(let head, let consumed) = RequestHead.parse(pending) else { break }
             guard !head.hasBadContentLength else {
                 context.close(promise: nil)
                 return
@@ -273,7 +323,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             guard pending.count >= consumed + length else { break }
             pending.removeFirst(consumed + length)
             counters.update(listener) { $0.requests += 1 }
-            let reply = RTSPResponder.respond(to: head, host: host, port: port).bytes
+            let reply = RTSPResponder.respond(to: head, host: host, port: port, media: tunnelMedia).bytes
             if let target { target.writeAndFlush(target.allocator.buffer(bytes: reply), promise: nil) }
         }
         mode = .tunnelPost(cookie: cookie, carry: Array(alphabet[usable...]), rtsp: pending)

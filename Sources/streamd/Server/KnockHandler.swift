@@ -15,8 +15,11 @@ final class KnockHandler: ChannelInboundHandler, Sendable {
     let listener: String
     let counters: Counters
     let limiter: NIOLockedValueBox<KnockRateLimiter>
+    /// On the media range: RTP/RTCP from players (punch packets, receiver reports) keep their session alive.
+    let media: MediaRegistry?
 
-    init(key: KnockKey, listener: String, counters: Counters, limiter: NIOLockedValueBox<KnockRateLimiter>) {
+    init(key: KnockKey, listener: String, counters: Counters, limiter: NIOLockedValueBox<KnockRateLimiter>, media: MediaRegistry? = nil) {
+        self.media = media
         self.key = key
         self.listener = listener
         self.counters = counters
@@ -27,6 +30,10 @@ final class KnockHandler: ChannelInboundHandler, Sendable {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
         guard let request = Knock.Request(bytes: bytes) else {
+            if let media, bytes.count >= 8, bytes[0] & 0xC0 == 0x80 {
+                media.touch(from: envelope.remoteAddress)
+                return
+            }
             counters.update(listener) { $0.dropped += 1 }
             return
         }

@@ -50,14 +50,17 @@ final class StreamServer: @unchecked Sendable {
     let key: KnockKey
     let limits: ConnectionLimits
     let logger: Logger
+    /// Every media session, and the 20 ms pump that sends them; the media range's UDP sockets live on its loop.
+    let media: MediaRegistry
     /// TLS for RTMPS and HTTPS ports; nil serves them without TLS.
     var tls: NIOSSLContext?
     private let channels = NIOLockedValueBox<[Channel]>([])
     private let limiter = NIOLockedValueBox(KnockRateLimiter())
     private(set) var redirect: RangeRedirect?
 
-    init(key: KnockKey, limits: ConnectionLimits = ConnectionLimits(), threads: Int = System.coreCount, logger: Logger) {
+    init(key: KnockKey, limits: ConnectionLimits = ConnectionLimits(), sessionsMax: Int = 1000, threads: Int = System.coreCount, logger: Logger) {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.media = MediaRegistry(loop: group.next(), maxSessions: sessionsMax)
         self.key = key
         self.limits = limits
         self.logger = logger
@@ -129,7 +132,7 @@ final class StreamServer: @unchecked Sendable {
     private func bind(_ spec: ListenerSpec, port: Int) throws {
         switch spec.transport {
         case .tcp:
-            let counters = self.counters, tunnels = self.tunnels, rtmpt = self.rtmpt, limits = self.limits
+            let counters = self.counters, tunnels = self.tunnels, rtmpt = self.rtmpt, limits = self.limits, media = self.media
             let name = spec.name, service = spec.service
             let tls = (service == .rtmps || service == .https) ? self.tls : nil
             let bootstrap = ServerBootstrap(group: group)
@@ -143,7 +146,9 @@ final class StreamServer: @unchecked Sendable {
                         if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                         try channel.pipeline.syncOperations.addHandlers([
                             IdleStateHandler(readTimeout: .seconds(limits.idleTimeout)),
-                            ConnectionHandler(service: service, listener: name, port: port, counters: counters, tunnels: tunnels, rtmpt: rtmpt, limits: limits),
+                            ConnectionHandler(
+                                service: service, listener: name, port: port, counters: counters, tunnels: tunnels, rtmpt: rtmpt, limits: limits,
+                                media: media),
                         ])
                     }
                 }
@@ -151,16 +156,21 @@ final class StreamServer: @unchecked Sendable {
             channels.withLockedValue { $0.append(channel) }
         case .udp:
             let key = self.key, counters = self.counters, limiter = self.limiter, name = spec.name
-            let bootstrap = DatagramBootstrap(group: group)
+            // The media range's sockets both answer the knock and send RTP, from the pump's loop.
+            let isMedia = spec.service == .rtp
+            let media = isMedia ? self.media : nil
+            let bootstrap = DatagramBootstrap(group: isMedia ? self.media.loop : group.next())
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.autoRead, value: false)
+                .channelOption(ChannelOptions.socketOption(.so_sndbuf), value: isMedia ? 4 << 20 : 212_992)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(KnockHandler(key: key, listener: name, counters: counters, limiter: limiter))
+                        try channel.pipeline.syncOperations.addHandler(KnockHandler(key: key, listener: name, counters: counters, limiter: limiter, media: media))
                     }
                 }
             let channel = try bindWithFallback(spec.bindAddress) { try bootstrap.bind(host: $0, port: port).wait() }
             channels.withLockedValue { $0.append(channel) }
+            if isMedia, let bound = channel.localAddress?.port { self.media.registerMediaPort(bound, channel) }
         }
     }
 
