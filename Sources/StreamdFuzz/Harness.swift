@@ -8,6 +8,9 @@ import StreamdProtocols  // the SwiftPM build; scripts/fuzz compiles the parsers
 func fuzzOne(_ bytes: [UInt8]) {
     if case .head(let head, _) = RequestHead.parse(bytes) {
         _ = RTSPResponder.respond(to: head, host: "192.0.2.1", port: 554).bytes
+        // And with a media host that plays along, so SETUP, PLAY, PAUSE and TEARDOWN are reached.
+        _ = RTSPResponder.respond(to: head, host: "192.0.2.1", port: 554, media: AcceptingMediaHost()).bytes
+        _ = head.header("Transport").map(RTSPTransportRequest.parse)
         _ = HTTPResponder.respond(to: head, listener: "80/tcp").bytes
         _ = ICYResponder.respond(to: head)
         _ = MMSResponder.respond(to: head).bytes
@@ -26,6 +29,27 @@ func fuzzOne(_ bytes: [UInt8]) {
         _ = session.receive(Array(bytes[offset..<end]))
         offset = end
     }
+}
+
+/// A media host that sets up anything it is offered and knows every session.
+final class AcceptingMediaHost: RTSPMediaHost {
+    func setup(_ offers: [RTSPTransportRequest], session: String?) -> RTSPSetupOutcome {
+        for offer in offers {
+            switch offer {
+            case .udp(let rtp, let rtcp):
+                return .ok(session: session ?? "0123456789abcdef", transport: RTSPResponder.udpTransport(clientRTP: rtp, clientRTCP: rtcp, serverRTP: 6970, serverRTCP: 6971, ssrc: 1))
+            case .interleaved(let rtp, let rtcp):
+                return .ok(session: session ?? "0123456789abcdef", transport: RTSPResponder.interleavedTransport(rtp: rtp, rtcp: rtcp, ssrc: 1))
+            case .unsupported:
+                continue
+            }
+        }
+        return .unsupportedTransport("none")
+    }
+    func play(session: String) -> (sequence: UInt16, rtpTime: UInt32)? { (1, 2) }
+    func pause(session: String) -> Bool { true }
+    func teardown(session: String) -> Bool { true }
+    func touch(session: String) -> Bool { true }
 }
 
 #if FUZZING

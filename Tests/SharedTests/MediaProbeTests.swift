@@ -61,6 +61,14 @@ final class MediaProbeTests: XCTestCase {
         XCTAssertNil(MediaSession.parseReply(Array("RTSP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nshort".utf8)), "waits for the whole body")
     }
 
+    func testTrackControlIsTheFirstMediaSectionsOwn() {
+        // GStreamer names its track stream=0: the "m=" inside it must not start a section.
+        let gstreamer = "v=0\r\ns=Session streamed with GStreamer\r\na=control:*\r\nm=audio 0 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:0 PCMU/8000\r\na=control:stream=0\r\n"
+        XCTAssertEqual(MediaSession.trackControl(gstreamer), "stream=0")
+        XCTAssertEqual(MediaSession.trackControl("v=0\nm=audio 0 RTP/AVP 0\na=control:rtsp://h/x/trackID=1\nm=video 0 RTP/AVP 96\na=control:trackID=2\n"), "rtsp://h/x/trackID=1")
+        XCTAssertNil(MediaSession.trackControl("v=0\na=control:*\nm=audio 0 RTP/AVP 0\nm=video 0 RTP/AVP 96\na=control:trackID=2\n"))
+    }
+
     func testVerdicts() {
         let blocked = session()
         blocked.serverPorts = "6970-6971"

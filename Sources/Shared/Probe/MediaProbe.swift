@@ -175,8 +175,7 @@ final class MediaSession: @unchecked Sendable {
         baseURL = described.header("Content-Base") ?? (url.hasSuffix("/") ? url : url + "/")
         let sdp = String(decoding: described.body, as: UTF8.self)
         // The first media section's control attribute names the track to SET UP.
-        let media = sdp.components(separatedBy: "m=").dropFirst().first ?? ""
-        let control = media.split(whereSeparator: \.isNewline).first { $0.hasPrefix("a=control:") }.map { String($0.dropFirst(10)) }
+        let control = Self.trackControl(sdp)
         guard sdp.contains("m=audio") || sdp.contains("m=video") else { return fail(.openWrongProtocol, "DESCRIBE \(path): no media in the SDP") }
         if let control, control.hasPrefix("rtsp://") { setupURL = control } else {
             setupURL = (baseURL.hasSuffix("/") ? baseURL : baseURL + "/") + (control ?? "")
@@ -295,6 +294,17 @@ final class MediaSession: @unchecked Sendable {
             guard got > 0 else { return nil }
             pending += buffer[0..<got]
         }
+    }
+
+    /// The `a=control:` of the SDP's first media section (a line of its own, after the first `m=`).
+    static func trackControl(_ sdp: String) -> String? {
+        let lines = sdp.split(whereSeparator: \.isNewline)
+        guard let media = lines.firstIndex(where: { $0.hasPrefix("m=") }) else { return nil }
+        for line in lines[(media + 1)...] {
+            if line.hasPrefix("m=") { break }
+            if line.hasPrefix("a=control:") { return String(line.dropFirst("a=control:".count)) }
+        }
+        return nil
     }
 
     static func parseReply(_ bytes: [UInt8]) -> (Reply, Int)? {

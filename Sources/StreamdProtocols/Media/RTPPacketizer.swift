@@ -19,14 +19,23 @@ public struct RTPPacketizer: Sendable {
 
     /// Wraps one payload in a 12-byte RTP header and advances sequence and timestamp.
     public mutating func packet(payload: [UInt8]) -> [UInt8] {
+        header(payloadCount: payload.count) + payload
+    }
+
+    /// The 12-byte header of the next packet, for a payload of this size; advances like `packet`.
+    /// The server writes it and the payload straight into its send buffer.
+    public mutating func header(payloadCount: Int) -> [UInt8] {
         let marker: UInt8 = packetsSent == 0 ? 0x80 : 0x00
-        var header: [UInt8] = [0x80, marker | Self.payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF)]
-        header += bigEndian(timestamp) + bigEndian(ssrc)
+        let header: [UInt8] = [
+            0x80, marker | Self.payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+            UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
+            UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
+        ]
         sequence &+= 1
         timestamp &+= UInt32(Self.samplesPerPacket)
         packetsSent &+= 1
-        octetsSent &+= UInt32(payload.count)
-        return header + payload
+        octetsSent &+= UInt32(payloadCount)
+        return header
     }
 
     /// An RTCP sender report (28 bytes): NTP time, the RTP timestamp of that instant, and counts.

@@ -44,6 +44,8 @@ final class MediaRegistry: @unchecked Sendable {
     final class Session {
         let id: String
         let owner: ObjectIdentifier
+        /// The packetizer's SSRC, readable without the lock (the packetizer itself changes under it).
+        let ssrc: UInt32
         var sink: MediaSink
         var packetizer: RTPPacketizer
         var playing = false
@@ -57,6 +59,7 @@ final class MediaRegistry: @unchecked Sendable {
             self.owner = owner
             self.sink = sink
             self.packetizer = packetizer
+            self.ssrc = packetizer.ssrc
             self.lastSeen = now
             self.started = now
         }
@@ -299,8 +302,10 @@ final class MediaRegistry: @unchecked Sendable {
         for _ in 0..<count {
             switch session.sink {
             case .udp(let rtp, let rtcp, let to, let rtcpTo, _):
-                let packet = session.packetizer.packet(payload: toneFrame)
-                append(rtp, datagram: packet, to: to, into: &batches)
+                var packet = allocator.buffer(capacity: 12 + toneFrame.count)
+                packet.writeBytes(session.packetizer.header(payloadCount: toneFrame.count))
+                packet.writeBytes(toneFrame)
+                batches[ObjectIdentifier(rtp), default: Batch(channel: rtp)].datagrams.append(AddressedEnvelope(remoteAddress: to, data: packet))
                 if session.sent % Self.reportEvery == 0 {
                     append(rtcp, datagram: senderReport(session, wallClock: wallClock), to: rtcpTo, into: &batches)
                 }
@@ -326,18 +331,14 @@ final class MediaRegistry: @unchecked Sendable {
         return session.packetizer.senderReport(ntpSeconds: seconds, ntpFraction: fraction)
     }
 
+    // In place (`default:` subscript): copying a batch out and back would copy its array each time.
     private func append(_ channel: Channel, datagram: [UInt8], to: SocketAddress, into batches: inout [ObjectIdentifier: Batch]) {
-        let key = ObjectIdentifier(channel)
-        var batch = batches[key] ?? Batch(channel: channel)
-        batch.datagrams.append(AddressedEnvelope(remoteAddress: to, data: allocator.buffer(bytes: datagram)))
-        batches[key] = batch
+        batches[ObjectIdentifier(channel), default: Batch(channel: channel)].datagrams.append(
+            AddressedEnvelope(remoteAddress: to, data: allocator.buffer(bytes: datagram)))
     }
 
     private func append(_ channel: Channel, bytes: [UInt8], into batches: inout [ObjectIdentifier: Batch]) {
-        let key = ObjectIdentifier(channel)
-        var batch = batches[key] ?? Batch(channel: channel)
-        batch.bytes.append(allocator.buffer(bytes: bytes))
-        batches[key] = batch
+        batches[ObjectIdentifier(channel), default: Batch(channel: channel)].bytes.append(allocator.buffer(bytes: bytes))
     }
 }
 
@@ -381,10 +382,10 @@ final class ConnectionMedia: RTSPMediaHost {
             }
             if let session, let existing = registry.session(session) {
                 registry.setSink(session, sink)
-                return .ok(session: session, transport: reply(existing.packetizer.ssrc))
+                return .ok(session: session, transport: reply(existing.ssrc))
             }
             guard let created = registry.add(owner: ObjectIdentifier(self.sink), sink: sink) else { return .full(registry.maxSessions) }
-            return .ok(session: created.id, transport: reply(created.packetizer.ssrc))
+            return .ok(session: created.id, transport: reply(created.ssrc))
         }
         return .unsupportedTransport(reasons.isEmpty ? "no transport offered" : reasons.joined(separator: "; "))
     }
