@@ -12,32 +12,24 @@ import XCTest
 /// the half-open firewall the media check exists for: with the media range taken out of the
 /// applied ruleset, RTSP still answers but no RTP arrives.
 final class MediaSystemTests: XCTestCase {
-    var pair: NamespacePair!
-    var work: URL!
+    var served: StreamdNamespaces!
+    var pair: NamespacePair { served.pair }
+    var work: URL { served.work }
     let server = NamespacePair.serverAddress
     let plan = ["dss", "rtmp", "--port80", "--admin-from", NamespacePair.clientAddress, "--broadcaster", NamespacePair.clientAddress]
 
     override func setUpWithError() throws {
         if let reason = SystemTestGate.reasonToSkip(needing: ["ip", "nft", "ffprobe", "ffmpeg"]) { throw XCTSkip(reason) }
-        pair = try NamespacePair()
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("media-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        try "portctl-test-key\n".write(to: work.appendingPathComponent("key"), atomically: true, encoding: .utf8)
+        served = try StreamdNamespaces(name: "media")
     }
 
     override func tearDown() {
-        pair?.destroy()
-        if let work { try? FileManager.default.removeItem(at: work) }
+        served?.destroy()
     }
 
-    var key: String { work.appendingPathComponent("key").path }
+    var key: String { served.key }
 
-    func startStreamd(_ arguments: [String]) throws {
-        let log = work.appendingPathComponent("streamd.log").path
-        _ = try pair.start(in: pair.server, [TestPaths.binary("streamd").path] + arguments + ["--key", key, "--log-file", log])
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8))?.contains("serving") ?? false) { usleep(100_000) }
-    }
+    func startStreamd(_ arguments: [String]) throws { try served.startStreamd(arguments) }
 
     /// ffprobe's codec, sample rate and packets read, e.g. `pcm_mulaw 8000 25`: it reads 25 packets
     /// (half a second of audio) and counts them, because its codec and rate come from the SDP

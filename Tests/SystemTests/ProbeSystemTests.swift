@@ -5,33 +5,25 @@ import XCTest
 /// The whole toolkit across two namespaces: portctl applies the plan, streamd answers, and
 /// portctl probe proves every port from the client side.
 final class ProbeSystemTests: XCTestCase {
-    var pair: NamespacePair!
-    var work: URL!
+    var served: StreamdNamespaces!
+    var pair: NamespacePair { served.pair }
+    var work: URL { served.work }
     let server = NamespacePair.serverAddress
     let plan = ["dss", "--port80", "--admin-from", NamespacePair.clientAddress, "--broadcaster", NamespacePair.clientAddress]
 
     override func setUpWithError() throws {
         if let reason = SystemTestGate.reasonToSkip(needing: ["ip", "nft"]) { throw XCTSkip(reason) }
-        pair = try NamespacePair()
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        try "portctl-test-key\n".write(to: work.appendingPathComponent("key"), atomically: true, encoding: .utf8)
+        served = try StreamdNamespaces(name: "probe")
     }
 
     override func tearDown() {
-        pair?.destroy()
-        if let work { try? FileManager.default.removeItem(at: work) }
+        served?.destroy()
     }
 
-    var key: String { work.appendingPathComponent("key").path }
+    var key: String { served.key }
 
-    func startStreamd(_ profiles: [String]) throws -> Process {
-        let log = work.appendingPathComponent("streamd-\(UUID().uuidString).log").path
-        let process = try pair.start(in: pair.server, [TestPaths.binary("streamd").path] + profiles + ["--key", key, "--log-file", log])
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8))?.contains("serving") ?? false) { usleep(100_000) }
-        return process
-    }
+    @discardableResult
+    func startStreamd(_ arguments: [String]) throws -> Process { try served.startStreamd(arguments) }
 
     func probe(_ arguments: [String]) throws -> (Int32, [String: [String: Any]]) {
         let result = try pair.run(in: pair.client, [TestPaths.binary("portctl").path, "probe", server] + arguments + ["--key", key, "--timeout", "1s", "--format", "json"])

@@ -4,36 +4,25 @@ import XCTest
 
 /// streamd in a server namespace, answering a client namespace across a veth pair.
 final class StreamdSystemTests: XCTestCase {
-    var pair: NamespacePair!
-    var work: URL!
+    var served: StreamdNamespaces!
+    var pair: NamespacePair { served.pair }
+    var work: URL { served.work }
     let scripts = TestPaths.repository.appendingPathComponent("Tests/SystemTests/Scripts")
     let server = NamespacePair.serverAddress
 
     override func setUpWithError() throws {
         if let reason = SystemTestGate.reasonToSkip(needing: ["ip", "nft", "python3", "curl"]) { throw XCTSkip(reason) }
-        pair = try NamespacePair()
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("streamd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        try "portctl-test-key\n".write(to: work.appendingPathComponent("key"), atomically: true, encoding: .utf8)
+        served = try StreamdNamespaces(name: "streamd")
     }
 
     override func tearDown() {
-        pair?.destroy()
-        if let work { try? FileManager.default.removeItem(at: work) }
+        served?.destroy()
     }
 
-    func startStreamd(_ arguments: [String]) throws -> Process {
-        let log = work.appendingPathComponent("streamd.log").path
-        let process = try pair.start(in: pair.server, [TestPaths.binary("streamd").path] + arguments + ["--key", work.appendingPathComponent("key").path, "--log-file", log])
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains("serving") || text.contains("error") { break }
-            usleep(100_000)
-        }
-        return process
-    }
+    var log: String { served.log }
 
-    var log: String { (try? String(contentsOfFile: work.appendingPathComponent("streamd.log").path, encoding: .utf8)) ?? "" }
+    @discardableResult
+    func startStreamd(_ arguments: [String]) throws -> Process { try served.startStreamd(arguments) }
 
     func client(_ arguments: [String]) throws -> ProcessResult { try pair.run(in: pair.client, arguments) }
 

@@ -355,25 +355,8 @@ final class MediaSession: @unchecked Sendable {
         guard fd >= 0 else { return (-1, 0) }
         var size: Int32 = 1 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var storage = sockaddr_storage()
-        var length: socklen_t
-        if family == AF_INET {
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = in_port_t(UInt16(port)).bigEndian
-            if let source, let (kind, bytes) = CIDR.parseAddress(source), kind == .ipv4 { withUnsafeMutableBytes(of: &sin.sin_addr) { $0.copyBytes(from: bytes) } }
-            withUnsafeBytes(of: sin) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        } else {
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = in_port_t(UInt16(port)).bigEndian
-            if let source, let (kind, bytes) = CIDR.parseAddress(source), kind == .ipv6 { withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: bytes) } }
-            withUnsafeBytes(of: sin6) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-        }
-        let bound = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) } }
-        guard bound == 0 else {
+        let address = source ?? (family == AF_INET ? "0.0.0.0" : "::")
+        guard ProbeSocket.bindSource(fd, address, family: family, port: port) == nil else {
             Glibc.close(fd)
             return (-1, 0)
         }

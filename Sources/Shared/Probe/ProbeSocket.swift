@@ -71,7 +71,8 @@ struct ProbeSocket {
         return .connected(ProbeSocket(descriptor: descriptor))
     }
 
-    static func bindSource(_ descriptor: Int32, _ source: String, family: Int32) -> String? {
+    /// Binds to `source` (and `port`, 0 for any); nil on success, else what went wrong.
+    static func bindSource(_ descriptor: Int32, _ source: String, family: Int32, port: Int = 0) -> String? {
         guard let (addressFamily, bytes) = CIDR.parseAddress(source) else { return "--source: '\(source)' is not an address" }
         var storage = sockaddr_storage()
         var length: socklen_t
@@ -79,6 +80,7 @@ struct ProbeSocket {
             guard family == AF_INET else { return "--source \(source) is IPv4 but the target is not" }
             var sin = sockaddr_in()
             sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = in_port_t(UInt16(port)).bigEndian
             withUnsafeMutableBytes(of: &sin.sin_addr) { $0.copyBytes(from: bytes) }
             withUnsafeBytes(of: sin) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -86,6 +88,7 @@ struct ProbeSocket {
             guard family == AF_INET6 else { return "--source \(source) is IPv6 but the target is not" }
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = in_port_t(UInt16(port)).bigEndian
             withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: bytes) }
             withUnsafeBytes(of: sin6) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
