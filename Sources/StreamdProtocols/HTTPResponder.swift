@@ -92,20 +92,44 @@ public enum ICYResponder {
     }
 }
 
-/// Answers MMS over HTTP (MMSH) the way Windows Media Services did, which players and nmap recognise.
+/// Answers MMS over HTTP (MMSH) the way Windows Media Services did, which players and nmap
+/// recognise: a describe request gets the ASF header of the test stream in a `$H` chunk; a play
+/// request (`Pragma: xPlayStrm=1`) gets the header again, after which the server streams `$D`
+/// chunks of ASF data packets.
 public enum MMSResponder {
+    static let headers: [(String, String)] = [
+        ("Server", "Cougar/9.01.01.3814"), ("Cache-Control", "no-cache"),
+        ("Supported", "com.microsoft.wm.srvppair, com.microsoft.wm.sswitch, com.microsoft.wm.predstrm"),
+    ]
+
+    /// Whether a GET asks to play (the second request of an MMSH session) rather than to describe.
+    public static func isPlayRequest(_ head: RequestHead) -> Bool {
+        head.method == "GET" && head.headers.contains { $0.0.lowercased() == "pragma" && $0.1.lowercased().contains("xplaystrm=1") }
+    }
+
     public static func respond(to head: RequestHead) -> Response {
         guard head.method == "GET" || head.method == "POST" else {
             return Response(version: "HTTP/1.0", status: 405, reason: "Method Not Allowed", headers: [("Content-Length", "0")])
         }
+        let body = chunk("H", sequence: 0, body: ASF.header())
         return Response(
             version: "HTTP/1.0", status: 200, reason: "OK",
-            headers: [
-                ("Server", "Cougar/9.01.01.3814"), ("Content-Type", "application/vnd.ms.wms-hdr.asfv1"),
-                ("Pragma", "no-cache,client-id=1,features=\"broadcast\""), ("Cache-Control", "no-cache"),
-                ("Supported", "com.microsoft.wm.srvppair, com.microsoft.wm.sswitch, com.microsoft.wm.predstrm"),
-                ("Content-Length", "0"), ("Connection", "close"),
-            ])
+            headers: headers + [
+                ("Content-Type", "application/vnd.ms.wms-hdr.asfv1"), ("Pragma", "no-cache,client-id=1,features=\"broadcast\""),
+                ("Content-Length", String(body.count)), ("Connection", "close"),
+            ],
+            body: head.method == "GET" ? body : [])
+    }
+
+    /// The head of a play answer and the header chunk; the data chunks follow from the media pump.
+    public static func playResponse() -> Response {
+        Response(
+            version: "HTTP/1.0", status: 200, reason: "OK",
+            headers: headers + [
+                ("Content-Type", "application/x-mms-framed"), ("Pragma", "no-cache,client-id=1,features=\"broadcast\""),
+                ("Connection", "close"),
+            ],
+            body: chunk("H", sequence: 0, body: ASF.header()))
     }
 
     /// MMST (binary, little-endian): 0xB00BFACE at offset 4 and "MMS " at 12 mark it.

@@ -15,7 +15,9 @@ struct Streamd: ParsableCommand {
             Run it where the streaming server will run, with the same profiles and options as \
             'portctl apply', then probe from outside: every port answers in its protocol (RTSP, HTTP, \
             the RTSP-over-HTTP tunnel, RTMP, ICY, MMS, the admin page), and every UDP port answers \
-            the signed knock. A port that is already in use is reported with its owner and skipped.
+            the signed knock. Players get a test stream (a 1 kHz tone) over RTSP (UDP, TCP, the \
+            HTTP tunnel), RTMP, ICY and MMSH: rtsp://HOST/test, rtmp://HOST/live/test, \
+            http://HOST:8000/test.mp3, mmsh://HOST:1755/test. A port that is already in use is reported with its owner and skipped.
 
             EXAMPLES:
               streamd dss
@@ -49,7 +51,7 @@ struct Streamd: ParsableCommand {
     var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key that goes with --tls-cert.", valueName: "file")) var tlsKey: String?
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("Refuse TCP connections beyond this many.", valueName: "n")) var maxConnections = 20_000
-    @Option(name: .customLong("sessions-max"), help: ArgumentHelp("Serve at most this many media sessions at once (RTSP, RTMP play, ICY listeners); more are refused.", valueName: "n"))
+    @Option(name: .customLong("sessions-max"), help: ArgumentHelp("Serve at most this many media sessions at once (RTSP, RTMP play, ICY and MMSH listeners); more are refused.", valueName: "n"))
     var sessionsMax = 1000
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection silent for this many seconds.", valueName: "seconds")) var idleTimeout = 60
     @Option(name: .customLong("log-file"), help: ArgumentHelp("Write logs here instead of standard error; SIGHUP reopens it.", valueName: "file")) var logFile: String?

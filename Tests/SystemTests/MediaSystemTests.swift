@@ -3,8 +3,9 @@ import TestSupport
 import XCTest
 
 /// Real players receive streamd's test stream through the applied firewall (issue 7): ffprobe,
-/// from the client namespace, over RTSP/UDP, RTSP/TCP, the HTTP tunnel on 80, RTMP and ICY, with
-/// the DSS plan (and RTMP's 1935) applied on the server; and `portctl probe --media` agrees.
+/// from the client namespace, over RTSP/UDP, RTSP/TCP, the HTTP tunnel on 80, RTMP, ICY and MMSH,
+/// with the DSS plan (and RTMP's and MMS's ports) applied on the server; and `portctl probe
+/// --media` agrees.
 ///
 /// The server namespace also gets an egress policy of its own (a table `inet egress` that lets
 /// out only replies), as hardened hosts and NAT gateways behave: there RTP leaves only as the
@@ -16,7 +17,7 @@ final class MediaSystemTests: XCTestCase {
     var pair: NamespacePair { served.pair }
     var work: URL { served.work }
     let server = NamespacePair.serverAddress
-    let plan = ["dss", "rtmp", "--port80", "--admin-from", NamespacePair.clientAddress, "--broadcaster", NamespacePair.clientAddress]
+    let plan = ["dss", "rtmp", "mms", "--port80", "--admin-from", NamespacePair.clientAddress, "--broadcaster", NamespacePair.clientAddress]
 
     override func setUpWithError() throws {
         if let reason = SystemTestGate.reasonToSkip(needing: ["ip", "nft", "ffprobe", "ffmpeg"]) { throw XCTSkip(reason) }
@@ -80,6 +81,8 @@ final class MediaSystemTests: XCTestCase {
         XCTAssertEqual(rtmp.stream, "pcm_mulaw 8000 25", "RTMP: \(rtmp.stderr)")
         let icy = try ffprobe("http://\(server):8000/test.mp3", ["-timeout", "5000000"])
         XCTAssertEqual(icy.stream, "mp3 44100 25", "ICY on 8000: \(icy.stderr)")
+        let mmsh = try ffprobe("mmsh://\(server):1755/test", ["-rw_timeout", "5000000"])
+        XCTAssertEqual(mmsh.stream, "pcm_mulaw 8000 25", "MMSH on 1755: \(mmsh.stderr)")
 
         // A publisher is accepted (and its stream discarded).
         let publish = try pair.run(

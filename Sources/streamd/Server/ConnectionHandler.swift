@@ -252,7 +252,18 @@ final class ConnectionHandler: ChannelInboundHandler {
                 mode = .discard
             }
         case .mms:
-            respondAndClose(context, MMSResponder.respond(to: head))
+            guard MMSResponder.isPlayRequest(head) else {
+                respondAndClose(context, MMSResponder.respond(to: head))
+                mode = .hold
+                return
+            }
+            // Play: the head and the ASF header chunk, then `$D` data chunks from the media pump.
+            guard media.add(owner: ObjectIdentifier(context.channel), sink: .mmsh(context.channel), playing: true) != nil else {
+                return respondAndClose(context, Response(
+                    version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
+                    headers: [("Server", "Cougar/9.01.01.3814"), ("X-Streamd-Reason", "--sessions-max \(media.maxSessions) reached"), ("Content-Length", "0")]))
+            }
+            write(context, MMSResponder.playResponse().bytes)
             mode = .hold
         case .admin:
             respondAndClose(context, AdminResponder.respond(to: head, counters: counters))

@@ -13,11 +13,13 @@ enum MediaSink {
     case rtmp(Channel, stream: UInt32)
     /// MP3 frames on an ICY/HTTP response.
     case icy(Channel)
+    /// ASF data packets in MMSH `$D` chunks.
+    case mmsh(Channel)
 
     var streamChannel: Channel? {
         switch self {
         case .udp: return nil
-        case .interleaved(let channel, _, _), .rtmp(let channel, _), .icy(let channel): return channel
+        case .interleaved(let channel, _, _), .rtmp(let channel, _), .icy(let channel), .mmsh(let channel): return channel
         }
     }
 
@@ -27,6 +29,7 @@ enum MediaSink {
         case .interleaved: return "rtp/interleaved"
         case .rtmp: return "rtmp"
         case .icy: return "icy"
+        case .mmsh: return "mmsh"
         }
     }
 }
@@ -319,6 +322,9 @@ final class MediaRegistry: @unchecked Sendable {
                 append(channel, bytes: RTMPSession.audioMessage(timestamp: UInt32(truncatingIfNeeded: session.sent * 20), samples: toneFrame, stream: stream), into: &batches)
             case .icy(let channel):
                 append(channel, bytes: ICYResponder.silentFrame, into: &batches)
+            case .mmsh(let channel):
+                let packet = ASF.dataPacket(objectNumber: session.sent, milliseconds: UInt32(truncatingIfNeeded: session.sent * 20), samples: toneFrame)
+                append(channel, bytes: MMSResponder.chunk("D", sequence: UInt32(truncatingIfNeeded: session.sent), body: packet), into: &batches)
             }
             session.sent += 1
             counts.packetsSent += 1
