@@ -44,6 +44,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     let media: MediaRegistry
     private var rtspMedia: ConnectionMedia?
     private var rtmpStream: String?
+    /// Set once this connection has set up or played media.
+    private var usedMedia = false
     private var buffer: [UInt8] = []
     private var mode: Mode = .head
     private var connectedAt = Date()
@@ -81,9 +83,14 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if counted { counters.closeConnection() }
-        if case .tunnelGet(let cookie) = mode { tunnels.remove(cookie) }
-        // Media sent on this connection (or, for UDP, set up on it) ends with it.
-        media.removeAll(owner: ObjectIdentifier(context.channel))
+        var tunnel = false
+        if case .tunnelGet(let cookie) = mode {
+            tunnels.remove(cookie)
+            tunnel = true
+        }
+        // Media sent on this connection (or, for UDP, set up on it) ends with it. Only connections
+        // that played anything (or a tunnel's GET side, which the POST side sets up) are looked up.
+        if usedMedia || tunnel { media.removeAll(owner: ObjectIdentifier(context.channel)) }
         context.fireChannelInactive()
     }
 
@@ -97,6 +104,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         if let rtspMedia { return rtspMedia }
         let host = ConnectionMedia(registry: media, sink: context.channel, client: context.channel.remoteAddress)
         rtspMedia = host
+        usedMedia = true
         return host
     }
 
@@ -124,6 +132,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             mode = .rtmp(session)
             if !out.isEmpty { write(context, out) }
             if let stream = session.playing, rtmpStream == nil {
+                usedMedia = true
                 rtmpStream = media.add(owner: ObjectIdentifier(context.channel), sink: .rtmp(context.channel, stream: stream), playing: true)?.id
             } else if session.playing == nil, let id = rtmpStream {
                 _ = media.remove(id)
@@ -237,6 +246,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             switch ICYResponder.respond(to: head) {
             case .listener(let response) where head.method == "GET":
                 // The head, then paced MP3 frames from the media pump until the listener leaves.
+                usedMedia = true
                 guard media.add(owner: ObjectIdentifier(context.channel), sink: .icy(context.channel), playing: true) != nil else {
                     return respondAndClose(context, Response(
                         version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
@@ -258,6 +268,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 return
             }
             // Play: the head and the ASF header chunk, then `$D` data chunks from the media pump.
+            usedMedia = true
             guard media.add(owner: ObjectIdentifier(context.channel), sink: .mmsh(context.channel), playing: true) != nil else {
                 return respondAndClose(context, Response(
                     version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
