@@ -18,8 +18,10 @@ struct ConfirmCommand: ParsableCommand {
             guard let pending = state.store.pending() else {
                 throw CommandFailure(.checkFailed, "nothing awaits confirmation")
             }
-            try? state.store.setPending(nil)
+            // The history first: a waiting `apply --confirm` reads it as soon as the pending
+            // change disappears, and must find the confirmation there (a race CI once caught).
             try? state.store.record("confirm", generation: pending.generation, detail: "portctl confirm")
+            try? state.store.setPending(nil)
             kill(pending.watchdog, SIGTERM)
             Console.out("confirmed generation \(pending.generation)\n")
         }

@@ -58,4 +58,14 @@ final class MediaTests: XCTestCase {
         XCTAssertEqual(RTPPacketizer.dueTime(of: 50), 1.0, accuracy: 1e-9, "50 packets per second")
         XCTAssertEqual(RTPPacketizer.dueTime(of: 1500), 30.0, accuracy: 1e-9, "no drift over time")
     }
+
+    func testSkippedPacketsAdvanceSequenceAndTimestamp() {
+        var packetizer = RTPPacketizer(ssrc: 1, initialSequence: 65535, initialTimestamp: 100)
+        _ = packetizer.packet(payload: [0xFF])
+        packetizer.skip(3)
+        let next = packetizer.packet(payload: [0xFF])
+        XCTAssertEqual(Array(next[2..<4]), [0x00, 0x03], "65535, then 0, 1 and 2 skipped, then 3")
+        XCTAssertEqual(Array(next[4..<8]), [0x00, 0x00, 0x02, 0xE4], "100 + 4 x 160 = 740")
+        XCTAssertEqual(packetizer.packetsSent, 2, "skipped packets are not counted as sent in RTCP")
+    }
 }

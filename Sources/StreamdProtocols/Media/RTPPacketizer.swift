@@ -38,6 +38,14 @@ public struct RTPPacketizer: Sendable {
         return header
     }
 
+    /// Passes over packets that were due but not sent (the sender fell behind): sequence and
+    /// timestamp move on as if they had been, so the receiver sees them as lost, not as a pause.
+    public mutating func skip(_ count: Int) {
+        guard count > 0 else { return }
+        sequence &+= UInt16(truncatingIfNeeded: count)
+        timestamp &+= UInt32(truncatingIfNeeded: count * Self.samplesPerPacket)
+    }
+
     /// An RTCP sender report (28 bytes): NTP time, the RTP timestamp of that instant, and counts.
     public func senderReport(ntpSeconds: UInt32, ntpFraction: UInt32) -> [UInt8] {
         [0x80, 200, 0x00, 0x06] + bigEndian(ssrc) + bigEndian(ntpSeconds) + bigEndian(ntpFraction) + bigEndian(timestamp)

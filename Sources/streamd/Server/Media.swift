@@ -292,14 +292,17 @@ final class MediaRegistry: @unchecked Sendable {
             due = tick - session.startTick + 1
         }
         if due - session.sent > cap {
-            counts.dropped += due - session.sent - cap
+            let skipped = due - session.sent - cap
+            counts.dropped += skipped
             session.sent = due - cap
+            session.packetizer.skip(skipped)
         }
         let count = due - session.sent
         guard count > 0 else { return }
         if let channel = session.sink.streamChannel, !channel.isWritable {
             counts.dropped += count
             session.sent += count
+            session.packetizer.skip(count)
             return
         }
         for _ in 0..<count {
