@@ -32,8 +32,8 @@ set -euo pipefail
 ip link set lo up
 pids=()
 trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
-# Without --world or --broadcaster: the broadcast range (and its redirect of new local UDP flows to
-# ports 10000-65535, which would take the peer's RTP) stays off.
+# Without --world or --broadcaster: the broadcast range and its redirect table stay off, so the
+# two servers share nothing but the machine.
 "$streamd" dss --sessions-max 1000 --log-file "$work/streamd.log" &
 pids+=($!); streamd_pid=$!
 for _ in $(seq 1 50); do grep -q serving "$work/streamd.log" 2>/dev/null && break; sleep 0.2; done

@@ -98,4 +98,16 @@ final class StreamdSystemTests: XCTestCase {
         XCTAssertEqual(comm, "streamd\n")
         return process.processIdentifier
     }
+
+    func testTheRangeRedirectTakesKnocksButNotOtherLocalFlows() throws {
+        // A local UDP service on a port inside the redirected broadcast range, beside streamd.
+        _ = try pair.start(in: pair.server, ["python3", scripts.appendingPathComponent("listen.py").path, "127.0.0.1", "40000/udp"])
+        try startStreamd(["dss", "--broadcaster", NamespacePair.clientAddress, "--broadcaster", "127.0.0.1"])
+        let local = try pair.run(in: pair.server, ["python3", scripts.appendingPathComponent("reach.py").path, "127.0.0.1", "40000/udp"])
+        XCTAssertEqual(local.stdout, "40000/udp open\n", "a local program's datagram reaches the local service, not streamd: \(local.stderr)")
+        let knocks = try pair.run(in: pair.server, ["python3", scripts.appendingPathComponent("knock.py").path, StreamdNamespaces.keyText, "127.0.0.1", "10001", "40001"])
+        XCTAssertEqual(knocks.stdout, "10001 valid\n40001 valid\n", "a local knock is still redirected: \(knocks.stderr)")
+        let remote = try client(["python3", scripts.appendingPathComponent("knock.py").path, StreamdNamespaces.keyText, server, "40002"])
+        XCTAssertEqual(remote.stdout, "40002 valid\n")
+    }
 }

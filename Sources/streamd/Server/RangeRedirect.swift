@@ -25,6 +25,8 @@ final class RangeRedirect: @unchecked Sendable {
 
     /// Ranges wider than this are redirected; narrower ones get a socket per port.
     static let threshold = 64
+    /// The knock's first four bytes, "PCK1", as the 32-bit number nftables compares.
+    static let knockMagic = Knock.magic.reduce(0) { $0 << 8 | Int($1) }
 
     func install(_ ranges: [(PortRange, target: UInt16)]) throws(NftablesError) {
         var commands: [JSONValue] = [
@@ -39,15 +41,24 @@ final class RangeRedirect: @unchecked Sendable {
             for (range, target) in ranges {
                 let low = Int(range.low.value) == Int(target) ? Int(target) + 1 : Int(range.low.value)
                 guard low <= Int(range.high.value) else { continue }
+                var expressions: [JSONValue] = [
+                    .object([("match", .object([("op", .string("==")), ("left", .object([("fib", .object([("result", .string("type")), ("flags", .array([.string("daddr")]))]))])), ("right", .string("local"))]))]),
+                    .object([("match", .object([("op", .string("in")), ("left", .object([("ct", .object([("key", .string("state"))]))])), ("right", .string("new"))]))]),
+                    .object([("match", .object([("op", .string("==")), ("left", .object([("payload", .object([("protocol", .string("udp")), ("field", .string("dport"))]))])), ("right", .object([("range", .array([.int(low), .int(Int(range.high.value))]))]))]))]),
+                ]
+                // From this host's own programs, only knocks ("PCK1" at the start of the UDP payload):
+                // other local flows to high ports (another server's RTP to a local player) are left alone.
+                if hook == "output" {
+                    expressions.append(.object([("match", .object([
+                        ("op", .string("==")), ("left", .object([("payload", .object([("base", .string("th")), ("offset", .int(64)), ("len", .int(32))]))])),
+                        ("right", .int(Self.knockMagic)),
+                    ]))]))
+                }
+                expressions.append(.object([("redirect", .object([("port", .int(Int(target)))]))]))
                 commands.append(.object([("add", .object([("rule", .object([
                     ("family", .string("inet")), ("table", .string(Self.table)), ("chain", .string(hook)),
-                    ("expr", .array([
-                        .object([("match", .object([("op", .string("==")), ("left", .object([("fib", .object([("result", .string("type")), ("flags", .array([.string("daddr")]))]))])), ("right", .string("local"))]))]),
-                        .object([("match", .object([("op", .string("in")), ("left", .object([("ct", .object([("key", .string("state"))]))])), ("right", .string("new"))]))]),
-                        .object([("match", .object([("op", .string("==")), ("left", .object([("payload", .object([("protocol", .string("udp")), ("field", .string("dport"))]))])), ("right", .object([("range", .array([.int(low), .int(Int(range.high.value))]))]))]))]),
-                        .object([("redirect", .object([("port", .int(Int(target)))]))]),
-                    ])),
-                    ("comment", .string("streamd: answer \(range)/udp on port \(target)")),
+                    ("expr", .array(expressions)),
+                    ("comment", .string(hook == "output" ? "streamd: answer knocks from this host on \(range)/udp on port \(target)" : "streamd: answer \(range)/udp on port \(target)")),
                 ]))]))]))
             }
         }
