@@ -23,6 +23,19 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertEqual(try portctl(["probe", "127.0.0.1", "--ports", "80", "--timeout", "1s"]).stderr, "portctl: error: --ports: '80' has no transport (write it as 80/tcp or 80/udp)\n")
         XCTAssertEqual(try portctl(["probe", "127.0.0.1", "--ports", "80/tcp", "--timeout", "forever"]).stderr, "portctl: error: --timeout: 'forever' is not a duration between 1ms and 60s (e.g. 2s, 500ms)\n")
         XCTAssertEqual(try portctl(["probe", "127.0.0.1", "--ports", "80/tcp", "--timeout", "forever"]).status, 64)
+        // --media's own flags: each bad value is named, with what would be valid, and nothing is sent.
+        for (arguments, message) in [
+            (["--ports", "8000/tcp", "--media"], "--media: nothing to play: the plan has no RTSP port (or none for --media-transport); name an RTSP profile or --ports 554/tcp"),
+            (["--ports", "80/tcp", "--media", "--media-transport", "udp"], "--media: nothing to play: the plan has no RTSP port (or none for --media-transport); name an RTSP profile or --ports 554/tcp"),
+            (["--ports", "554/tcp", "--media", "--clients", "0"], "--clients: 0 is out of range (1-2000)"),
+            (["--ports", "554/tcp", "--media", "--media-transport", "quic"], "--media-transport: 'quic' is not a media transport (udp, tcp, http)"),
+            (["--ports", "554/tcp", "--media", "--media-duration", "2h"], "--media-duration: '2h' is not a duration between 1ms and 60s (e.g. 2s, 500ms)"),
+        ] {
+            let result = try portctl(["probe", "127.0.0.1"] + arguments)
+            XCTAssertEqual(result.stderr, "portctl: error: \(message)\n", "\(arguments)")
+            XCTAssertEqual(result.status, 64, "\(arguments)")
+            XCTAssertEqual(result.stdout, "", "no report: nothing was probed")
+        }
         let closed = freeLoopbackPort()
         let tap = try portctl(["probe", "127.0.0.1", "--ports", "\(closed)/tcp", "--timeout", "300ms", "--format", "tap"])
         XCTAssertEqual(tap.stdout, "TAP version 13\n1..1\nnot ok 1 - 127.0.0.1 \(closed)/tcp --ports: closed (connection refused)\n")

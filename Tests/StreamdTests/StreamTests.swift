@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Shared
+import TestSupport
 import XCTest
 @testable import StreamdProtocols
 @testable import streamd
@@ -415,5 +416,16 @@ final class StreamTests: XCTestCase {
         })
         try rig.control.close().wait()
         XCTAssertEqual(rig.media.activeSessions, 0)
+    }
+}
+
+/// streamd's media flags on the command line: a bad value is refused before anything is bound.
+final class StreamdFlagTests: XCTestCase {
+    func testSessionsMaxOutOfRangeIsAUsageError() throws {
+        for value in ["0", "100001"] {
+            let result = try runProcess(TestPaths.binary("streamd").path, ["dss", "--sessions-max", value])
+            XCTAssertEqual(result.status, 64, value)
+            XCTAssertTrue(result.stderr.contains("--sessions-max \(value): give a number from 1 to 100000"), result.stderr)
+        }
     }
 }
