@@ -36,11 +36,16 @@ final class ProbeTests: XCTestCase {
         return prober.run([target])[0]
     }
 
-    func reply(_ text: String) -> @Sendable (Int32) -> Void {
+    func reply(_ text: String) -> @Sendable (Int32) -> Void { replies([text]) }
+
+    /// A server that reads a request and sends the next of `texts`, once for each.
+    func replies(_ texts: [String]) -> @Sendable (Int32) -> Void {
         { client in
             var buffer = [UInt8](repeating: 0, count: 4096)
-            _ = recv(client, &buffer, buffer.count, 0)
-            _ = text.withCString { send(client, $0, strlen($0), 0) }
+            for text in texts {
+                _ = recv(client, &buffer, buffer.count, 0)
+                _ = text.withCString { send(client, $0, strlen($0), 0) }
+            }
         }
     }
 
@@ -52,26 +57,14 @@ final class ProbeTests: XCTestCase {
     }
 
     func testDescribeWhenAPathIsGiven() throws {
-        let port = try server { client in
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            for reply in ["RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n", "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n"] {
-                _ = recv(client, &buffer, buffer.count, 0)
-                _ = reply.withCString { send(client, $0, strlen($0), 0) }
-            }
-        }
+        let port = try server(replies(["RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n", "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n"]))
         var prober = Prober(host: "127.0.0.1")
         prober.timeout = 0.5
         prober.rtspPath = "/live/test"
         let result = prober.run([ProbeTarget(transport: .tcp, port: port, service: .rtsp, labels: [], range: "")])[0]
         XCTAssertEqual(result.verdict, .ok)
         XCTAssertEqual(result.detail, "RTSP/1.0 200 OK; DESCRIBE /live/test: SDP")
-        let missing = try server { client in
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            for reply in ["RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n", "RTSP/1.0 404 Not Found\r\nCSeq: 2\r\n\r\n"] {
-                _ = recv(client, &buffer, buffer.count, 0)
-                _ = reply.withCString { send(client, $0, strlen($0), 0) }
-            }
-        }
+        let missing = try server(replies(["RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n", "RTSP/1.0 404 Not Found\r\nCSeq: 2\r\n\r\n"]))
         let absent = prober.run([ProbeTarget(transport: .tcp, port: missing, service: .rtsp, labels: [], range: "")])[0]
         XCTAssertEqual(absent.verdict, .openWrongProtocol)
         XCTAssertEqual(absent.detail, "RTSP answers OPTIONS, but DESCRIBE /live/test got RTSP/1.0 404 Not Found")

@@ -101,7 +101,7 @@ final class StreamdSystemTests: XCTestCase {
 
     func testTheRangeRedirectTakesKnocksButNotOtherLocalFlows() throws {
         // A local UDP service on a port inside the redirected broadcast range, beside streamd.
-        _ = try pair.start(in: pair.server, ["python3", scripts.appendingPathComponent("listen.py").path, "127.0.0.1", "40000/udp"])
+        _ = try pair.start(in: pair.server, ["python3", scripts.appendingPathComponent("listen.py").path, "127.0.0.1", "40000/udp"], waitForLine: "ready")
         try startStreamd(["dss", "--broadcaster", NamespacePair.clientAddress, "--broadcaster", "127.0.0.1"])
         let local = try pair.run(in: pair.server, ["python3", scripts.appendingPathComponent("reach.py").path, "127.0.0.1", "40000/udp"])
         XCTAssertEqual(local.stdout, "40000/udp open\n", "a local program's datagram reaches the local service, not streamd: \(local.stderr)")

@@ -514,7 +514,7 @@ final class MediaSession: @unchecked Sendable {
             }
             detail = "media blocked (RTSP ok, \(path))"
         } else {
-            detail = "media ok (\(many)\(stats.packets) packets, loss \(percent(stats.lossPercent))%, jitter \(milliseconds(sessions.count > 1 ? stats.jitterP99 : stats.jitter)) ms"
+            detail = "media ok (\(many)\(stats.packets) packets, loss \(twoDecimals(stats.lossPercent))%, jitter \(twoDecimals(sessions.count > 1 ? stats.jitterP99 : stats.jitter)) ms"
             detail += sessions.count > 1 ? " p99" : ""
             if stats.failedClients > 0 { detail += ", \(stats.failedClients) of \(sessions.count) clients failed" }
             detail += ")"
@@ -525,13 +525,8 @@ final class MediaSession: @unchecked Sendable {
         return ProbeResult(target: target, verdict: verdict, detail: detail, seconds: seconds, media: stats)
     }
 
-    static func percent(_ value: Double) -> String {
-        let hundredths = Int((value * 100).rounded())
-        let fraction = String(hundredths % 100)
-        return "\(hundredths / 100)." + String(repeating: "0", count: 2 - fraction.count) + fraction
-    }
-
-    static func milliseconds(_ value: Double) -> String { percent(value) }
+    /// Percentages and milliseconds in reports: two decimals.
+    static func twoDecimals(_ value: Double) -> String { fixedPoint(value, places: 2) }
 }
 
 /// Seconds on the monotonic clock.

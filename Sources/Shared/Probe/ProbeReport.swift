@@ -28,9 +28,9 @@ public enum ProbeReport {
                     fields.append(("media", .object([
                         ("clients", .int(media.clients)), ("failed_clients", .int(media.failedClients)),
                         ("packets", .int(media.packets)), ("expected", .int(media.expected)), ("lost", .int(media.lost)),
-                        ("loss_percent", .string(MediaSession.percent(media.lossPercent))),
-                        ("jitter_ms", .string(MediaSession.milliseconds(media.jitter))),
-                        ("jitter_p99_ms", .string(MediaSession.milliseconds(media.jitterP99))),
+                        ("loss_percent", .string(MediaSession.twoDecimals(media.lossPercent))),
+                        ("jitter_ms", .string(MediaSession.twoDecimals(media.jitter))),
+                        ("jitter_p99_ms", .string(MediaSession.twoDecimals(media.jitterP99))),
                         ("server_ports", .array(media.serverPorts.map { .string($0) })),
                     ])))
                 }
@@ -72,8 +72,13 @@ public enum ProbeReport {
 }
 
 /// Seconds with three decimals, without Foundation's formatter.
-func seconds3(_ value: Double) -> String {
-    let thousandths = Int((value * 1000).rounded())
-    let fraction = String(thousandths % 1000)
-    return "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+func seconds3(_ value: Double) -> String { fixedPoint(value, places: 3) }
+
+/// A non-negative number with a fixed count of decimals, without Foundation's formatter.
+func fixedPoint(_ value: Double, places: Int) -> String {
+    var scale = 1
+    for _ in 0..<places { scale *= 10 }
+    let units = Int((value * Double(scale)).rounded())
+    let fraction = String(units % scale)
+    return "\(units / scale)." + String(repeating: "0", count: places - fraction.count) + fraction
 }

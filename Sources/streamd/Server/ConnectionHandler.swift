@@ -246,14 +246,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             switch ICYResponder.respond(to: head) {
             case .listener(let response) where head.method == "GET":
                 // The head, then paced MP3 frames from the media pump until the listener leaves.
-                usedMedia = true
-                guard media.add(owner: ObjectIdentifier(context.channel), sink: .icy(context.channel), playing: true) != nil else {
-                    return respondAndClose(context, Response(
-                        version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
-                        headers: [("Server", RTSPResponder.server), ("X-Streamd-Reason", "--sessions-max \(media.maxSessions) reached"), ("Content-Length", "0")]))
-                }
-                write(context, response.bytes)
-                mode = .hold
+                startStream(context, sink: .icy(context.channel), answer: response, server: RTSPResponder.server)
             case .listener(let response), .other(let response):
                 respondAndClose(context, response)
                 mode = .hold
@@ -268,14 +261,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 return
             }
             // Play: the head and the ASF header chunk, then `$D` data chunks from the media pump.
-            usedMedia = true
-            guard media.add(owner: ObjectIdentifier(context.channel), sink: .mmsh(context.channel), playing: true) != nil else {
-                return respondAndClose(context, Response(
-                    version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
-                    headers: [("Server", "Cougar/9.01.01.3814"), ("X-Streamd-Reason", "--sessions-max \(media.maxSessions) reached"), ("Content-Length", "0")]))
-            }
-            write(context, MMSResponder.playResponse().bytes)
-            mode = .hold
+            startStream(context, sink: .mmsh(context.channel), answer: MMSResponder.playResponse(), server: "Cougar/9.01.01.3814")
         case .admin:
             respondAndClose(context, AdminResponder.respond(to: head, counters: counters))
             mode = .hold
@@ -283,6 +269,19 @@ final class ConnectionHandler: ChannelInboundHandler {
             respondAndClose(context, HTTPResponder.respond(to: head, listener: listener))
             mode = .hold
         }
+    }
+
+    /// A stream carried on an HTTP answer (ICY, MMSH): the answer, then what the media pump sends
+    /// until the client leaves; 503 when --sessions-max is reached.
+    private func startStream(_ context: ChannelHandlerContext, sink: MediaSink, answer: Response, server: String) {
+        usedMedia = true
+        guard media.add(owner: ObjectIdentifier(context.channel), sink: sink, playing: true) != nil else {
+            return respondAndClose(context, Response(
+                version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
+                headers: [("Server", server), ("X-Streamd-Reason", "--sessions-max \(media.maxSessions) reached"), ("Content-Length", "0")]))
+        }
+        write(context, answer.bytes)
+        mode = .hold
     }
 
     /// RTMPT (RTMP tunnelled over HTTP POSTs): /open/1, /send/ID/N, /idle/ID/N, /close/ID/N.

@@ -22,16 +22,6 @@ enum MediaSink {
         case .interleaved(let channel, _, _), .rtmp(let channel, _), .icy(let channel), .mmsh(let channel): return channel
         }
     }
-
-    var label: String {
-        switch self {
-        case .udp(_, _, _, _, let ports): return "rtp/udp \(ports.0)-\(ports.1)"
-        case .interleaved: return "rtp/interleaved"
-        case .rtmp: return "rtmp"
-        case .icy: return "icy"
-        case .mmsh: return "mmsh"
-        }
-    }
 }
 
 /// Every media session streamd serves, and the pump that sends their packets on one clock.
@@ -73,8 +63,6 @@ final class MediaRegistry: @unchecked Sendable {
         var tick = 0
         var running = false
         var nextPair = 0
-        var packetsSent = 0
-        var dropped = 0
     }
 
     static let tick = TimeAmount.milliseconds(20)
@@ -115,7 +103,6 @@ final class MediaRegistry: @unchecked Sendable {
     // MARK: sessions
 
     var activeSessions: Int { state.withLockedValue { $0.sessions.count } }
-    var packetsSent: Int { state.withLockedValue { $0.packetsSent } }
 
     static func newID() -> String {
         String((0..<16).map { _ in "0123456789abcdef".randomElement()! })
@@ -262,7 +249,7 @@ final class MediaRegistry: @unchecked Sendable {
                 return false
             }
             for session in state.sessions.values where session.playing {
-                produce(session, tick: tick, now: now, wallClock: wallClock, into: &batches, counts: &state)
+                produce(session, tick: tick, now: now, wallClock: wallClock, into: &batches)
             }
             return true
         }
@@ -281,7 +268,7 @@ final class MediaRegistry: @unchecked Sendable {
         if keepRunning { schedule(tick: tick + 1) }
     }
 
-    private func produce(_ session: Session, tick: Int, now: NIODeadline, wallClock: Double, into batches: inout [ObjectIdentifier: Batch], counts: inout State) {
+    private func produce(_ session: Session, tick: Int, now: NIODeadline, wallClock: Double, into batches: inout [ObjectIdentifier: Batch]) {
         let due: Int
         var cap = Self.maxCatchUp
         if case .icy = session.sink {
@@ -293,14 +280,12 @@ final class MediaRegistry: @unchecked Sendable {
         }
         if due - session.sent > cap {
             let skipped = due - session.sent - cap
-            counts.dropped += skipped
             session.sent = due - cap
             session.packetizer.skip(skipped)
         }
         let count = due - session.sent
         guard count > 0 else { return }
         if let channel = session.sink.streamChannel, !channel.isWritable {
-            counts.dropped += count
             session.sent += count
             session.packetizer.skip(count)
             return
@@ -330,7 +315,6 @@ final class MediaRegistry: @unchecked Sendable {
                 append(channel, bytes: MMSResponder.chunk("D", sequence: UInt32(truncatingIfNeeded: session.sent), body: packet), into: &batches)
             }
             session.sent += 1
-            counts.packetsSent += 1
         }
     }
 

@@ -162,7 +162,6 @@ final class StreamServer: @unchecked Sendable {
             let bootstrap = DatagramBootstrap(group: isMedia ? self.media.loop : group.next())
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.autoRead, value: false)
-                .channelOption(ChannelOptions.socketOption(.so_sndbuf), value: isMedia ? 4 << 20 : 212_992)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(KnockHandler(key: key, listener: name, counters: counters, limiter: limiter, media: media))
@@ -170,7 +169,11 @@ final class StreamServer: @unchecked Sendable {
                 }
             let channel = try bindWithFallback(spec.bindAddress) { try bootstrap.bind(host: $0, port: port).wait() }
             channels.withLockedValue { $0.append(channel) }
-            if isMedia, let bound = channel.localAddress?.port { self.media.registerMediaPort(bound, channel) }
+            if isMedia, let bound = channel.localAddress?.port {
+                // Room for a tick's burst: every session sharing this port sends in the same 20 ms.
+                try channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: 4 << 20).wait()
+                self.media.registerMediaPort(bound, channel)
+            }
         }
     }
 
