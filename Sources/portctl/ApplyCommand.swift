@@ -38,8 +38,10 @@ struct ApplyCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Check the change with the kernel and show it, but do not apply it.")
     var dryRun = false
 
-    @Option(help: ArgumentHelp("Roll back unless confirmed within this many seconds.", valueName: "seconds"))
-    var confirm: Int?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Roll back unless confirmed within this many seconds (1-3600).", valueName: "seconds"))
+    var confirm: String?
 
     @Flag(help: "Also restore this generation at boot (see contrib/portctl-restore.service).")
     var persist = false
@@ -56,14 +58,25 @@ struct ApplyCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if let confirm, !(1...3600).contains(confirm) {
-            throw ValidationError("--confirm: \(confirm) is out of range (1-3600 seconds)")
+        try Console.guarded {
+            _ = try confirmSeconds
+            if dryRun, confirm != nil { throw CommandFailure(.usage, "--confirm cannot be combined with --dry-run") }
         }
-        if dryRun, confirm != nil { throw ValidationError("--confirm cannot be combined with --dry-run") }
+    }
+
+    var confirmSeconds: Int? {
+        get throws(CommandFailure) {
+            guard let confirm else { return nil }
+            guard let value = Int(confirm), (1...3600).contains(value) else {
+                throw CommandFailure.flag("--confirm", "'\(Shown.value(confirm))' is not a number of seconds from 1 to 3600")
+            }
+            return value
+        }
     }
 
     func run() throws {
         try Console.guarded {
+            let confirmSeconds = try self.confirmSeconds
             let placement: Placement = try attach.map { text throws(CommandFailure) in try Placement(attach: text) } ?? .standalone(table: RulesetBuilder.defaultTable)
             let environment = ProcessInfo.processInfo.environment
             let ssh = plan.noSSHGuard ? SSHFacts(sources: [], session: nil) : SSHFacts.detect(environment: environment)
@@ -74,50 +87,56 @@ struct ApplyCommand: ParsableCommand {
             if !quiet { result.warnings.forEach { Console.warning($0.message) } }
 
             let lock = try state.lock()
+            defer { lock.release() }
+            Fault.point("apply.locked")
             if let pending = state.store.pending() {
-                lock.release()
                 throw CommandFailure(.busy, "busy: generation \(pending.generation) awaits confirmation; run 'portctl confirm' or 'portctl rollback' first")
             }
             let session = SSHFacts.parseSession(environment["SSH_CONNECTION"] ?? "")
-            let options = ApplyOptions(
+            var options = ApplyOptions(
                 placement: placement, dryRun: dryRun, persist: persist, forced: forced != nil, command: CommandLine.arguments, session: session,
                 skipCheck: noCheck)
+
+            // --confirm: the rollback timer starts first and waits for the pending record, which the
+            // applier writes (fsynced, with the journal) before the commit. Its lifeline tells it when
+            // this process is gone, so a change that never reached the kernel leaves no timer behind.
+            if let confirmSeconds {
+                let token = UUID().uuidString
+                let deadline = Date().timeIntervalSince1970 + Double(confirmSeconds)
+                do {
+                    // The lifeline's write end stays open, unused, for as long as this process lives.
+                    let (pid, _) = try Detached.spawnWithLifeline(
+                        Detached.selfExecutable,
+                        ["_watchdog", "--state-dir", state.stateDirectory, "--token", token, "--deadline", String(Int(deadline) + 1)])
+                    options.confirmation = Confirmation(token: token, deadline: deadline, watchdog: pid)
+                } catch {
+                    throw CommandFailure(.cannotCreate, "cannot start the rollback timer (\(error)), so nothing was changed")
+                }
+                Fault.point("apply.watchdog-spawned")
+            }
             let outcome: ApplyOutcome
             do throws(ApplyFailure) {
-                outcome = try state.applier().apply(result, options: options)
+                outcome = try state.applier(actor: "portctl apply").apply(result, options: options)
             } catch {
-                lock.release()
+                if let confirmation = options.confirmation { kill(confirmation.watchdog, SIGTERM) }
                 throw error.commandFailure
             }
             switch outcome {
             case .dryRun(let diff):
-                lock.release()
                 report(diff: diff, line: "dry run: the kernel accepts this change; nothing was applied", generation: nil, event: "dry-run")
             case .noChange(let generation):
-                lock.release()
                 report(diff: [], line: "no change: generation \(generation) is live and matches the plan", generation: generation, event: "no-change")
-            case .applied(let generation, let previous, let diff):
-                guard let confirm else {
-                    lock.release()
+            case .applied(let generation, _, let diff):
+                guard let confirmation = options.confirmation, let confirmSeconds else {
                     report(diff: diff, line: "applied generation \(generation) (\(placement))", generation: generation, event: "applied")
                     return
                 }
-                let deadline = Date().addingTimeInterval(Double(confirm))
-                let token = UUID().uuidString
-                do {
-                    let watchdog = try Detached.spawn(
-                        Detached.selfExecutable, ["_watchdog", "--state-dir", state.stateDirectory, "--token", token])
-                    try state.store.setPending(
-                        StateStore.Pending(generation: generation, restore: previous, deadline: deadline.timeIntervalSince1970, token: token, watchdog: watchdog))
-                } catch {
-                    // Without a watchdog there is no safe timer: undo now.
-                    try? state.applier().restore(to: previous, event: "rollback", detail: "confirm timer could not start: \(error)")
-                    lock.release()
-                    throw CommandFailure(.cannotCreate, "could not start the rollback timer (\(error)); generation \(generation) was rolled back")
-                }
                 lock.release()
-                report(diff: diff, line: "applied generation \(generation) (\(placement)); it rolls back in \(confirm)s unless confirmed", generation: generation, event: "pending")
-                try ConfirmWait(store: state.store, token: token, deadline: deadline, generation: generation, applier: state.applier(), wait: state.wait).run()
+                Fault.point("apply.unlocked")
+                report(
+                    diff: diff, line: "applied generation \(generation) (\(placement)); it rolls back in \(confirmSeconds)s unless confirmed",
+                    generation: generation, event: "pending")
+                try ConfirmWait(state: state, confirmation: confirmation, generation: generation).run()
             }
         }
     }
@@ -135,90 +154,3 @@ struct ApplyCommand: ParsableCommand {
     }
 }
 
-/// Waits for a pending change to be confirmed: at the prompt when there is a terminal, or by
-/// `portctl confirm` from any shell. The watchdog process rolls back at the deadline either way.
-struct ConfirmWait {
-    let store: StateStore
-    let token: String
-    let deadline: Date
-    let generation: Int
-    let applier: Applier
-    let wait: Double
-
-    func run() throws(CommandFailure) {
-        let interactive = isatty(0) == 1
-        if interactive {
-            Console.out("Keep this change? Type y and Enter to confirm, n to roll back now: ")
-        }
-        while Date() < deadline {
-            guard let pending = store.pending(), pending.token == token else { return try finish() }
-            if interactive, let answer = readAnswer(timeoutMilliseconds: 100) {
-                if answer == "y" || answer == "yes" {
-                    try confirmNow()
-                    return
-                }
-                if answer == "n" || answer == "no" {
-                    try rollbackNow()
-                    throw CommandFailure(.rolledBack, "rolled back generation \(generation) as asked")
-                }
-                Console.out("Type y or n: ")
-            } else if !interactive {
-                usleep(100_000)
-            }
-        }
-        // The watchdog rolls back at the deadline; wait for it to finish, briefly.
-        let limit = Date().addingTimeInterval(15)
-        while Date() < limit, store.pending()?.token == token { usleep(100_000) }
-        try finish()
-    }
-
-    /// The wait ended elsewhere: `portctl confirm`, `portctl rollback`, or the watchdog.
-    func finish() throws(CommandFailure) {
-        let last = store.history().last { ["confirm", "rollback", "auto-rollback", "remove"].contains($0.event) }
-        if last?.event == "confirm" {
-            Console.out("confirmed generation \(generation)\n")
-            return
-        }
-        if last?.event == "auto-rollback" {
-            throw CommandFailure(.rolledBack, "not confirmed in time: generation \(generation) was rolled back")
-        }
-        throw CommandFailure(.rolledBack, "generation \(generation) was rolled back (\(last?.event ?? "by another portctl"))")
-    }
-
-    func confirmNow() throws(CommandFailure) {
-        let lock = try lockStore()
-        defer { lock.release() }
-        guard let pending = store.pending(), pending.token == token else { return }
-        try? store.setPending(nil)
-        try? store.record("confirm", generation: generation, detail: "at the prompt")
-        kill(pending.watchdog, SIGTERM)
-        Console.out("confirmed generation \(generation)\n")
-    }
-
-    func rollbackNow() throws(CommandFailure) {
-        let lock = try lockStore()
-        defer { lock.release() }
-        guard let pending = store.pending(), pending.token == token else { return }
-        do {
-            try applier.restore(to: pending.restore, event: "rollback", detail: "declined at the prompt")
-        } catch {
-            throw error.commandFailure
-        }
-        try? store.setPending(nil)
-        kill(pending.watchdog, SIGTERM)
-    }
-
-    func lockStore() throws(CommandFailure) -> StateStore.Lock {
-        do { return try store.lock(wait: wait) } catch { throw CommandFailure(.busy, error.description) }
-    }
-
-    func readAnswer(timeoutMilliseconds: Int32) -> String? {
-        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, timeoutMilliseconds) > 0 else { return nil }
-        guard let line = readLine() else {
-            usleep(UInt32(timeoutMilliseconds) * 1000)
-            return nil
-        }
-        return line.trimmingCharacters(in: .whitespaces).lowercased()
-    }
-}

@@ -35,6 +35,16 @@ struct ConflictsCommand: ParsableCommand {
 
     @Flag(help: "Print JSON.") var json = false
 
+    func validate() throws {
+        try Console.guarded {
+            // A root that does not exist has no /proc: every port would read as free.
+            var isDirectory: ObjCBool = false
+            guard !root.isEmpty, FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CommandFailure.flag("--root", "'\(Shown.value(root))' is not an existing directory (it must hold the proc, etc and run of the system to check)")
+            }
+        }
+    }
+
     func run() throws {
         try Console.guarded {
             var targets: [(spec: PortSpec, labels: [String], services: [Service])] = []
@@ -46,7 +56,7 @@ struct ConflictsCommand: ParsableCommand {
                     targets.append((entry.spec, entry.labels, entry.contributions.map(\.service)))
                 }
             }
-            for text in ports.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            for text in try PlanInputs.items(ports, flag: "--port") {
                 do throws(ModelError) {
                     targets.append((try PortSpec(parsing: text), ["--port"], []))
                 } catch {

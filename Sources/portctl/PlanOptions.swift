@@ -19,7 +19,7 @@ struct ProfileSourceOptions: ParsableArguments {
         return inputs
     }
 
-    func catalog() -> ProfileCatalog { inputs.catalog() }
+    func catalog() throws(CommandFailure) -> ProfileCatalog { try inputs.catalog() }
 
     /// Loads one profile by name, turning every problem into a `CommandFailure`; warnings are printed.
     func load(_ name: String, from catalog: ProfileCatalog) throws(CommandFailure) -> Profile {
@@ -74,7 +74,7 @@ struct PlanFlags: ParsableArguments {
     @Flag(help: "Open admin and broadcast ports that have no declared sources to everyone. Think twice.")
     var world = false
 
-    @Option(name: .customLong("ssh-port"), help: ArgumentHelp("TCP port the SSH guard keeps open (repeatable; default 22).", valueName: "port"))
+    @Option(name: .customLong("ssh-port"), parsing: .unconditionalSingleValue, help: ArgumentHelp("TCP port the SSH guard keeps open (repeatable; default 22).", valueName: "port"))
     var sshPorts: [String] = []
 
     @Flag(name: .customLong("no-ssh-guard"), help: "Do not add the SSH guard to the standalone ruleset.")

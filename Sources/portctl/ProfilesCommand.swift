@@ -25,13 +25,13 @@ struct ProfilesCommand: ParsableCommand {
 
         func run() throws {
             try Console.guarded {
-                let catalog = source.catalog()
+                let catalog = try source.catalog()
                 var rows = [["NAME", "TITLE", "FILE"]]
                 var items: [JSONValue] = []
                 for name in catalog.names {
                     let all = catalog.candidates[name]!
                     let winner = all[0]
-                    let title = ProfileDecoder.decode(winner.text, file: winner.origin, expectedName: name).profile?.title ?? "(invalid: run portctl profiles show \(name))"
+                    let title = winner.decode().profile?.title ?? "(invalid: run portctl profiles show \(name))"
                     let file = winner.origin + (all.count > 1 ? " (overrides \(all.dropFirst().map(\.origin).joined(separator: ", ")))" : "")
                     rows.append([name, title, file])
                     items.append(.object([
@@ -55,7 +55,7 @@ struct ProfilesCommand: ParsableCommand {
 
         func run() throws {
             try Console.guarded {
-                let catalog = source.catalog()
+                let catalog = try source.catalog()
                 let profile = try source.load(name, from: catalog)
                 let overridden = catalog.candidates[name]!.dropFirst().map(\.origin)
                 if json {
@@ -115,7 +115,7 @@ struct ProfilesCommand: ParsableCommand {
                         worst = .noInput
                         continue
                     }
-                    let result = ProfileDecoder.decode(String(decoding: data, as: UTF8.self), file: file)
+                    let result = ProfileDecoder.decode(data: Array(data), file: file)
                     let diagnostics = result.diagnostics.escalated(strict: strict)
                     let valid = !diagnostics.hasErrors
                     if !valid, worst == .ok { worst = .dataError }

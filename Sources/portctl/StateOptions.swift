@@ -6,26 +6,66 @@ import Shared
 struct StateOptions: ParsableArguments {
     @Option(
         name: .customLong("state-dir"),
-        help: ArgumentHelp("Where generations and history are kept.", valueName: "dir"))
+        help: ArgumentHelp("Where generations and history are kept (an absolute path).", valueName: "dir"))
     var stateDirectory = StateStore.defaultDirectory
 
-    @Option(help: ArgumentHelp("Seconds to wait for another portctl to finish before failing as busy.", valueName: "seconds"))
-    var wait: Double = 10
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Seconds to wait for another portctl to finish before failing as busy (0-3600).", valueName: "seconds"))
+    var wait = "10"
 
-    var store: StateStore { StateStore(directory: stateDirectory) }
-
-    func lock() throws(CommandFailure) -> StateStore.Lock {
-        do {
-            return try store.lock(wait: wait)
-        } catch {
-            switch error {
-            case .busy(let message): throw CommandFailure(.busy, message)
-            case .io(let message): throw CommandFailure(.cannotCreate, message)
-            }
+    func validate() throws {
+        try Console.guarded {
+            _ = try StatePath.check(stateDirectory)
+            _ = try waitSeconds
         }
     }
 
-    func applier() -> Applier { Applier(backend: Self.backend(), store: store) }
+    var waitSeconds: Double {
+        get throws(CommandFailure) {
+            guard let value = Double(wait), value.isFinite, (0...3600).contains(value) else {
+                throw CommandFailure.flag("--wait", "'\(Shown.value(wait))' is not a number of seconds from 0 to 3600")
+            }
+            return value
+        }
+    }
+
+    var store: StateStore { StateStore(directory: stateDirectory) }
+
+    /// Takes the lock, then settles whatever an interrupted portctl left (a journal, or a pending
+    /// change whose timer is gone), printing a warning for each thing it did.
+    func lock() throws(CommandFailure) -> StateStore.Lock {
+        let lock: StateStore.Lock
+        do {
+            lock = try store.lock(wait: try waitSeconds)
+        } catch let error as CommandFailure {
+            throw error
+        } catch {
+            switch error as? StateStore.StoreError {
+            case .busy(let message): throw CommandFailure(.busy, message)
+            case .io(let message): throw CommandFailure(.cannotCreate, message)
+            case nil: throw CommandFailure(.cannotCreate, "\(error)")
+            }
+        }
+        let directory = stateDirectory
+        for note in applier(actor: "portctl").recover(respawnWatchdog: { Self.spawnWatchdog(stateDirectory: directory, pending: $0) }) {
+            Console.warning(note)
+        }
+        return lock
+    }
+
+    func applier(actor: String = "portctl") -> Applier {
+        var applier = Applier(backend: Self.backend(), store: store)
+        applier.actor = actor
+        return applier
+    }
+
+    /// A rollback timer for a pending change whose own timer is gone, with no lifeline.
+    static func spawnWatchdog(stateDirectory: String, pending: StateStore.Pending) -> Int32? {
+        try? Detached.spawn(
+            Detached.selfExecutable,
+            ["_watchdog", "--state-dir", stateDirectory, "--token", pending.token, "--deadline", String(Int(pending.deadline.rounded(.up)))])
+    }
 
     /// The real backend; PORTCTL_TEST_FAULT=reject-commit makes every commit fail (system tests only).
     static func backend() -> any NftablesBackend {
@@ -45,8 +85,37 @@ extension ApplyFailure {
 struct StateDirectoryOption: ParsableArguments {
     @Option(
         name: .customLong("state-dir"),
-        help: ArgumentHelp("Where generations and history are kept.", valueName: "dir"))
+        help: ArgumentHelp("Where generations and history are kept (an absolute path).", valueName: "dir"))
     var stateDirectory = StateStore.defaultDirectory
 
+    func validate() throws {
+        try Console.guarded { _ = try StatePath.check(stateDirectory) }
+    }
+
     var store: StateStore { StateStore(directory: stateDirectory) }
+}
+
+/// The checks on `--state-dir`: portctl writes several files there, so a value that would put
+/// them somewhere surprising (the current directory, `/`) is refused before anything is written.
+enum StatePath {
+    static func check(_ text: String) throws(CommandFailure) -> String {
+        if text.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw CommandFailure.flag("--state-dir", "'\(text)' is empty; give an absolute directory, e.g. \(StateStore.defaultDirectory)")
+        }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
+            throw CommandFailure.flag("--state-dir", "'\(Shown.value(text))' contains control characters")
+        }
+        guard text.hasPrefix("/") else {
+            throw CommandFailure.flag("--state-dir", "'\(Shown.value(text))' is relative; give an absolute directory, e.g. \(StateStore.defaultDirectory)")
+        }
+        let standardized = (text as NSString).standardizingPath
+        if standardized == "/" || text.split(separator: "/").contains(where: { $0 == ".." }) {
+            throw CommandFailure.flag("--state-dir", "'\(Shown.value(text))' is not a directory of its own; give one such as \(StateStore.defaultDirectory)")
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CommandFailure.flag("--state-dir", "'\(Shown.value(text))' exists and is not a directory")
+        }
+        return text
+    }
 }

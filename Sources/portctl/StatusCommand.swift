@@ -35,7 +35,7 @@ struct StatusCommand: ParsableCommand {
                 Console.out(StatusRendering.text(report))
             }
             let blocked = report.rows.contains { $0.verdicts.contains { $0.verdict.isBlocked } }
-            if !(report.drift?.isEmpty ?? true) || blocked { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+            if !(report.drift?.isEmpty ?? true) || blocked || !report.unrecorded.isEmpty { throw ExitCode(ExitStatus.checkFailed.rawValue) }
         }
     }
 }
@@ -44,6 +44,9 @@ enum StatusRendering {
     static func text(_ report: StatusReport) -> String {
         guard let meta = report.meta else {
             var out = "portctl has nothing applied.\n"
+            for placement in report.unrecorded {
+                out += "But \(placement) is live with no record in this state directory (applied with another --state-dir, or the state was lost); 'portctl remove' takes it out.\n"
+            }
             if report.persisted { out += "Persisted for boot: yes (stale; run portctl remove)\n" }
             return out
         }
@@ -102,6 +105,7 @@ enum StatusRendering {
                 ])
             })),
             ("advice", .array(report.advice.map { .string($0) })),
+            ("unrecorded", .array(report.unrecorded.map { .string($0.description) })),
         ])
     }
 }

@@ -5,11 +5,17 @@ import Glibc
 #endif
 
 /// portctl's memory of what it applied: numbered generations, a history log, a pending
-/// confirmation, and the lock that keeps two applies from interleaving.
+/// confirmation, the journal of a change in flight, and the lock that keeps two changes from
+/// interleaving.
 ///
 /// Layout under the state directory (`/var/lib/portctl` unless `--state-dir`):
-/// `current`, `history.jsonl`, `pending.json`, `persist.json`, `lock`, and
+/// `current`, `history.jsonl`, `pending.json`, `journal.json`, `persist.json`, `lock`, and
 /// `generations/N/{meta.json, declaration.json, ruleset.nft, plan.json, replaced.json}`.
+///
+/// Every file is written to a temporary name, fsynced, renamed into place, and its directory
+/// fsynced: after a crash a reader sees the old file or the new one, never half of one. What a
+/// change needs to be rolled back or finished is written this way *before* the kernel commit
+/// (see `Applier`), so a full disk or a read-only state directory stops a change before it starts.
 public final class StateStore: Sendable {
     public static let defaultDirectory = "/var/lib/portctl"
 
@@ -31,6 +37,7 @@ public final class StateStore: Sendable {
         public var persist: Bool
         /// The generation that was live before this one; 0 when nothing was.
         public var previous: Int
+        /// `Fingerprint.of` the live listing once committed; empty until then.
         public var fingerprint: String
         /// `JSONValue.digest` of the declaration, so a re-apply can tell "same plan" without reading it.
         public var declarationDigest: String?
@@ -42,6 +49,20 @@ public final class StateStore: Sendable {
         public var event: String
         public var generation: Int
         public var detail: String
+        /// The pending change this event settled (confirm, rollback, auto-rollback, remove), so an
+        /// `apply --confirm` reports its own outcome and never an older one.
+        public var token: String?
+        /// The journal entry that recorded it: a change finished twice is recorded once.
+        public var id: String?
+
+        public init(time: String, event: String, generation: Int, detail: String, token: String? = nil, id: String? = nil) {
+            self.time = time
+            self.event = event
+            self.generation = generation
+            self.detail = detail
+            self.token = token
+            self.id = id
+        }
     }
 
     /// A change waiting for `portctl confirm`.
@@ -52,6 +73,7 @@ public final class StateStore: Sendable {
         /// Seconds since 1970.
         public var deadline: Double
         public var token: String
+        /// The rollback timer's process.
         public var watchdog: Int32
 
         public init(generation: Int, restore: Int, deadline: Double, token: String, watchdog: Int32) {
@@ -60,6 +82,47 @@ public final class StateStore: Sendable {
             self.deadline = deadline
             self.token = token
             self.watchdog = watchdog
+        }
+    }
+
+    /// A change in flight: written (and fsynced) before the kernel commit, removed once the state
+    /// says what the kernel holds. A journal left behind by a process that died in between is
+    /// settled by the next portctl that takes the lock (`Applier.recover`).
+    public struct Journal: Codable, Sendable, Hashable {
+        /// "apply" (a new generation) or "restore" (rollback, auto-rollback, remove).
+        public var operation: String
+        public var id: String
+        /// The generation the commit makes live; 0 for nothing.
+        public var generation: Int
+        /// The generation that was current before.
+        public var previous: Int
+        /// The history event to record once committed, and its detail.
+        public var event: String
+        public var detail: String
+        /// The pending change this settles, or (for an apply with --confirm) starts.
+        public var token: String?
+        /// The placement whose objects the commit changes, as `Placement.description`.
+        public var placement: String
+        /// `Fingerprint.digest` of portctl's live objects before the commit: if the kernel still
+        /// shows exactly this, the commit did not happen.
+        public var before: String
+        /// What persist.json should hold afterwards: "keep", "write" (persist.next is staged) or "remove".
+        public var persist: String
+
+        public init(
+            operation: String, id: String = UUID().uuidString, generation: Int, previous: Int, event: String, detail: String,
+            token: String?, placement: String, before: String, persist: String
+        ) {
+            self.operation = operation
+            self.id = id
+            self.generation = generation
+            self.previous = previous
+            self.event = event
+            self.detail = detail
+            self.token = token
+            self.placement = placement
+            self.before = before
+            self.persist = persist
         }
     }
 
@@ -80,10 +143,22 @@ public final class StateStore: Sendable {
     func generationPath(_ number: Int, _ name: String) -> String { path("generations/\(number)/\(name)") }
 
     public func prepare() throws(StoreError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path("generations"), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
-        } catch {
-            throw .io("cannot create the state directory \(directory): \(error.localizedDescription)")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw .io("the state directory \(directory) is not a directory")
+        }
+        for (index, folder) in [directory, path("generations")].enumerated() {
+            if mkdir(folder, 0o750) != 0, errno != EEXIST {
+                if index == 0, errno == ENOENT {
+                    do {
+                        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+                        continue
+                    } catch {
+                        throw .io("cannot create the state directory \(directory): \(error.localizedDescription)")
+                    }
+                }
+                throw .io("cannot create \(folder): \(Self.reason(errno))")
+            }
         }
     }
 
@@ -116,22 +191,28 @@ public final class StateStore: Sendable {
     public func rulesetText(_ number: Int) -> String? { read("generations/\(number)/ruleset.nft") }
     public func planJSON(_ number: Int) -> String? { read("generations/\(number)/plan.json") }
 
-    /// Records a new generation; returns its number.
+    /// Records a new generation, every file fsynced; returns its number.
     public func addGeneration(
         meta: Meta, declaration: [JSONValue], rulesetText: String, planJSON: String, replaced: String
     ) throws(StoreError) -> Int {
         let number = meta.generation
-        do {
-            try FileManager.default.createDirectory(atPath: path("generations/\(number)"), withIntermediateDirectories: true)
-        } catch {
-            throw .io("cannot create \(path("generations/\(number)")): \(error.localizedDescription)")
+        let folder = path("generations/\(number)")
+        if mkdir(folder, 0o750) != 0, errno != EEXIST {
+            throw .io("cannot create \(folder): \(Self.reason(errno))")
         }
         try write("generations/\(number)/declaration.json", JSONValue.array(declaration).pretty)
         try write("generations/\(number)/ruleset.nft", rulesetText)
         try write("generations/\(number)/plan.json", planJSON)
         try write("generations/\(number)/replaced.json", replaced)
         try write("generations/\(number)/meta.json", encode(meta))
+        try syncDirectory(path("generations"))
         return number
+    }
+
+    /// Takes out a generation that was prepared but never committed.
+    public func discardGeneration(_ number: Int) {
+        try? FileManager.default.removeItem(atPath: path("generations/\(number)"))
+        try? syncDirectory(path("generations"))
     }
 
     public func updateMeta(_ meta: Meta) throws(StoreError) {
@@ -142,22 +223,36 @@ public final class StateStore: Sendable {
 
     // MARK: - History
 
-    public func record(_ event: String, generation: Int, detail: String = "") throws(StoreError) {
-        let entry = Event(time: Self.timestamp(), event: event, generation: generation, detail: detail)
+    public func record(_ event: String, generation: Int, detail: String = "", token: String? = nil, id: String? = nil) throws(StoreError) {
+        let entry = Event(time: Self.timestamp(), event: event, generation: generation, detail: detail, token: token, id: id)
         let line = String(decoding: (try? JSONEncoder.sorted.encode(entry)) ?? Data(), as: UTF8.self) + "\n"
-        guard let handle = FileHandle(forWritingAtPath: path("history.jsonl")) ?? {
-            _ = FileManager.default.createFile(atPath: path("history.jsonl"), contents: nil)
-            return FileHandle(forWritingAtPath: path("history.jsonl"))
-        }() else { throw .io("cannot write \(path("history.jsonl"))") }
-        defer { try? handle.close() }
-        _ = try? handle.seekToEnd()
-        handle.write(Data(line.utf8))
+        let target = path("history.jsonl")
+        if Fault.shouldFail("state.history") { throw .io("cannot write \(target): injected fault") }
+        let descriptor = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw .io("cannot write \(target): \(Self.reason(errno))") }
+        defer { close(descriptor) }
+        let bytes = Array(line.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count else {
+            let code = written < 0 ? errno : ENOSPC
+            // A short append leaves a partial line; history() skips lines that do not parse.
+            throw .io("cannot write \(target): \(Self.reason(code))")
+        }
+        guard fsync(descriptor) == 0 else { throw .io("cannot write \(target): \(Self.reason(errno))") }
     }
 
     public func history() -> [Event] {
         guard let text = read("history.jsonl") else { return [] }
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Event.self, from: Data($0.utf8)) }
     }
+
+    /// The event that settled the pending change `token`, if any.
+    public func outcome(token: String) -> Event? {
+        history().last { $0.token == token && Self.settlingEvents.contains($0.event) }
+    }
+
+    /// Events that end a pending change.
+    public static let settlingEvents: Set<String> = ["confirm", "rollback", "auto-rollback", "auto-rollback-failed", "remove"]
 
     // MARK: - Pending confirmation
 
@@ -170,7 +265,25 @@ public final class StateStore: Sendable {
         if let pending {
             try write("pending.json", encode(pending))
         } else {
-            try? FileManager.default.removeItem(atPath: path("pending.json"))
+            try remove("pending.json")
+        }
+    }
+
+    // MARK: - Journal
+
+    public func journal() -> Journal? {
+        guard let text = read("journal.json") else { return nil }
+        return try? JSONDecoder().decode(Journal.self, from: Data(text.utf8))
+    }
+
+    /// True when a journal file exists, even one that does not parse.
+    public var hasJournal: Bool { FileManager.default.fileExists(atPath: path("journal.json")) }
+
+    public func setJournal(_ journal: Journal?) throws(StoreError) {
+        if let journal {
+            try write("journal.json", encode(journal))
+        } else {
+            try remove("journal.json")
         }
     }
 
@@ -182,9 +295,24 @@ public final class StateStore: Sendable {
         if let batch {
             try write("persist.json", batch.pretty)
         } else {
-            try? FileManager.default.removeItem(atPath: persistPath)
+            try remove("persist.json")
         }
     }
+
+    /// Writes the boot copy a change will install once committed (`persist.next`).
+    public func stagePersisted(_ batch: JSONValue) throws(StoreError) {
+        try write("persist.next", batch.pretty)
+    }
+
+    /// Moves the staged boot copy into place: a rename, which needs no free space.
+    public func installStagedPersisted() throws(StoreError) {
+        guard rename(path("persist.next"), persistPath) == 0 else {
+            throw .io("cannot write \(persistPath): \(Self.reason(errno))")
+        }
+        try syncDirectory(directory)
+    }
+
+    public func discardStagedPersisted() { unlink(path("persist.next")) }
 
     public var isPersisted: Bool { FileManager.default.fileExists(atPath: persistPath) }
 
@@ -193,19 +321,22 @@ public final class StateStore: Sendable {
     /// An exclusive lock on the state directory, held until released or the process ends.
     public final class Lock: @unchecked Sendable {
         let descriptor: Int32
+        private var released = false
         init(descriptor: Int32) { self.descriptor = descriptor }
         public func release() {
+            guard !released else { return }
+            released = true
             flock(descriptor, LOCK_UN)
             close(descriptor)
         }
-        deinit { close(descriptor) }
+        deinit { release() }
     }
 
     /// Takes the lock, waiting up to `wait` seconds for another portctl to finish.
     public func lock(wait: Double) throws(StoreError) -> Lock {
         try prepare()
         let descriptor = open(path("lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw .io("cannot open \(path("lock")): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw .io("cannot open \(path("lock")): \(Self.reason(errno))") }
         let deadline = Date().addingTimeInterval(max(0, wait))
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             if Date() >= deadline {
@@ -223,16 +354,64 @@ public final class StateStore: Sendable {
         FileManager.default.contents(atPath: path(name)).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Writes through a temporary file and a rename, so a reader never sees half a file.
+    /// Writes through a temporary file, fsync and a rename, then fsyncs the directory: a reader
+    /// never sees half a file, and a file this returns for is on disk.
     func write(_ name: String, _ text: String) throws(StoreError) {
         let target = path(name)
         let temporary = target + ".tmp.\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o640]) else {
-            throw .io("cannot write \(target)")
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw .io("cannot write \(target): \(Self.reason(errno))") }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        var failure: Int32 = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                break
+            }
+            if written == 0 {
+                failure = ENOSPC
+                break
+            }
+            offset += written
+        }
+        if failure == 0, fsync(descriptor) != 0 { failure = errno }
+        close(descriptor)
+        if failure == 0, Fault.shouldFail("state.write") { failure = EIO }
+        guard failure == 0 else {
+            unlink(temporary)
+            throw .io("cannot write \(target): \(Self.reason(failure))")
         }
         guard rename(temporary, target) == 0 else {
+            let code = errno
             unlink(temporary)
-            throw .io("cannot write \(target): \(String(cString: strerror(errno)))")
+            throw .io("cannot write \(target): \(Self.reason(code))")
+        }
+        try syncDirectory((target as NSString).deletingLastPathComponent)
+    }
+
+    /// Removes a file (a missing one is fine) and makes the removal durable.
+    func remove(_ name: String) throws(StoreError) {
+        let target = path(name)
+        guard unlink(target) == 0 || errno == ENOENT else { throw .io("cannot remove \(target): \(Self.reason(errno))") }
+        try syncDirectory((target as NSString).deletingLastPathComponent)
+    }
+
+    func syncDirectory(_ folder: String) throws(StoreError) {
+        let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .io("cannot open \(folder): \(Self.reason(errno))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 || errno == EINVAL else { throw .io("cannot sync \(folder): \(Self.reason(errno))") }
+    }
+
+    static func reason(_ code: Int32) -> String {
+        switch code {
+        case ENOSPC: return "no space left on the device"
+        case EROFS: return "the file system is read-only"
+        case EPERM, EACCES: return "\(String(cString: strerror(code))) (an immutable or protected file or directory?)"
+        default: return String(cString: strerror(code))
         }
     }
 

@@ -21,6 +21,9 @@ public struct StatusReport: Sendable {
     public let drift: Drift?
     public let rows: [Row]
     public let advice: [String]
+    /// portctl's objects that are live although the state records nothing (another --state-dir, or
+    /// a lost one): what `portctl remove` would take out.
+    public var unrecorded: [Placement] = []
 
     public static func build(store: StateStore, backend: any NftablesBackend) throws(ApplyFailure) -> StatusReport {
         let generation = store.current()
@@ -37,10 +40,15 @@ public struct StatusReport: Sendable {
         guard let full = try? JSONValue.parse(listingText), let live = try? LiveRuleset(value: full),
             let listing = try? JSONValue.parse(statelessText)
         else {
+            if let text = try? backend.listRuleset(json: false, stateless: true), let owned = Applier.ownedTables(text).first {
+                throw .permission("cannot read the ruleset: table \(owned.table) is owned by another process\(owned.program.map { " (\($0))" } ?? "") with nft's 'flags owner', and libnftables cannot list it as JSON until that process exits")
+            }
             throw .rejected(message: "cannot read the live ruleset", offending: nil)
         }
         guard let meta, let placement = Placement(stateText: meta.placement) else {
-            return StatusReport(generation: 0, meta: nil, pending: store.pending(), persisted: store.isPersisted, drift: nil, rows: [], advice: [])
+            var report = StatusReport(generation: 0, meta: nil, pending: store.pending(), persisted: store.isPersisted, drift: nil, rows: [], advice: [])
+            report.unrecorded = Applier.unrecordedPlacements(live)
+            return report
         }
         let entries = store.planJSON(generation).flatMap { try? JSONValue.parse($0) }.map(PlanJSON.entries) ?? []
         let expected = (try? JSONValue.parse(meta.fingerprint))?.array?.map(\.compact) ?? []

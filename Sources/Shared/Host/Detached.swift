@@ -15,7 +15,10 @@ public enum Detached {
         readLink("/proc/self/exe") ?? CommandLine.arguments[0]
     }
 
-    public static func spawn(_ executable: String, _ arguments: [String]) throws -> Int32 {
+    /// Starts `executable` detached. With `standardInput`, that descriptor becomes the child's
+    /// standard input (the read end of a pipe whose write end the caller keeps: the child sees
+    /// end-of-file when the caller dies); otherwise it reads /dev/null.
+    public static func spawn(_ executable: String, _ arguments: [String], standardInput: Int32? = nil) throws -> Int32 {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -33,8 +36,13 @@ public enum Detached {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor in [Int32(0), 1, 2] {
-            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        if let standardInput {
+            posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        for descriptor in [Int32(1), 2] {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_WRONLY, 0)
         }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -45,5 +53,24 @@ public enum Detached {
             throw NSError(domain: "posix_spawn", code: Int(status), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(status))])
         }
         return pid
+    }
+
+    /// Starts `executable` detached with a lifeline: a pipe whose read end is the child's standard
+    /// input and whose write end (close-on-exec) stays with this process. The child sees
+    /// end-of-file on its standard input once this process is gone, however it ends.
+    public static func spawnWithLifeline(_ executable: String, _ arguments: [String]) throws -> (pid: Int32, lifeline: Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw NSError(domain: "pipe", code: Int(errno), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        defer { close(fds[0]) }
+        do {
+            let pid = try spawn(executable, arguments, standardInput: fds[0])
+            return (pid, fds[1])
+        } catch {
+            close(fds[1])
+            throw error
+        }
     }
 }

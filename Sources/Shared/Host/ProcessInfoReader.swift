@@ -22,8 +22,12 @@ public struct SocketOwnerIndex: Sendable {
     public private(set) var hiddenProcesses = 0
 
     /// Scans every process under `root`/proc, stopping early once every wanted inode is found.
-    /// With `onlyNamed`, looks only at processes with one of those names (`/proc/PID/comm`).
-    public init(root: String = "/", wanted: Set<UInt64>? = nil, onlyNamed: Set<String>? = nil) {
+    /// With `onlyNamed`, looks only at processes with one of those names (`/proc/PID/comm`); with
+    /// `only`, at processes for which it says yes (given the pid and the /proc directory).
+    public init(
+        root: String = "/", wanted: Set<UInt64>? = nil, onlyNamed: Set<String>? = nil,
+        only: (@Sendable (_ pid: Int, _ proc: String) -> Bool)? = nil
+    ) {
         let proc = (root as NSString).appendingPathComponent("proc")
         var listed: [Int] = []
         Directory.forEach(proc) { name in
@@ -48,6 +52,7 @@ public struct SocketOwnerIndex: Sendable {
                     let name = Self.read("\(proc)/\(pid)/comm")?.trimmingCharacters(in: .newlines) ?? ""
                     guard onlyNamed.contains(name) else { continue }
                 }
+                if let only, !only(pid, proc) { continue }
                 let fdDirectory = "\(proc)/\(pid)/fd/"
                 var found: [UInt64] = []
                 let readable = Directory.forEach(fdDirectory) { name in

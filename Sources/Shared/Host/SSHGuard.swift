@@ -2,8 +2,10 @@ import Foundation
 
 /// What portctl knows about SSH on this host, so that an apply never cuts the admin off.
 ///
-/// Ports come from sshd's configuration (`Port`, `ListenAddress`, following `Include`), from
-/// sockets held by a process named sshd, and from the current session's `SSH_CONNECTION`.
+/// Ports come from sshd's configuration (`Port`, `ListenAddress`, following `Include`), from the
+/// listening sockets of SSH servers (told by their executable, not only by their process name,
+/// which a program may change), from systemd's `ssh.socket` when sshd is socket-activated, and
+/// from the current session's `SSH_CONNECTION`.
 public struct SSHFacts: Sendable, Hashable {
     public struct Source: Sendable, Hashable, CustomStringConvertible {
         public let port: PortNumber
@@ -28,19 +30,81 @@ public struct SSHFacts: Sendable, Hashable {
     public var ports: [PortNumber] { Array(Set(sources.map(\.port))).sorted() }
 
     public static func detect(root: String = "/", environment: [String: String]) -> SSHFacts {
-        var sources = configPorts(root: root)
+        var sources = configPorts(root: root) + socketUnitPorts(root: root)
         let sockets = ListeningSocket.all(root: root, transports: [.tcp])
         if !sockets.isEmpty {
-            let owners = SocketOwnerIndex(root: root, wanted: Set(sockets.map(\.inode)), onlyNamed: ["sshd"])
-            for socket in sockets where owners.owners[socket.inode]?.contains(where: { $0.name == "sshd" }) ?? false {
-                if let port = try? PortNumber(socket.port) {
-                    sources.append(Source(port: port, origin: "sshd listening on \(socket.address)"))
-                }
+            let binaries = knownServerBinaries(root: root)
+            let owners = SocketOwnerIndex(root: root, wanted: Set(sockets.map(\.inode))) { pid, proc in
+                isSSHServer(pid: pid, proc: proc, binaries: binaries) != nil
+            }
+            for socket in sockets {
+                guard let owner = owners.owners[socket.inode]?.first, let port = try? PortNumber(socket.port) else { continue }
+                let what = owner.executable.map { ($0 as NSString).lastPathComponent } ?? owner.name
+                sources.append(Source(port: port, origin: "\(what) (pid \(owner.pid)) listening on \(socket.address)"))
             }
         }
         let session = environment["SSH_CONNECTION"].flatMap(parseSession)
         if let session { sources.append(Source(port: session.serverPort, origin: "this SSH session from \(session.client)")) }
         return SSHFacts(sources: sources, session: session)
+    }
+
+    /// Executable names of SSH servers.
+    static let serverNames: Set<String> = ["sshd", "dropbear", "tinysshd"]
+
+    /// The (device, inode) of the SSH server binaries installed here, so that a hard link or a
+    /// process that renamed itself is still known by what it runs.
+    static func knownServerBinaries(root: String) -> Set<[UInt64]> {
+        var result = Set<[UInt64]>()
+        for path in ["usr/sbin/sshd", "usr/local/sbin/sshd", "sbin/sshd", "usr/sbin/dropbear", "usr/bin/dropbear"] {
+            var info = stat()
+            if stat((root as NSString).appendingPathComponent(path), &info) == 0 { result.insert([UInt64(info.st_dev), UInt64(info.st_ino)]) }
+        }
+        return result
+    }
+
+    /// Whether a process is an SSH server, and why: its executable's name, the binary it runs, or
+    /// its process name. The executable comes first: a process may rename itself, not what it runs.
+    static func isSSHServer(pid: Int, proc: String, binaries: Set<[UInt64]>) -> String? {
+        let base = "\(proc)/\(pid)"
+        if let executable = readLink("\(base)/exe") {
+            let path = executable.hasSuffix(" (deleted)") ? String(executable.dropLast(" (deleted)".count)) : executable
+            if serverNames.contains((path as NSString).lastPathComponent) { return "executable \(path)" }
+            var info = stat()
+            if stat("\(base)/exe", &info) == 0, binaries.contains([UInt64(info.st_dev), UInt64(info.st_ino)]) { return "runs \(path)" }
+        }
+        if let comm = SocketOwnerIndex.read("\(base)/comm")?.trimmingCharacters(in: .newlines), serverNames.contains(comm) { return "named \(comm)" }
+        return nil
+    }
+
+    /// Ports of a socket-activated sshd: systemd, not sshd, holds the listening socket, so it is
+    /// read from `ssh.socket` (or `sshd.socket`) and its drop-ins when that unit is enabled.
+    public static func socketUnitPorts(root: String = "/") -> [Source] {
+        var sources: [Source] = []
+        for unit in ["ssh.socket", "sshd.socket"] {
+            let enabled = (root as NSString).appendingPathComponent("etc/systemd/system/sockets.target.wants/\(unit)")
+            guard FileManager.default.fileExists(atPath: enabled) || readLink(enabled) != nil else { continue }
+            var files: [String] = []
+            for directory in ["lib/systemd/system", "usr/lib/systemd/system", "etc/systemd/system"] {
+                let file = (root as NSString).appendingPathComponent("\(directory)/\(unit)")
+                if FileManager.default.fileExists(atPath: file) { files = [file] }
+            }
+            files += glob((root as NSString).appendingPathComponent("etc/systemd/system/\(unit).d/*.conf"))
+            var ports: [(PortNumber, String)] = []
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else { continue }
+                for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let trimmed = line.trimmingCharacters(in: .whitespaces)
+                    guard trimmed.hasPrefix("ListenStream") else { continue }
+                    let value = trimmed.split(separator: "=", maxSplits: 1).dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                    // An empty ListenStream= resets the list (a drop-in replacing the port).
+                    if value.isEmpty { ports.removeAll(); continue }
+                    let portText = value.split(separator: ":").last.map(String.init) ?? value
+                    if let port = try? PortNumber(parsing: portText) { ports.append((port, "\(file):\(index + 1)")) }
+                }
+            }
+            sources += ports.map { Source(port: $0.0, origin: $0.1) }
+        }
+        return sources
     }
 
     /// `SSH_CONNECTION` is "client_ip client_port server_ip server_port".

@@ -17,25 +17,25 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
             if text == "65635" {
                 return "port 65635 is out of range (1-65535); the seed document's \"10000-65635\" is a typo for 65535"
             }
-            return "port \(text) is out of range (1-65535)"
+            return "port \(Shown.value(text)) is out of range (1-65535)"
         case .notAPort(let text):
-            return "'\(text)' is not a port number (expected 1-65535, or a range such as 6970-6999)"
+            return "'\(Shown.value(text))' is not a port number (expected 1-65535, or a range such as 6970-6999)"
         case .reversedRange(let text):
             let parts = text.split(separator: "-")
             let hint = parts.count == 2 ? "; write it low-high, as \(parts[1])-\(parts[0])" : ""
-            return "port range '\(text)' is reversed\(hint)"
+            return "port range '\(Shown.value(text))' is reversed\(hint)"
         case .unknownTransport(let text):
-            return "unknown transport '\(text)' (expected tcp or udp)"
+            return "unknown transport '\(Shown.value(text))' (expected tcp or udp)"
         case .missingTransport(let text):
-            return "'\(text)' has no transport (write it as \(text)/tcp or \(text)/udp)"
+            return "'\(Shown.value(text))' has no transport (write it as \(Shown.value(text))/tcp or \(Shown.value(text))/udp)"
         case .notAnAddress(let text):
-            return "'\(text)' is not an IPv4 or IPv6 address or CIDR (e.g. 192.0.2.0/24, 198.51.100.7, 2001:db8::/32)"
+            return "'\(Shown.value(text))' is not an IPv4 or IPv6 address or CIDR (e.g. 192.0.2.0/24, 198.51.100.7, 2001:db8::/32)"
         case .badPrefixLength(let text, let max):
-            return "'\(text)' has a bad prefix length (expected 0-\(max))"
+            return "'\(Shown.value(text))' has a bad prefix length (expected 0-\(max))"
         case .hostBitsSet(let text, let network):
-            return "'\(text)' has host bits set; did you mean \(network)?"
+            return "'\(Shown.value(text))' has host bits set; did you mean \(network)?"
         case .badName(let text, let what, let rule):
-            return "'\(text)' is not a valid \(what) (\(rule))"
+            return "'\(Shown.value(text))' is not a valid \(what) (\(rule))"
         }
     }
 }

@@ -39,8 +39,26 @@ public struct PlanInputs: Sendable {
         self.strict = strict
     }
 
-    public func catalog() -> ProfileCatalog {
-        ProfileCatalog(directories: ProfileCatalog.defaultDirectories(extra: profileDirs, environment: ProcessInfo.processInfo.environment))
+    public func catalog() throws(CommandFailure) -> ProfileCatalog {
+        try Self.checkProfileDirectories(profileDirs)
+        return ProfileCatalog(directories: ProfileCatalog.defaultDirectories(extra: profileDirs, environment: ProcessInfo.processInfo.environment))
+    }
+
+    /// `--profile-dir` must name a directory that exists: an empty or mistyped value would
+    /// otherwise read profiles from somewhere unexpected, or silently from nowhere.
+    public static func checkProfileDirectories(_ directories: [String]) throws(CommandFailure) {
+        for directory in directories {
+            if directory.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw .flag("--profile-dir", "'\(directory)' is empty; give a directory of profiles, e.g. /etc/portctl/profiles.d")
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+                throw CommandFailure(.noInput, "--profile-dir: \(Shown.value(directory)) does not exist")
+            }
+            guard isDirectory.boolValue else {
+                throw .flag("--profile-dir", "\(Shown.value(directory)) is not a directory (profiles are NAME.yaml files in a directory)")
+            }
+        }
     }
 
     /// Loads one profile by name; warnings are returned for the caller to print.
@@ -55,7 +73,7 @@ public struct PlanInputs: Sendable {
             return profile
         case .failure(.unknown(let name, let suggestion, _)):
             let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
-            throw CommandFailure(.usage, "unknown profile '\(name)'\(hint) (run 'portctl profiles list' to see them all)")
+            throw CommandFailure(.usage, "unknown profile '\(Shown.value(name))'\(hint) (run 'portctl profiles list' to see them all)")
         case .failure(.invalid(let name, let diagnostics)):
             throw CommandFailure(.dataError, diagnostics: diagnostics, "profile '\(name)' is invalid")
         }
@@ -64,7 +82,7 @@ public struct PlanInputs: Sendable {
     /// Checks every value and loads the profiles. `detectedSSH` (from the host, for apply) joins the
     /// SSH guard; without it the guard defaults to 22.
     public func build(detectedSSH: [PortNumber] = []) throws(CommandFailure) -> (PlanRequest, warnings: [Diagnostic]) {
-        let catalog = catalog()
+        let catalog = try catalog()
         var warnings: [Diagnostic] = []
         var loaded: [Profile] = []
         for name in profiles where !loaded.contains(where: { $0.name == name }) {
@@ -82,10 +100,10 @@ public struct PlanInputs: Sendable {
             }
             enabled.insert("port80")
         }
-        for option in options.flatMap(Self.splitList) {
+        for option in try Self.items(options, flag: "--with") {
             guard offered.contains(option) else {
                 let hint = Suggestion.closest(to: option, in: Array(offered)).map { "; did you mean '\($0)'?" } ?? ""
-                throw .flag("--with", "'\(option)' is not an option of \(names)\(hint) (\(offeredText))")
+                throw .flag("--with", "'\(Shown.value(option))' is not an option of \(names)\(hint) (\(offeredText))")
             }
             enabled.insert(option)
         }
@@ -96,12 +114,12 @@ public struct PlanInputs: Sendable {
         let declared = Set(loaded.flatMap { $0.sourceSets.keys } + SourceRef.builtinSets)
         for item in sources {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                throw .flag("--source-set", "'\(item)' must be NAME=CIDR[,CIDR...], e.g. publishers=203.0.113.0/24")
+                throw .flag("--source-set", "'\(Shown.value(item))' must be NAME=CIDR[,CIDR...], e.g. publishers=203.0.113.0/24")
             }
             let name = String(item[..<equals])
             guard declared.contains(name) else {
                 let hint = Suggestion.closest(to: name, in: Array(declared)).map { "; did you mean '\($0)'?" } ?? ""
-                throw .flag("--source-set", "source set '\(name)' is not declared by \(names)\(hint) (sets: \(declared.sorted().joined(separator: ", ")))")
+                throw .flag("--source-set", "source set '\(Shown.value(name))' is not declared by \(names)\(hint) (sets: \(declared.sorted().joined(separator: ", ")))")
             }
             sets[name, default: []] += try Self.cidrs([String(item[item.index(after: equals)...])], flag: "--source-set \(name)")
         }
@@ -112,7 +130,7 @@ public struct PlanInputs: Sendable {
             throw .flag("--no-ssh-guard", "cannot be combined with --ssh-port")
         }
         if !noSSHGuard {
-            for text in sshPorts.flatMap(Self.splitList) {
+            for text in try Self.items(sshPorts, flag: "--ssh-port") {
                 do throws(ModelError) { ssh.append(try PortNumber(parsing: text)) } catch { throw .flag("--ssh-port", error.description) }
             }
             ssh += detectedSSH
@@ -126,18 +144,31 @@ public struct PlanInputs: Sendable {
         text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
     }
 
+    /// The items of a repeatable, comma-separated flag; an empty item (`22,`, `a,,b`, `,`) is an error.
+    public static func items(_ values: [String], flag: String) throws(CommandFailure) -> [String] {
+        var result: [String] = []
+        for value in values {
+            let parts = splitList(value)
+            if parts.count > 1, parts.contains(where: \.isEmpty) {
+                throw .flag(flag, "'\(Shown.value(value))' has an empty item (a stray comma); separate values with single commas, e.g. a,b")
+            }
+            result += parts
+        }
+        return result
+    }
+
     /// Addresses from flag values: `CIDR`, `CIDR,CIDR`, or `@FILE` with one or more per line
     /// (commas or whitespace between them, `#` comments), for allow-lists too long for a command line.
     public static func cidrs(_ values: [String], flag: String) throws(CommandFailure) -> [CIDR] {
         var expanded: [String] = []
         for value in values {
             guard value.hasPrefix("@") else {
-                expanded += splitList(value)
+                expanded += try items([value], flag: flag)
                 continue
             }
             let path = String(value.dropFirst())
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw .flag(flag, "cannot read address file '\(path)'")
+                throw .flag(flag, "cannot read address file '\(Shown.value(path))'")
             }
             for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""

@@ -10,8 +10,20 @@ public struct ProfileCatalog: Sendable {
         public let name: String
         /// A path, or `bundled:NAME.yaml`.
         public let origin: String
-        public let text: String
+        /// The file's bytes, as read: decoding checks that they are UTF-8.
+        public let bytes: [UInt8]
         public var isBundled: Bool { origin.hasPrefix("bundled:") }
+
+        public init(name: String, origin: String, bytes: [UInt8]) {
+            self.name = name
+            self.origin = origin
+            self.bytes = bytes
+        }
+
+        /// Decodes and checks this file.
+        public func decode() -> ProfileDecoder.Result {
+            ProfileDecoder.decode(data: bytes, file: origin, expectedName: name)
+        }
     }
 
     /// Candidates per name, the winner first.
@@ -28,7 +40,7 @@ public struct ProfileCatalog: Sendable {
         }
         if includeBundled {
             for (name, text) in BundledProfiles.files {
-                table[name, default: []].append(Candidate(name: name, origin: "bundled:\(name).yaml", text: text))
+                table[name, default: []].append(Candidate(name: name, origin: "bundled:\(name).yaml", bytes: Array(text.utf8)))
             }
         }
         self.candidates = table
@@ -61,7 +73,7 @@ public struct ProfileCatalog: Sendable {
         guard let candidate = winner(name) else {
             return .failure(.unknown(name: name, suggestion: Suggestion.closest(to: name, in: names), known: names))
         }
-        let result = ProfileDecoder.decode(candidate.text, file: candidate.origin, expectedName: candidate.name)
+        let result = candidate.decode()
         guard let profile = result.profile else {
             return .failure(.invalid(name: name, diagnostics: result.diagnostics))
         }
@@ -78,7 +90,7 @@ public struct ProfileCatalog: Sendable {
             else { return nil }
             let path = directory + "/" + entry
             guard let data = manager.contents(atPath: path) else { return nil }
-            return Candidate(name: stem, origin: path, text: String(decoding: data, as: UTF8.self))
+            return Candidate(name: stem, origin: path, bytes: Array(data))
         }
     }
 }

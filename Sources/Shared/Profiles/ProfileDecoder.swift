@@ -26,7 +26,58 @@ public struct ProfileDecoder {
         return Result(profile: errors ? nil : profile, diagnostics: decoder.diagnostics)
     }
 
+    /// The largest profile file portctl reads: ample for any server, and a bound on the work.
+    public static let maxFileSize = 1 << 20
+
+    /// Decodes a file's bytes: they must be UTF-8 (the first bad byte is reported with its line and
+    /// column, rather than silently turned into U+FFFD) and at most `maxFileSize` long.
+    public static func decode(data: [UInt8], file: String, expectedName: String? = nil) -> Result {
+        var decoder = ProfileDecoder(file: file, expectedName: expectedName)
+        if data.count > maxFileSize {
+            decoder.diagnostics.append(Diagnostic(
+                file: file, line: 1, column: 1, severity: .error,
+                message: "the file is \(data.count) bytes; a profile may be at most \(maxFileSize) bytes (1 MiB)"))
+            return Result(profile: nil, diagnostics: decoder.diagnostics)
+        }
+        if let (offset, line, column) = firstInvalidUTF8(data) {
+            decoder.diagnostics.append(Diagnostic(
+                file: file, line: line, column: column, severity: .error,
+                message: "not valid UTF-8 (byte 0x\(hexByte(data[offset])) at offset \(offset)); profiles must be UTF-8 text"))
+            return Result(profile: nil, diagnostics: decoder.diagnostics)
+        }
+        return decode(String(decoding: data, as: UTF8.self), file: file, expectedName: expectedName)
+    }
+
+    /// The offset, line and column (in characters) of the first byte that is not valid UTF-8.
+    static func firstInvalidUTF8(_ data: [UInt8]) -> (Int, Int, Int)? {
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        var offset = 0
+        var line = 1
+        var column = 1
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                offset += UTF8.width(scalar)
+                if scalar == "\n" {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
+            case .emptyInput:
+                return nil
+            case .error:
+                return (min(offset, data.count - 1), line, column)
+            }
+        }
+    }
+
     mutating func run(_ text: String) -> Profile? {
+        if let refusal = AliasGuard.check(text) {
+            diagnostics.append(Diagnostic(file: file, line: refusal.line, column: refusal.column, severity: .error, message: refusal.message))
+            return nil
+        }
         let root: Node?
         do {
             // The basic resolver tags every scalar as a string: portctl reads raw text and checks it
@@ -51,9 +102,9 @@ public struct ProfileDecoder {
 
         let name = requiredString(fields, "name", in: top, hint: "the profile's name, e.g. name: dss")
         if let (value, mark) = name, !Names.isProfileName(value) {
-            report(at: mark, "profile name '\(value)' is not valid (\(Names.profileRule))")
+            report(at: mark, "profile name '\(Shown.value(value))' is not valid (\(Names.profileRule))")
         } else if let (value, mark) = name, let expectedName, value != expectedName {
-            report(at: mark, "profile name '\(value)' does not match its file name '\(expectedName).yaml'; rename one of them")
+            report(at: mark, "profile name '\(Shown.value(value))' does not match its file name '\(expectedName).yaml'; rename one of them")
         }
         let title = requiredString(fields, "title", in: top, hint: "a one-line title, e.g. title: Darwin Streaming Server")
         let source = requiredString(fields, "source", in: top, hint: "where the ports come from: a document, URL or source file")
@@ -62,7 +113,7 @@ public struct ProfileDecoder {
         let options = namedDescriptions(fields["options"], what: "option")
         let sourceSets = namedDescriptions(fields["sources"], what: "source set")
         for (setName, mark) in sourceSets.marks where ["world", "loopback"] + SourceRef.builtinSets ~= setName {
-            report(at: mark, "source set '\(setName)' is built in; remove it from sources:")
+            report(at: mark, "source set '\(Shown.value(setName))' is built in; remove it from sources:")
         }
 
         var openings: [Opening] = []
@@ -113,13 +164,13 @@ public struct ProfileDecoder {
         var valid = true
 
         guard let (id, idMark) = requiredString(fields, "id", in: map, hint: "a short name, e.g. id: rtsp") else { return nil }
-        let label = "opening '\(id)'"
+        let label = "opening '\(Shown.value(id))'"
         if !Names.isIdentifier(id) {
-            report(at: idMark, "opening id '\(id)' is not valid (\(Names.identifierRule))")
+            report(at: idMark, "opening id '\(Shown.value(id))' is not valid (\(Names.identifierRule))")
             valid = false
         }
         if let first = openingMarks[id] {
-            report(at: idMark, "duplicate opening id '\(id)' (first defined at line \(first.line)); ids must be unique within a profile")
+            report(at: idMark, "duplicate opening id '\(Shown.value(id))' (first defined at line \(first.line)); ids must be unique within a profile")
             valid = false
         } else if let idMark {
             openingMarks[id] = idMark
@@ -171,7 +222,7 @@ public struct ProfileDecoder {
             if let value = Service(rawValue: text) {
                 service = value
             } else {
-                report(at: mark, "\(label): unknown service '\(text)'\(Suggestion.hint(for: text, in: Service.allCases.map(\.rawValue))) (expected one of: \(Service.names))")
+                report(at: mark, "\(label): unknown service '\(Shown.value(text))'\(Suggestion.hint(for: text, in: Service.allCases.map(\.rawValue))) (expected one of: \(Service.names))")
                 valid = false
             }
         }
@@ -181,7 +232,7 @@ public struct ProfileDecoder {
             if let value = Direction(rawValue: text) {
                 direction = value
             } else {
-                report(at: mark, "\(label): unknown direction '\(text)' (expected in, out or both)")
+                report(at: mark, "\(label): unknown direction '\(Shown.value(text))' (expected in, out or both)")
                 valid = false
             }
         }
@@ -192,7 +243,7 @@ public struct ProfileDecoder {
             if known.contains(text) {
                 from = SourceRef(name: text)
             } else {
-                report(at: mark, "\(label) is open to source set '\(text)', which is not declared\(Suggestion.hint(for: text, in: known)) (use world, loopback, admins, broadcasters, or declare it under sources:)")
+                report(at: mark, "\(label) is open to source set '\(Shown.value(text))', which is not declared\(Suggestion.hint(for: text, in: known)) (use world, loopback, admins, broadcasters, or declare it under sources:)")
                 valid = false
             }
         }
@@ -204,7 +255,7 @@ public struct ProfileDecoder {
             } else {
                 let declared = options.keys.sorted()
                 let listing = declared.isEmpty ? "this profile declares no options" : "options: \(declared.joined(separator: ", "))"
-                report(at: mark, "\(label) is enabled when '\(text)', which is not an option of this profile\(Suggestion.hint(for: text, in: declared)) (\(listing); declare it under options:)")
+                report(at: mark, "\(label) is enabled when '\(Shown.value(text))', which is not an option of this profile\(Suggestion.hint(for: text, in: declared)) (\(listing); declare it under options:)")
                 valid = false
             }
         }
@@ -214,7 +265,7 @@ public struct ProfileDecoder {
             if ConflictKind.all.contains(text) {
                 conflicts = text
             } else {
-                report(at: mark, "\(label): unknown conflict kind '\(text)'\(Suggestion.hint(for: text, in: ConflictKind.all)) (expected: \(ConflictKind.all.joined(separator: ", ")))")
+                report(at: mark, "\(label): unknown conflict kind '\(Shown.value(text))'\(Suggestion.hint(for: text, in: ConflictKind.all)) (expected: \(ConflictKind.all.joined(separator: ", ")))")
                 valid = false
             }
         }
@@ -249,7 +300,7 @@ public struct ProfileDecoder {
             guard reported.insert("\(laterOpening.id) \(later.spec)").inserted else { continue }
             let mark = portMarks[laterOpening.id]?.first(where: { $0.0 == later.spec })?.1
             let line = openingMarks[earlierOpening.id].map { " (line \($0.line))" } ?? ""
-            report(at: mark, "opening '\(laterOpening.id)' opens \(later.spec), which overlaps \(earlier.spec) of opening '\(earlierOpening.id)'\(line)", severity: .warning)
+            report(at: mark, "opening '\(Shown.value(laterOpening.id))' opens \(later.spec), which overlaps \(earlier.spec) of opening '\(Shown.value(earlierOpening.id))'\(line)", severity: .warning)
         }
     }
 
@@ -270,11 +321,11 @@ public struct ProfileDecoder {
                 if let suggestion, mapping.first(where: { ($0.key.scalar?.string) == suggestion }) == nil {
                     misspelt.insert(suggestion)
                 }
-                report(at: keyNode.mark, "unknown key '\(key)' in \(context)\(suggestion.map { "; did you mean '\($0)'?" } ?? "") (valid keys: \(allowed.joined(separator: ", ")))")
+                report(at: keyNode.mark, "unknown key '\(Shown.value(key))' in \(context)\(suggestion.map { "; did you mean '\($0)'?" } ?? "") (valid keys: \(allowed.joined(separator: ", ")))")
                 continue
             }
             if fields[key] != nil {
-                report(at: keyNode.mark, "key '\(key)' appears twice in one \(context)")
+                report(at: keyNode.mark, "key '\(Shown.value(key))' appears twice in one \(context)")
                 continue
             }
             fields[key] = value
@@ -284,7 +335,7 @@ public struct ProfileDecoder {
 
     mutating func requiredString(_ fields: [String: Node], _ key: String, in mapping: Node.Mapping, hint: String) -> (String, Mark?)? {
         guard let node = fields[key] else {
-            if !misspelt.contains(key) { report(at: mapping.mark, "missing required key '\(key)' (\(hint))") }
+            if !misspelt.contains(key) { report(at: mapping.mark, "missing required key '\(Shown.value(key))' (\(hint))") }
             return nil
         }
         return string(node, key: key)
@@ -301,16 +352,16 @@ public struct ProfileDecoder {
 
     mutating func string(_ node: Node, key: String) -> (String, Mark?)? {
         guard case .scalar(let scalar) = node else {
-            report(at: node.mark, "'\(key)' must be text, not a \(kind(of: node))")
+            report(at: node.mark, "'\(Shown.value(key))' must be text, not a \(kind(of: node))")
             return nil
         }
         let text = scalar.string.trimmingWhitespace()
         if text.isEmpty || isNull(node) {
-            report(at: node.mark, "'\(key)' is empty")
+            report(at: node.mark, "'\(Shown.value(key))' is empty")
             return nil
         }
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }) {
-            report(at: node.mark, "'\(key)' contains control characters")
+        if text.unicodeScalars.contains(where: { Shown.isUnsafe($0) && $0 != "\n" && $0 != "\t" }) {
+            report(at: node.mark, "'\(Shown.value(key))' contains control characters")
             return nil
         }
         return (text, node.mark)
@@ -333,12 +384,12 @@ public struct ProfileDecoder {
             guard case .scalar(let key) = keyNode, Names.isIdentifier(key.string) else {
                 let text: String
                 if case .scalar(let scalar) = keyNode { text = scalar.string } else { text = kind(of: keyNode) }
-                report(at: keyNode.mark, "\(what) name '\(text)' is not valid (\(Names.identifierRule))")
+                report(at: keyNode.mark, "\(what) name '\(Shown.value(text))' is not valid (\(Names.identifierRule))")
                 continue
             }
             guard let (description, _) = string(value, key: key.string) else { continue }
             if named.values[key.string] != nil {
-                report(at: keyNode.mark, "\(what) '\(key.string)' is declared twice")
+                report(at: keyNode.mark, "\(what) '\(Shown.value(key.string))' is declared twice")
                 continue
             }
             named.values[key.string] = description

@@ -1,0 +1,125 @@
+import Foundation
+import Shared
+
+/// What `apply --confirm` does once its change is live: wait for the pending change to be settled
+/// (at the prompt when there is a terminal, by `portctl confirm` or `rollback` from any shell, or
+/// by the watchdog at the deadline), then print the outcome recorded under this change's own
+/// token. If the watchdog has died, this process rolls back in its place.
+struct ConfirmWait {
+    let state: StateOptions
+    let confirmation: Confirmation
+    let generation: Int
+
+    /// How long after the deadline the outcome may take before this gives up waiting for it.
+    static let patience = 90.0
+
+    func run() throws(CommandFailure) {
+        let store = state.store
+        let interactive = isatty(0) == 1
+        var prompting = interactive
+        if prompting {
+            Console.out("Keep this change? Type y and Enter to confirm, n to roll back now: ")
+        }
+        // Bounded: the deadline (at most an hour away) plus the patience, in steps of 50 ms or more.
+        let steps = Int((confirmation.deadline - Date().timeIntervalSince1970 + Self.patience) / 0.05) + 100
+        for _ in 0..<max(100, steps) {
+            guard let pending = store.pending(), pending.token == confirmation.token else { return try finish() }
+            let now = Date().timeIntervalSince1970
+            if now >= confirmation.deadline + Self.patience {
+                throw CommandFailure(
+                    .checkFailed,
+                    "generation \(generation) passed its deadline \(Int(Self.patience))s ago and no outcome is recorded; the rollback timer (pid \(pending.watchdog)) is \(Watchdog.isAlive(pending) ? "still running" : "gone"); run 'portctl status'")
+            }
+            if now >= confirmation.deadline + 1, !Watchdog.isAlive(pending) {
+                // The timer died: take its place. Recovery rolls back a pending change whose deadline
+                // has passed and whose timer is gone.
+                takeOver()
+                continue
+            }
+            if prompting, now < confirmation.deadline {
+                switch readAnswer(timeoutMilliseconds: 50) {
+                case .none:
+                    break
+                case .endOfInput:
+                    prompting = false
+                case .line(let answer):
+                    if ["y", "yes"].contains(answer) {
+                        if try settle(confirming: true) { return try finish() }
+                    } else if ["n", "no"].contains(answer) {
+                        if try settle(confirming: false) { return try finish() }
+                    } else {
+                        Console.out("Type y or n: ")
+                    }
+                }
+            } else {
+                if prompting {
+                    prompting = false
+                    Console.out("\n")
+                }
+                usleep(50_000)
+            }
+        }
+        try finish()
+    }
+
+    /// Confirms or declines at the prompt, under the lock; true when the change was settled.
+    func settle(confirming: Bool) throws(CommandFailure) -> Bool {
+        let lock = try state.lock()
+        defer { lock.release() }
+        let applier = state.applier(actor: "portctl apply")
+        do throws(ApplyFailure) {
+            let settled = confirming
+                ? try applier.confirmPending(token: confirmation.token, detail: "at the prompt")
+                : try applier.declinePending(token: confirmation.token, detail: "declined at the prompt")
+            switch settled {
+            case .confirmed, .declined: return true
+            case .tooLate:
+                // The watchdog rolls it back; the outcome it records is what is reported.
+                Console.out("too late: the deadline has passed\n")
+                return false
+            case .nothingPending: return true
+            }
+        } catch {
+            throw error.commandFailure
+        }
+    }
+
+    func takeOver() {
+        guard let lock = try? state.lock() else { return }
+        lock.release()
+    }
+
+    /// The outcome, from the history event that carries this change's token, and nothing older.
+    func finish() throws(CommandFailure) {
+        guard let event = state.store.outcome(token: confirmation.token) else {
+            throw CommandFailure(
+                .checkFailed, "generation \(generation) is no longer pending, but no outcome is recorded for it; run 'portctl status' to see what is live")
+        }
+        switch event.event {
+        case "confirm":
+            Console.out("confirmed generation \(generation)\n")
+        case "auto-rollback":
+            throw CommandFailure(.rolledBack, "not confirmed in time: generation \(generation) was rolled back")
+        case "rollback":
+            throw CommandFailure(.rolledBack, "generation \(generation) was rolled back: \(event.detail)")
+        case "remove":
+            throw CommandFailure(.rolledBack, "generation \(generation) was taken out by portctl remove")
+        default:
+            throw CommandFailure(
+                .checkFailed, "not confirmed in time, but rolling back generation \(generation) failed, so it is still live: \(event.detail)")
+        }
+    }
+
+    enum Answer {
+        case none
+        case endOfInput
+        case line(String)
+    }
+
+    func readAnswer(timeoutMilliseconds: Int32) -> Answer {
+        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, timeoutMilliseconds) > 0 else { return .none }
+        guard let line = readLine() else { return .endOfInput }
+        return .line(line.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+}

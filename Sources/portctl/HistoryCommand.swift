@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `portctl history`: generations and what happened to them.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "List what portctl applied, rolled back and removed.",
+        discussion: "EXAMPLES:\n  portctl history\n  portctl history --json")
+
+    @OptionGroup var state: StateDirectoryOption
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let store = state.store
+        let events = store.history()
+        if json {
+            Console.out(JSONValue.object([
+                ("current", .int(store.current())),
+                ("events", .array(events.map { event in
+                    .object([("time", .string(event.time)), ("event", .string(event.event)), ("generation", .int(event.generation)), ("detail", .string(event.detail))])
+                })),
+            ]).pretty)
+            return
+        }
+        var rows = [["TIME", "EVENT", "GEN", "DETAIL"]]
+        for event in events { rows.append([event.time, event.event, String(event.generation), event.detail]) }
+        Console.out(PlanTable.layout(rows))
+        Console.out("current generation: \(store.current())\n")
+    }
+}

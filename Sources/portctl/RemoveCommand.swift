@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `portctl remove`: take out portctl's table (or its attached chain, sets and jump), nothing else.
+struct RemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Remove portctl's rules: its table, or its attached chain, sets and jump.",
+        discussion: """
+            Nothing else in the ruleset is touched. The history keeps the removed generation. portctl's \
+            objects are found in the kernel too, so they are removed even when the state directory \
+            has no record of them (lost, or another --state-dir).
+
+            EXAMPLE:
+              portctl remove
+            """)
+
+    @OptionGroup var state: StateOptions
+
+    func run() throws {
+        try Console.guarded {
+            let lock = try state.lock()
+            defer { lock.release() }
+            let store = state.store
+            let applier = state.applier(actor: "portctl remove")
+            do throws(ApplyFailure) {
+                if store.current() > 0 {
+                    let pending = store.pending()
+                    try applier.restore(to: 0, event: "remove", detail: pending.map { "declining generation \($0.generation)" } ?? "", token: pending?.token)
+                    if let pending { applier.stopWatchdog(pending) }
+                    Console.out("removed portctl's rules\n")
+                    return
+                }
+                let removed = try applier.removeUnrecorded()
+                if !removed.isEmpty {
+                    Console.out("removed portctl's rules (\(removed.map(\.description).joined(separator: ", ")), live with no record in \(store.directory))\n")
+                    return
+                }
+            } catch {
+                throw error.commandFailure
+            }
+            if store.isPersisted {
+                do {
+                    try store.setPersisted(nil)
+                } catch {
+                    throw CommandFailure(.cannotCreate, "nothing applied, but the stale boot copy cannot be removed: \(error)")
+                }
+                Console.out("nothing applied; removed the stale boot copy (persist.json)\n")
+            } else {
+                Console.out("nothing to remove: portctl has nothing applied\n")
+            }
+        }
+    }
+}
