@@ -119,4 +119,20 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stderr, "")
     }
+
+    /// `--state-dir ''` once wrote current, generations/, history.jsonl and lock into the current
+    /// directory (often /): it is refused before anything is written.
+    func testAnEmptyStateDirectoryIsRefusedAndNothingIsWritten() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-cwd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for arguments in [["apply", "dss"], ["remove"], ["rollback"], ["confirm"], ["status"], ["history"]] {
+            let result = try runProcess(
+                TestPaths.binary("portctl").path, arguments + ["--state-dir", ""],
+                environment: ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "PORTCTL_CONFLICT_ROOT": TestPaths.emptyRoot], currentDirectory: directory)
+            XCTAssertEqual(result.status, 64, arguments.joined(separator: " "))
+            XCTAssertEqual(result.stderr, "portctl: error: --state-dir: '' is empty; give an absolute directory, e.g. /var/lib/portctl\n")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "nothing was written")
+    }
 }
