@@ -200,11 +200,13 @@ public final class StateStore: Sendable {
         if mkdir(folder, 0o750) != 0, errno != EEXIST {
             throw .io("cannot create \(folder): \(Self.reason(errno))")
         }
-        try write("generations/\(number)/declaration.json", JSONValue.array(declaration).pretty)
-        try write("generations/\(number)/ruleset.nft", rulesetText)
-        try write("generations/\(number)/plan.json", planJSON)
-        try write("generations/\(number)/replaced.json", replaced)
-        try write("generations/\(number)/meta.json", encode(meta))
+        // Each file is fsynced; the directory that holds them once, at the end.
+        try write("generations/\(number)/declaration.json", JSONValue.array(declaration).pretty, syncDirectory: false)
+        try write("generations/\(number)/ruleset.nft", rulesetText, syncDirectory: false)
+        try write("generations/\(number)/plan.json", planJSON, syncDirectory: false)
+        try write("generations/\(number)/replaced.json", replaced, syncDirectory: false)
+        try write("generations/\(number)/meta.json", encode(meta), syncDirectory: false)
+        try syncDirectory(folder)
         try syncDirectory(path("generations"))
         return number
     }
@@ -356,7 +358,7 @@ public final class StateStore: Sendable {
 
     /// Writes through a temporary file, fsync and a rename, then fsyncs the directory: a reader
     /// never sees half a file, and a file this returns for is on disk.
-    func write(_ name: String, _ text: String) throws(StoreError) {
+    func write(_ name: String, _ text: String, syncDirectory sync: Bool = true) throws(StoreError) {
         let target = path(name)
         let temporary = target + ".tmp.\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
@@ -389,7 +391,7 @@ public final class StateStore: Sendable {
             unlink(temporary)
             throw .io("cannot write \(target): \(Self.reason(code))")
         }
-        try syncDirectory((target as NSString).deletingLastPathComponent)
+        if sync { try syncDirectory((target as NSString).deletingLastPathComponent) }
     }
 
     /// Removes a file (a missing one is fine) and makes the removal durable.
