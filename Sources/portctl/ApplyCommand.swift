@@ -121,6 +121,10 @@ struct ApplyCommand: ParsableCommand {
                 if let confirmation = options.confirmation { kill(confirmation.watchdog, SIGTERM) }
                 throw error.commandFailure
             }
+            if case .applied = outcome {} else if let confirmation = options.confirmation {
+                // Nothing was committed, so nothing needs a timer.
+                kill(confirmation.watchdog, SIGTERM)
+            }
             switch outcome {
             case .dryRun(let diff):
                 report(diff: diff, line: "dry run: the kernel accepts this change; nothing was applied", generation: nil, event: "dry-run")

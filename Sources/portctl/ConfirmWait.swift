@@ -92,8 +92,18 @@ struct ConfirmWait {
     /// The outcome, from the history event that carries this change's token, and nothing older.
     func finish() throws(CommandFailure) {
         guard let event = state.store.outcome(token: confirmation.token) else {
-            throw CommandFailure(
-                .checkFailed, "generation \(generation) is no longer pending, but no outcome is recorded for it; run 'portctl status' to see what is live")
+            // Nothing recorded (the state directory filled up, say): the kernel tells what happened.
+            switch state.applier().isLive(generation: generation) {
+            case false?:
+                throw CommandFailure(
+                    .rolledBack, "not confirmed in time: generation \(generation) was rolled back, but \(state.store.directory) could not record it")
+            case true?:
+                throw CommandFailure(
+                    .checkFailed, "generation \(generation) is still live, but is no longer pending and no outcome is recorded for it; run 'portctl status'")
+            case nil:
+                throw CommandFailure(
+                    .checkFailed, "generation \(generation) is no longer pending, but no outcome is recorded for it; run 'portctl status' to see what is live")
+            }
         }
         switch event.event {
         case "confirm":

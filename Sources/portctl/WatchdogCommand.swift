@@ -56,7 +56,12 @@ struct WatchdogCommand: ParsableCommand {
         do throws(ApplyFailure) {
             try applier.expirePending(token: token)
         } catch {
-            try? store.record("auto-rollback-failed", generation: pending.generation, detail: error.description, token: token)
+            if case .stranded = error {
+                // Rolled back, but not recorded (the state directory filled up meanwhile): try once more.
+                try? store.record("auto-rollback", generation: pending.restore, detail: error.description, token: token)
+            } else {
+                try? store.record("auto-rollback-failed", generation: pending.generation, detail: error.description, token: token)
+            }
             try? store.setPending(nil)
             throw ExitCode(ExitStatus.checkFailed.rawValue)
         }

@@ -92,7 +92,8 @@ final class SafeApplyTests: XCTestCase {
         ], "with nothing applied before, the undo takes portctl's table out")
         XCTAssertNil(store.journal(), "the undone change leaves no journal")
         XCTAssertEqual(store.generations(), [], "nor its generation")
-        XCTAssertEqual(store.history().map(\.event), [])
+        XCTAssertEqual(store.history().map(\.event), ["apply", "undone"], "the history says the recorded change was undone")
+        XCTAssertEqual(store.current(), 0)
     }
 
     func testRecoveryRecordsAJournalWhoseCommitReachedTheKernel() throws {

@@ -212,6 +212,36 @@ final class SafeApplySystemTests: XCTestCase {
         XCTAssertTrue(cases["fresh-full-apply"]?.message.hasPrefix("portctl: error: cannot save the state before applying, so nothing was changed") ?? false)
     }
 
+    /// The state directory fills up while a change awaits confirmation: the rollback at the
+    /// deadline happens all the same (it is never stopped, nor undone, by the state), and the
+    /// apply says so from what the kernel holds.
+    func testAFullStateDirectoryAtTheDeadlineStillRollsBack() throws {
+        let mount = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-deadline-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: mount) }
+        let portctl = "ip netns exec \(pair.server) env PORTCTL_CONFLICT_ROOT=\(TestPaths.emptyRoot) \(TestPaths.binary("portctl").path)"
+        let script = """
+            mount -t tmpfs -o size=512k tmpfs \(mount)
+            ip netns exec \(pair.server) nft -s list ruleset > \(mount)/../before.$$
+            \(portctl) apply dss --confirm 2 -q --state-dir \(mount)/state > /tmp/apply-out.$$ 2>&1 &
+            apply=$!
+            sleep 1
+            dd if=/dev/zero of=\(mount)/fill bs=4k 2>/dev/null || true
+            wait $apply; echo "APPLY $?"
+            cat /tmp/apply-out.$$; rm -f /tmp/apply-out.$$
+            if ip netns exec \(pair.server) nft -s list ruleset | cmp -s - \(mount)/../before.$$; then echo "RULESET same"; else echo "RULESET changed"; fi
+            rm -f \(mount)/../before.$$
+            umount \(mount)
+            """
+        let result = try runProcess(
+            SystemTestGate.find("unshare")!, ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"], timeout: 60)
+        XCTAssertTrue(result.stdout.contains("RULESET same"), "rolled back at the deadline: \(result.stdout) \(result.stderr)")
+        XCTAssertTrue(result.stdout.contains("APPLY 3"), result.stdout)
+        XCTAssertTrue(
+            result.stdout.contains("not confirmed in time: generation 1 was rolled back"), result.stdout)
+    }
+
     /// A failure after the commit (injected) undoes the commit: the ruleset is as before.
     func testAStateThatFailsAfterTheCommitIsUndone() throws {
         XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)

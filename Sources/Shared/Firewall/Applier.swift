@@ -139,9 +139,8 @@ public struct Applier: Sendable {
             try check(batch)
             return .dryRun(diff: diff)
         }
-        // Before the dry run: a no-op must not pay for a kernel rehearsal. A change awaiting
-        // confirmation is never a no-op: it needs its rollback timer.
-        if options.confirmation == nil, let currentMeta, currentMeta.placement == options.placement.description,
+        // Before the dry run: a no-op must not pay for a kernel rehearsal.
+        if let currentMeta, currentMeta.placement == options.placement.description,
             currentMeta.declarationDigest == JSONValue.array(declaration).digest,
             Fingerprint.of(listing, placement: options.placement) == currentMeta.fingerprint,
             options.persist == store.isPersisted || !options.persist
@@ -171,6 +170,7 @@ public struct Applier: Sendable {
             _ = try store.addGeneration(meta: meta, declaration: declaration, rulesetText: text, planJSON: PlanJSON.render(plan).pretty, replaced: replaced)
             Fault.point("apply.generation-written")
             if stagePersist { try store.stagePersisted(Transaction.apply(declaration: declaration, placement: options.placement, live: LiveRuleset())) }
+            try store.stageCurrent(number)
             try store.setJournal(journal)
             Fault.point("apply.journal-written")
             // Last before the commit: the record the waiting watchdog takes the deadline from. If
@@ -205,7 +205,13 @@ public struct Applier: Sendable {
 
     /// Makes generation `target` live again; 0 takes portctl's objects out. The history event
     /// carries `token` when it settles a pending change.
-    public func restore(to target: Int, event: String, detail: String = "", token: String? = nil) throws(ApplyFailure) {
+    ///
+    /// A `mandatory` restore is the rollback of a change nobody confirmed: the kernel must go back
+    /// whatever the state directory allows. If its journal cannot be written it goes ahead without
+    /// one (the pending record already names the restore point, and redoing it is harmless), and
+    /// if recording it fails afterwards it is not undone; the error then says the rules *were*
+    /// rolled back.
+    public func restore(to target: Int, event: String, detail: String = "", token: String? = nil, mandatory: Bool = false) throws(ApplyFailure) {
         let current = store.current()
         let currentPlacement = current > 0 ? store.meta(current).flatMap { Placement(stateText: $0.placement) } : nil
         let (listing, live) = try readLive()
@@ -229,24 +235,35 @@ public struct Applier: Sendable {
             detail: detail.isEmpty ? "from generation \(current)" : detail, token: token, placement: placement.description,
             before: Fingerprint.digest(listing, placements: [placement] + (currentPlacement.map { [$0] } ?? [])), persist: persist)
         try check(batch)
+        var prepared = true
         do throws(StateStore.StoreError) {
             if persist == "write", let declaration = store.declaration(target) {
                 try store.stagePersisted(Transaction.apply(declaration: declaration, placement: placement, live: LiveRuleset()))
             }
+            try store.stageCurrent(target)
             try store.setJournal(journal)
         } catch {
             abandon(journal)
-            throw .state("cannot save the state before changing the rules, so nothing was changed: \(error)")
+            guard mandatory else { throw .state("cannot save the state before changing the rules, so nothing was changed: \(error)") }
+            prepared = false
         }
         Fault.point("restore.journal-written")
         do throws(ApplyFailure) {
             try commit(batch)
         } catch {
-            abandon(journal)
+            if prepared { abandon(journal) }
             throw error
         }
         Fault.point("restore.committed")
-        try finalizeOrUndo(journal, failureSubject: "the rules were changed")
+        if mandatory {
+            do throws(StateStore.StoreError) {
+                try finalize(journal)
+            } catch {
+                throw .stranded("generation \(current) was rolled back in the kernel, but the state could not be saved: \(error)")
+            }
+        } else {
+            try finalizeOrUndo(journal, failureSubject: "the rules were changed")
+        }
         Fault.point("restore.finalized")
     }
 
@@ -287,8 +304,10 @@ public struct Applier: Sendable {
             before: Fingerprint.digest(listing, placements: [placement]), persist: store.isPersisted ? "remove" : "keep")
         try check(batch)
         do throws(StateStore.StoreError) {
+            try store.stageCurrent(0)
             try store.setJournal(journal)
         } catch {
+            abandon(journal)
             throw .state("cannot save the state before changing the rules, so nothing was changed: \(error)")
         }
         do throws(ApplyFailure) {
@@ -318,12 +337,20 @@ public struct Applier: Sendable {
                     "\(failureSubject), but the state could not be saved (\(error)), and undoing the change failed too (\(undoError)); generation \(journal.generation) is live; 'portctl remove --state-dir DIR' with a writable DIR takes portctl's rules out")
             }
             abandon(journal)
+            // When the event was recorded before the failure, say in the history that it was undone.
+            if store.history().suffix(64).contains(where: { $0.id == journal.id }) {
+                try? store.record("undone", generation: journal.previous, detail: "generation \(journal.generation) could not be recorded (\(error)); the commit was undone", id: journal.id + "-undone")
+            }
             throw .state("cannot save the state (\(error)), so the change was undone: nothing was changed")
         }
     }
 
-    /// The state after a committed journal: `current`, the generation's fingerprint, the boot copy,
-    /// the history event (once), the pending record it settles, and the journal removed.
+    /// The state after a committed journal. The steps that may need free space come first (the
+    /// generation's fingerprint, the history event, once), then the renames that make it current
+    /// (the boot copy, `current`), which need none; a failure in any of these is thrown, for the
+    /// caller to undo the commit. Removing the pending record it settles and the journal comes
+    /// last and is best effort: the state is already right, and a journal left over is settled
+    /// again, harmlessly, by the next portctl.
     func finalize(_ journal: StateStore.Journal, note: String? = nil) throws(StateStore.StoreError) {
         if Fault.shouldFail("apply.finalize") { throw .io("cannot write \(store.directory)/current: injected fault") }
         if journal.generation > 0, var meta = store.meta(journal.generation), let placement = Placement(stateText: meta.placement) {
@@ -332,23 +359,23 @@ public struct Applier: Sendable {
                 try store.updateMeta(meta)
             }
         }
-        switch journal.persist {
-        case "write": try store.installStagedPersisted()
-        case "remove": try store.setPersisted(nil)
-        default: break
-        }
-        try store.setCurrent(journal.generation)
         if !store.history().suffix(64).contains(where: { $0.id == journal.id }) {
             let detail = note.map { journal.detail + " (\($0))" } ?? journal.detail
             try store.record(journal.event, generation: journal.generation, detail: detail, token: journal.token, id: journal.id)
         }
         Fault.point("finalize.recorded")
+        switch journal.persist {
+        case "write": try store.installStagedPersisted()
+        case "remove": try store.setPersisted(nil)
+        default: break
+        }
+        try store.installCurrent(journal.generation)
         // A restore that settles a pending change ends it (after its event is recorded, so a
         // waiting apply finds the outcome); an apply with --confirm starts it.
         if journal.operation == "restore", let token = journal.token, let pending = store.pending(), pending.token == token {
-            try store.setPending(nil)
+            try? store.setPending(nil)
         }
-        try store.setJournal(nil)
+        try? store.setJournal(nil)
     }
 
     /// Puts back what was live before a committed journal, in the kernel only.
@@ -374,6 +401,7 @@ public struct Applier: Sendable {
             store.discardGeneration(journal.generation)
         }
         store.discardStagedPersisted()
+        store.discardStagedCurrent()
         if store.journal()?.id == journal.id || store.journal() == nil { try? store.setJournal(nil) }
     }
 
@@ -420,12 +448,16 @@ public struct Applier: Sendable {
                         try restore(
                             to: pending.restore, event: "auto-rollback",
                             detail: "generation \(pending.generation) was not confirmed in time; its rollback timer had stopped, so \(actor) rolled it back",
-                            token: pending.token)
+                            token: pending.token, mandatory: true)
                         notes.append("generation \(pending.generation) was not confirmed in time and its rollback timer had stopped: rolled back")
                     } catch {
-                        try? store.record("auto-rollback-failed", generation: pending.generation, detail: error.description, token: pending.token)
+                        if case .stranded = error {
+                            notes.append("generation \(pending.generation) was not confirmed in time: \(error)")
+                        } else {
+                            try? store.record("auto-rollback-failed", generation: pending.generation, detail: error.description, token: pending.token)
+                            notes.append("generation \(pending.generation) was not confirmed in time, and rolling it back failed: \(error)")
+                        }
                         try? store.setPending(nil)
-                        notes.append("generation \(pending.generation) was not confirmed in time, and rolling it back failed: \(error)")
                     }
                 } else if let pid = respawnWatchdog(pending) {
                     var renewed = pending
@@ -436,6 +468,15 @@ public struct Applier: Sendable {
             }
         }
         return notes
+    }
+
+    /// Whether generation `number`'s objects are what the kernel holds now (nil when that cannot
+    /// be told): how an apply reports the fate of its change when no outcome could be recorded.
+    public func isLive(generation number: Int) -> Bool? {
+        guard let meta = store.meta(number), let placement = Placement(stateText: meta.placement), !meta.fingerprint.isEmpty,
+            let (listing, _) = try? readLive()
+        else { return nil }
+        return Fingerprint.of(listing, placement: placement) == meta.fingerprint
     }
 
     // MARK: - Pending changes
@@ -484,7 +525,8 @@ public struct Applier: Sendable {
     /// The watchdog's work at the deadline: roll back unless confirmed meanwhile. Under the lock.
     public func expirePending(token: String) throws(ApplyFailure) {
         guard let pending = store.pending(), pending.token == token, store.outcome(token: token) == nil else { return }
-        try restore(to: pending.restore, event: "auto-rollback", detail: "generation \(pending.generation) was not confirmed in time", token: token)
+        try restore(
+            to: pending.restore, event: "auto-rollback", detail: "generation \(pending.generation) was not confirmed in time", token: token, mandatory: true)
     }
 
     public func stopWatchdog(_ pending: StateStore.Pending) {

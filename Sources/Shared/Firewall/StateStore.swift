@@ -173,6 +173,24 @@ public final class StateStore: Sendable {
         try write("current", "\(number)\n")
     }
 
+    /// Writes the `current` a change will install once committed (`current.next`), so that
+    /// recording the commit is a rename, which needs no free space.
+    public func stageCurrent(_ number: Int) throws(StoreError) {
+        try write("current.next", "\(number)\n")
+    }
+
+    /// Installs the staged `current` when there is one (and it says `number`); otherwise writes it.
+    public func installCurrent(_ number: Int) throws(StoreError) {
+        if read("current.next")?.trimmingCharacters(in: .whitespacesAndNewlines) == String(number) {
+            guard rename(path("current.next"), path("current")) == 0 else { throw .io("cannot write \(path("current")): \(Self.reason(errno))") }
+            try syncDirectory(directory)
+        } else {
+            try setCurrent(number)
+        }
+    }
+
+    public func discardStagedCurrent() { unlink(path("current.next")) }
+
     public func generations() -> [Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path("generations"))) ?? []
         return names.compactMap(Int.init).sorted()
