@@ -67,6 +67,23 @@ final class SafeApplySystemTests: XCTestCase {
         XCTAssertFalse(history.contains("auto-rollback-failed"), history)
     }
 
+    /// The measurement, without any hook: SIGKILL to `apply --confirm` at moments from 0 to
+    /// 110 ms after it starts (its commit lands in that window). Whenever it dies, the change is
+    /// gone by its deadline, or never happened.
+    func testKillingApplyAtAnyMomentLeavesNoUnwatchedChange() throws {
+        let before = try ruleset()
+        for milliseconds in stride(from: 0, through: 110, by: 10) {
+            let apply = try Launched(
+                in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "1", "-q", "--state-dir", stateDirectory])
+            usleep(UInt32(milliseconds) * 1000)
+            apply.stop()
+            apply.wait()
+            XCTAssertTrue(try settle(to: before, within: 5), "killed after \(milliseconds) ms: the change outlived its deadline")
+            let next = try portctl(["status"])
+            XCTAssertEqual(next.status, 0, "killed after \(milliseconds) ms: \(next.stdout) \(next.stderr)")
+        }
+    }
+
     /// The original race: the pending record written well after the watchdog started looking.
     func testAPendingRecordWrittenLateStillRollsBack() throws {
         let before = try ruleset()
