@@ -236,6 +236,7 @@ final class MediaSession: @unchecked Sendable {
         switch ProbeSocket.connect(address, timeout: timeout, source: source) {
         case .connected(let socket): return socket
         case .refused: fail(.closed, "\(what): connection refused")
+        case .reset: fail(.openWrongProtocol, "\(what): the server reset the connection")
         case .timedOut: fail(.filtered, "\(what): no answer to the connection within \(ProbeCheck.format(timeout))s")
         case .failed(let reason): fail(.error, "\(what): \(reason)")
         }
@@ -529,9 +530,3 @@ final class MediaSession: @unchecked Sendable {
     static func twoDecimals(_ value: Double) -> String { fixedPoint(value, places: 2) }
 }
 
-/// Seconds on the monotonic clock.
-func monotonic() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
