@@ -96,4 +96,77 @@ final class ProbeCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 64)
         XCTAssertEqual(result.stderr, "portctl: error: --path: '/\(String(repeating: "a", count: 79))...' has a control character or a space; write the path as in a URL, e.g. /live/test (a space as %20)\n")
     }
+
+    /// The media check against a server that closes its control connection after PLAY: the probe
+    /// does not crash (it used to, exit 139) and writes its report in every format (item 4).
+    func testTheReportIsWrittenWhenTheRTSPServerHangsUpAfterPlay() throws {
+        // --ports guesses RTSP from the port number: take 8554, 7070 or 554 on a loopback
+        // address of its own (127.x.y.z), so that nothing else on the machine holds it.
+        let host = "127.\(Int.random(in: 1...250)).\(Int.random(in: 1...250)).\(Int.random(in: 1...250))"
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr(host)
+        var bound: Int?
+        for candidate in [8554, 7070, 554] where bound == nil {
+            address.sin_port = in_port_t(UInt16(candidate)).bigEndian
+            if withUnsafePointer(to: &address, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0 {
+                bound = candidate
+            }
+        }
+        guard let port = bound else {
+            close(listener)
+            throw XCTSkip("none of 8554, 7070 and 554 can be bound on \(host), so --ports cannot name an RTSP port here")
+        }
+        listen(listener, 64)
+        addTeardownBlock { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+        Thread.detachNewThread {
+            while true {
+                let client = accept(listener, nil, nil)
+                if client < 0 { return }
+                Thread.detachNewThread { Self.answerUntilPlayThenHangUp(client, host: host, port: port) }
+            }
+        }
+        for format in ["table", "json", "junit", "tap"] {
+            let started = Date()
+            let result = try portctl(["probe", host, "--ports", "\(port)/tcp", "--media", "--media-transport", "udp,tcp", "--timeout", "500ms",
+                                      "--media-duration", "500ms", "--format", format])
+            XCTAssertEqual(result.status, 1, "\(format): \(result.stderr)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 15)
+            XCTAssertTrue(result.stdout.contains("the server closed the RTSP connection after PLAY"), "\(format): \(result.stdout)")
+            XCTAssertTrue(result.stdout.contains("media/tcp") && result.stdout.contains("media/udp") || format == "json", "\(format): \(result.stdout)")
+        }
+    }
+
+    /// Answers OPTIONS, DESCRIBE, SETUP and PLAY as an RTSP server would, then closes.
+    static func answerUntilPlayThenHangUp(_ client: Int32, host: String, port: Int) {
+        defer { close(client) }
+        var pending = ""
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<20 {
+            let got = recv(client, &buffer, buffer.count, 0)
+            if got <= 0 { return }
+            pending += String(decoding: buffer[0..<got], as: UTF8.self)
+            while let end = pending.range(of: "\r\n\r\n") {
+                let head = String(pending[..<end.lowerBound])
+                pending = String(pending[end.upperBound...])
+                let method = head.prefix { $0 != " " }
+                let cseq = head.components(separatedBy: "\r\n").first { $0.hasPrefix("CSeq:") }?.dropFirst(5).trimmingCharacters(in: .whitespaces) ?? "0"
+                var reply = "RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\n"
+                switch method {
+                case "DESCRIBE":
+                    let sdp = "v=0\r\nm=audio 0 RTP/AVP 0\r\na=control:trackID=0\r\n"
+                    reply += "Content-Base: rtsp://\(host):\(port)/test/\r\nContent-Type: application/sdp\r\nContent-Length: \(sdp.utf8.count)\r\n\r\n\(sdp)"
+                case "SETUP":
+                    reply += head.contains("client_port=")
+                        ? "Session: 1;timeout=60\r\nTransport: RTP/AVP;unicast;server_port=6970-6971\r\n\r\n"
+                        : "Session: 1;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"
+                default:
+                    reply += "\r\n"
+                }
+                _ = reply.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                if method == "PLAY" { return }
+            }
+        }
+    }
 }
