@@ -58,6 +58,13 @@ public protocol RTSPMediaHost: AnyObject {
     func teardown(session: String) -> Bool
     /// Keeps a session alive; false when there is no such session.
     func touch(session: String) -> Bool
+    /// The RTP/RTCP datagrams a UDP session's client sent to the server's pair; nil when the
+    /// session is not UDP (or unknown). Reported as `X-Streamd-RTCP: received=N`.
+    func receivedFromClient(session: String) -> Int?
+}
+
+extension RTSPMediaHost {
+    public func receivedFromClient(session: String) -> Int? { nil }
 }
 
 extension RTSPResponder {
@@ -75,6 +82,9 @@ extension RTSPResponder {
             Response(version: "RTSP/1.0", status: status, reason: reason, headers: headers)
         }
         func sessionHeader(_ id: String) -> (String, String) { ("Session", "\(id);timeout=\(sessionTimeout)") }
+        // What a UDP player sent (punch packets, RTCP receiver reports) reached us: the probe's
+        // proof that the media range is open inbound, not only outbound.
+        func receivedHeader(_ count: Int) -> (String, String) { ("X-Streamd-RTCP", "received=\(count)") }
         switch head.method {
         case "SETUP":
             guard let transport = head.header("Transport") else { return reply(461, "Unsupported Transport") }
@@ -105,8 +115,10 @@ extension RTSPResponder {
             headers.append(sessionHeader(sessionID))
             return reply(200, "OK")
         case "TEARDOWN":
+            let received = sessionID.flatMap { media.receivedFromClient(session: $0) }
             guard let sessionID, media.teardown(session: sessionID) else { return reply(454, "Session Not Found") }
             headers.append(("Session", sessionID))
+            if let received { headers.append(receivedHeader(received)) }
             return reply(200, "OK")
         case "GET_PARAMETER", "OPTIONS":
             // Keepalives: a live session is refreshed; an unknown one is not an error for OPTIONS.
@@ -114,6 +126,7 @@ extension RTSPResponder {
             guard media.touch(session: sessionID) else { return head.method == "OPTIONS" ? nil : reply(454, "Session Not Found") }
             if head.method == "OPTIONS" { return nil }
             headers.append(sessionHeader(sessionID))
+            if let received = media.receivedFromClient(session: sessionID) { headers.append(receivedHeader(received)) }
             return reply(200, "OK")
         default:
             return nil

@@ -20,10 +20,16 @@ struct ProbeCommand: ParsableCommand {
             for --media-duration, its sequence and timing checked, and the session torn down. \
             --clients N runs N sessions per check at once: a load test of the media path.
 
+            Knocks are paced to 25 a second (bursts of 50), under streamd's per-source limit. A host \
+            that rate-limits its ICMP unreachables gets its silent UDP ports knocked again, one at a \
+            time, within --icmp-budget. Every check has a deadline (4 timeouts and 2s).
+
             VERDICTS: ok; open-wrong-protocol (says what answered instead); closed (refused, or ICMP \
-            port unreachable); filtered (no answer: a firewall drop, or no responder on UDP); error; \
-            with --media, media-blocked (RTSP works but no RTP arrives: the media range is closed) \
-            and media-degraded (clients failed, or more than 5% of packets were lost).
+            port unreachable); filtered (no answer: a firewall drop, or no responder on UDP); \
+            closed-or-filtered (UDP, silent on a host that rate-limits ICMP, not retried within \
+            --icmp-budget); error; with --media, media-blocked (RTSP works but no RTP arrives: the \
+            media range is closed), media-one-way (RTP arrives, but streamd received nothing from the \
+            player) and media-degraded (clients failed, or more than 5% of packets were lost).
 
             EXIT STATUS: 0 every port ok; 1 any port failed; 64 usage error; 65 a profile is invalid.
 
@@ -42,18 +48,25 @@ struct ProbeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Profiles whose ports to probe.", valueName: "profile")) var profiles: [String] = []
     @OptionGroup var flags: PlanFlags
     @Option(help: ArgumentHelp("Probe these ports too, e.g. 554/tcp,6970-6999/udp (repeatable).", valueName: "ports")) var ports: [String] = []
-    @Option(help: ArgumentHelp("How long to wait for each answer: 2s, 500ms or 1.5 (seconds).", valueName: "duration")) var timeout = "2s"
-    @Option(help: ArgumentHelp("Checks at once.", valueName: "n")) var concurrency = 128
-    @Option(help: ArgumentHelp("Random ports probed inside each large UDP range, besides its first and last.", valueName: "n")) var sample = 8
+    // `.unconditional`: a value such as -1 is taken as the value (and refused with the valid
+    // range), not read as a flag ("Missing value").
+    @Option(parsing: .unconditional, help: ArgumentHelp("How long to wait for each answer: 2s, 500ms or 1.5 (seconds).", valueName: "duration"))
+    var timeout = "2s"
+    @Option(parsing: .unconditional, help: ArgumentHelp("Checks at once (threads and sockets in flight).", valueName: "n")) var concurrency = 128
+    @Option(parsing: .unconditional, help: ArgumentHelp("Random ports probed inside each large UDP range, besides its first and last.", valueName: "n"))
+    var sample = 8
     @Flag(help: "Probe every port of every range.") var full = false
-    @Option(help: ArgumentHelp("Seed for the sample, to repeat a probe exactly.", valueName: "n")) var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed for the sample, to repeat a probe exactly.", valueName: "n")) var seed = "1"
+    @Option(name: .customLong("icmp-budget"), parsing: .unconditional,
+            help: ArgumentHelp("At most this long retrying silent UDP ports of a host that rate-limits ICMP (default 30s; 0: none).", valueName: "duration"))
+    var icmpBudget = "30s"
     @Option(help: ArgumentHelp("The knock key file streamd uses; without it a UDP reply is accepted unverified.", valueName: "file")) var key: String?
     @Option(help: ArgumentHelp("Report format: table, json, junit, tap.", valueName: "format")) var format: Format = .table
     @Option(help: ArgumentHelp("Send from this local address.", valueName: "address")) var source: String?
     @Option(help: ArgumentHelp("Also DESCRIBE this stream on RTSP ports, e.g. /live/test; it must answer with an SDP.", valueName: "path")) var path: String?
     @Flag(help: "Also play the stream (--path, default /test) on every RTSP port and tunnel, and check that RTP arrives.") var media = false
-    @Option(help: ArgumentHelp("Sessions per media check, all at once (with --media).", valueName: "n")) var clients = 1
-    @Option(name: .customLong("media-duration"), help: ArgumentHelp("How long each media session receives: 3s, 500ms.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Sessions per media check, all at once (with --media).", valueName: "n")) var clients = 1
+    @Option(name: .customLong("media-duration"), parsing: .unconditional, help: ArgumentHelp("How long each media session receives: 3s, 500ms.", valueName: "duration"))
     var mediaDuration = "3s"
     @Option(name: .customLong("media-transport"), help: ArgumentHelp("Media transports to check: udp, tcp, http (comma-separated; default all).", valueName: "list"))
     var mediaTransports: [String] = []
@@ -63,34 +76,45 @@ struct ProbeCommand: ParsableCommand {
             let seconds = try Self.duration(timeout)
             guard (1...4096).contains(concurrency) else { throw CommandFailure.flag("--concurrency", "\(concurrency) is out of range (1-4096)") }
             guard (0...10_000).contains(sample) else { throw CommandFailure.flag("--sample", "\(sample) is out of range (0-10000)") }
+            guard seed.allSatisfy({ $0.isASCII && $0.isNumber }), let seed = UInt64(seed) else {
+                throw CommandFailure.flag("--seed", "'\(Self.shown(seed))' is not a seed (a whole number, 0-18446744073709551615)")
+            }
             guard (1...2000).contains(clients) else { throw CommandFailure.flag("--clients", "\(clients) is out of range (1-2000)") }
             let mediaSeconds = try Self.duration(mediaDuration, flag: "--media-duration")
+            guard let retryBudget = Self.seconds(icmpBudget), retryBudget <= 600 else {
+                throw CommandFailure.flag("--icmp-budget", "'\(Self.shown(icmpBudget))' is not a duration between 0s and 600s (e.g. 30s; 0 for no retries)")
+            }
+            if let path, let bad = Self.unfitForPath(path) {
+                throw CommandFailure.flag("--path", "'\(Self.shown(bad))' has a control character or a space; write the path as in a URL, e.g. /live/test (a space as %20)")
+            }
             var transports = Set<MediaTransport>()
-            for name in mediaTransports.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            for name in try Self.items(mediaTransports, flag: "--media-transport", example: "udp,tcp,http") {
                 guard let transport = MediaTransport(rawValue: name) else {
-                    throw CommandFailure.flag("--media-transport", "'\(name)' is not a media transport (udp, tcp, http)")
+                    throw CommandFailure.flag("--media-transport", "'\(Self.shown(name))' is not a media transport (udp, tcp, http)")
                 }
                 transports.insert(transport)
             }
             if transports.isEmpty { transports = Set(MediaTransport.allCases) }
+            var specs: [PortSpec] = []
+            for text in try Self.items(ports, flag: "--ports", example: "554/tcp,6970-6999/udp") {
+                do throws(ModelError) { specs.append(try PortSpec(parsing: text)) } catch { throw CommandFailure.flag("--ports", error.description) }
+            }
             var targets: [ProbeTarget] = []
             if !profiles.isEmpty {
                 let plan = Planner.plan(try flags.request(profiles: profiles))
                 targets = Prober.targets(plan, sample: sample, full: full, seed: seed)
             }
-            var specs: [PortSpec] = []
-            for text in ports.flatMap({ $0.split(separator: ",").map(String.init) }) {
-                do throws(ModelError) { specs.append(try PortSpec(parsing: text)) } catch { throw CommandFailure.flag("--ports", error.description) }
-            }
             var seen = Set(targets.map { "\($0.port)/\($0.transport.rawValue)" })
-            targets += Prober.targets(ports: specs).filter { seen.insert("\($0.port)/\($0.transport.rawValue)").inserted }
+            targets += Prober.targets(ports: specs, sample: sample, full: full, seed: seed).filter { seen.insert("\($0.port)/\($0.transport.rawValue)").inserted }
             guard !targets.isEmpty else { throw CommandFailure(.usage, "name profiles or --ports to probe, e.g. portctl probe \(host) dss") }
+            try Self.checkHost(host, source: source)
             var prober = Prober(host: host)
             prober.timeout = seconds
             prober.concurrency = concurrency
             prober.source = source
             prober.tls = TLSProbe.check
             prober.rtspPath = path
+            prober.icmpBudget = retryBudget
             if let key {
                 guard let data = FileManager.default.contents(atPath: key), let knockKey = KnockKey(fileText: String(decoding: data, as: UTF8.self)) else {
                     throw CommandFailure.flag("--key", "cannot read a key from '\(key)'")
@@ -102,9 +126,11 @@ struct ProbeCommand: ParsableCommand {
                 throw CommandFailure.flag("--media", "nothing to play: the plan has no RTSP port (or none for --media-transport); name an RTSP profile or --ports 554/tcp")
             }
             let interactive = isatty(2) == 1
-            var results = prober.run(targets) { done, total in
+            var results = prober.run(targets, progress: { done, total in
                 if interactive { FileHandle.standardError.write(Data("\rprobing \(host): \(done)/\(total)".utf8)) }
-            }
+            }, notice: { line in
+                if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
+            })
             if media {
                 var player = MediaProbe(host: host)
                 player.timeout = seconds
@@ -127,14 +153,86 @@ struct ProbeCommand: ParsableCommand {
         }
     }
 
-    /// `2s`, `500ms`, `1.5` (seconds).
+    /// `2s`, `500ms`, `1.5` (seconds), from 1 ms to 60 s.
     static func duration(_ text: String, flag: String = "--timeout") throws(CommandFailure) -> Double {
-        var number = text
-        var scale = 1.0
-        if text.hasSuffix("ms") { number = String(text.dropLast(2)); scale = 0.001 } else if text.hasSuffix("s") { number = String(text.dropLast()) }
-        guard let value = Double(number), value > 0, value * scale <= 60 else {
-            throw CommandFailure.flag(flag, "'\(text)' is not a duration between 1ms and 60s (e.g. 2s, 500ms)")
+        // A hair under 1 ms for `0.001`, whose binary value is a little less than a thousandth.
+        guard let value = seconds(text), value >= 0.001 * (1 - 1e-9), value <= 60 else {
+            throw CommandFailure.flag(flag, "'\(shown(text))' is not a duration between 1ms and 60s (e.g. 2s, 500ms)")
         }
+        return value
+    }
+
+    /// Seconds from `2s`, `500ms` or `1.5`: decimal digits only, so no sign, exponent, hex,
+    /// `nan` or `inf`; nil for anything else.
+    static func seconds(_ text: String) -> Double? {
+        var number = Substring(text)
+        var scale = 1.0
+        if number.hasSuffix("ms") {
+            number = number.dropLast(2)
+            scale = 0.001
+        } else if number.hasSuffix("s") {
+            number = number.dropLast()
+        }
+        let parts = number.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let digits = parts.joined()
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= "0" && $0 <= "9" }), let value = Double(number) else { return nil }
         return value * scale
+    }
+
+    /// The comma-separated items of a repeatable list flag; an empty item (`554/tcp,`) is refused.
+    static func items(_ values: [String], flag: String, example: String) throws(CommandFailure) -> [String] {
+        var items: [String] = []
+        for value in values {
+            let parts = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard !parts.contains(where: { $0.allSatisfy(\.isWhitespace) }) else {
+                throw CommandFailure.flag(flag, "'\(shown(value))' has an empty item (a stray comma?); list \(flag == "--ports" ? "ports" : "transports") as \(example)")
+            }
+            items += parts
+        }
+        return items
+    }
+
+    /// The path itself when it holds what cannot go into a request line: a control character
+    /// (CR and LF would inject headers into DESCRIBE), a space, or a Unicode line separator.
+    static func unfitForPath(_ path: String) -> String? {
+        path.unicodeScalars.contains { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" } ? path : nil
+    }
+
+    /// The host must be a name or an address that resolves, and --source an address of this host
+    /// in a family the host has: usage errors (64), found before anything is sent.
+    static func checkHost(_ host: String, source: String?) throws(CommandFailure) {
+        guard !host.isEmpty else { throw CommandFailure(.usage, "the host to probe is empty; name it, e.g. portctl probe stream.example.org dss") }
+        guard !host.hasPrefix("-") else { throw CommandFailure(.usage, "host: '\(shown(host))' starts with '-': it is not a host name or an address") }
+        var family: Prober.SourceCheck?
+        if let source {
+            family = Prober.check(source: source)
+            if family == .notAnAddress { throw CommandFailure.flag("--source", "'\(shown(source))' is not an IP address (e.g. 192.0.2.2 or 2001:db8::2)") }
+        }
+        let resolved = Prober.families(of: host)
+        guard resolved.ipv4 || resolved.ipv6 else { throw CommandFailure(.usage, "cannot resolve host '\(shown(host))'") }
+        guard let source, let family else { return }
+        switch family {
+        case .ipv4 where !resolved.ipv4: throw CommandFailure.flag("--source", "'\(shown(source))' is IPv4, but host '\(shown(host))' has no IPv4 address")
+        case .ipv6 where !resolved.ipv6: throw CommandFailure.flag("--source", "'\(shown(source))' is IPv6, but host '\(shown(host))' has no IPv6 address")
+        case .ipv4(local: false), .ipv6(local: false): throw CommandFailure.flag("--source", "'\(shown(source))' is not an address of this host")
+        default: return
+        }
+    }
+
+    /// A value as an error line echoes it: control characters escaped (`\r`, `\u{7F}`), and cut
+    /// after 80 characters.
+    static func shown(_ value: String) -> String {
+        var text = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\r": text += "\\r"
+            case "\n": text += "\\n"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}":
+                text += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        return text.count > 80 ? String(text.prefix(80)) + "..." : text
     }
 }

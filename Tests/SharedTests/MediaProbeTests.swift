@@ -94,6 +94,36 @@ final class MediaProbeTests: XCTestCase {
         XCTAssertEqual(MediaSession.verdict(check: refused.check, sessions: [refused], host: "h", seconds: 0).detail, "RTSP failed: RTSP: connection refused")
     }
 
+    /// streamd's count of the punch packets that reached it before PLAY decides between ok and
+    /// one-way (item 8).
+    func testOneWayWhenStreamdReceivedNothingFromThePlayer() {
+        func playing(received: Int?) -> MediaSession {
+            let media = session()
+            media.serverPorts = "6970-6971"
+            media.punchesReceived = received
+            for index in 0..<50 { media.count(packet(sequence: UInt16(index), timestamp: UInt32(index * 160)), at: Double(index) * 0.02) }
+            return media
+        }
+        let inRange = MediaProbe.Check(port: 554, transport: .udp, labels: ["dss/rtsp"], mediaRange: "6970-6999")
+        let oneWay = MediaSession.verdict(check: inRange, sessions: [playing(received: 0)], host: "h", seconds: 1)
+        XCTAssertEqual(oneWay.verdict, .mediaOneWay)
+        XCTAssertEqual(oneWay.detail, "media one-way: RTP arrives, RTCP from the player is blocked on udp/6970-6999; real servers will drop the session")
+        XCTAssertEqual(oneWay.media?.punchesReceived, 0)
+        XCTAssertFalse(ProbeReport.passed([oneWay]))
+        // Without the plan's range, the server pair the session used.
+        XCTAssertTrue(MediaSession.verdict(check: session().check, sessions: [playing(received: 0)], host: "h", seconds: 1).detail.contains("blocked on udp/6970-6971;"))
+        XCTAssertEqual(MediaSession.verdict(check: inRange, sessions: [playing(received: 4)], host: "h", seconds: 1).verdict, .ok)
+        XCTAssertEqual(MediaSession.verdict(check: inRange, sessions: [playing(received: nil)], host: "h", seconds: 1).verdict, .ok, "not streamd: no claim either way")
+        // Some clients' datagrams got in, others' did not: degraded, not one-way.
+        let mixed = MediaSession.verdict(check: inRange, sessions: [playing(received: 0), playing(received: 3)], host: "h", seconds: 1)
+        XCTAssertEqual(mixed.verdict, .mediaDegraded)
+        XCTAssertTrue(mixed.detail.contains("1 of 2 clients failed"), mixed.detail)
+        XCTAssertEqual(MediaProbe.checks(for: [
+            ProbeTarget(transport: .tcp, port: 554, service: .rtsp, labels: [], range: "554/tcp"),
+            ProbeTarget(transport: .udp, port: 6970, service: .rtp, labels: [], range: "6970-6999/udp"),
+        ]).first?.mediaRange, "6970-6999")
+    }
+
     func testChecksForAPlan() {
         func target(_ port: Int, _ transport: Transport, _ service: Service) -> ProbeTarget {
             ProbeTarget(transport: transport, port: port, service: service, labels: ["x"], range: "\(port)")

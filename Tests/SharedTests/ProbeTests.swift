@@ -3,6 +3,10 @@ import TestSupport
 import XCTest
 @testable import Shared
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The probe against servers this test runs on loopback: well-behaved, silent, endless, and wrong.
 final class ProbeTests: XCTestCase {
     /// A TCP server on 127.0.0.1 that answers each connection with `behaviour`; returns its port.
@@ -139,6 +143,128 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(broadcast.last, 65535)
         XCTAssertEqual(first.filter { $0.labels == ["dss/media"] }.count, 30, "a 30-port range is probed whole")
         XCTAssertEqual(Prober.targets(plan, full: true).filter { $0.labels == ["dss/broadcast"] }.count, 55536)
+    }
+
+    /// A server that accepts and resets at once (SO_LINGER 0): "reset", not "nothing answered" (item 12b).
+    func testAnImmediateResetIsReportedAsReset() throws {
+        let port = try server { client in
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        }
+        for service in [Service.rtsp, .http, .rtmp] {
+            let result = probe(port, service)
+            XCTAssertEqual(result.verdict, .openWrongProtocol, "\(service)")
+            XCTAssertEqual(result.detail, "open, but the connection was reset before any answer", "\(service)")
+        }
+    }
+
+    func testACleanCloseWithoutAnAnswerIsReportedAsSuch() throws {
+        let port = try server { client in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = recv(client, &buffer, buffer.count, 0)
+            shutdown(client, Int32(SHUT_WR))
+            usleep(300_000)
+        }
+        let result = probe(port, .rtsp, timeout: 2)
+        XCTAssertEqual(result.verdict, .openWrongProtocol)
+        XCTAssertEqual(result.detail, "open, but closed without answering")
+        XCTAssertLessThan(result.seconds, 1.5, "a close is an answer: no need to wait for the timeout")
+    }
+
+    /// `--ports 10000-65535/udp` is sampled like a plan's range, unless --full (item 14).
+    func testPortsRangesAreSampledLikePlanRanges() throws {
+        let wide = try PortSpec(parsing: "10000-65535/udp")
+        let sampled = Prober.targets(ports: [wide])
+        XCTAssertEqual(sampled.count, 10, "first, last and 8 random ports")
+        XCTAssertEqual(sampled.first?.port, 10000)
+        XCTAssertEqual(sampled.last?.port, 65535)
+        XCTAssertEqual(sampled.map(\.port), Prober.targets(ports: [wide]).map(\.port), "reproducible")
+        XCTAssertEqual(Prober.targets(ports: [wide], sample: 3, seed: 9).count, 5)
+        XCTAssertEqual(Prober.targets(ports: [wide], full: true).count, 55536)
+        XCTAssertEqual(Prober.targets(ports: [try PortSpec(parsing: "6970-6999/udp")]).count, 30, "64 ports or fewer: whole")
+        XCTAssertEqual(Prober.targets(ports: [try PortSpec(parsing: "20000-20999/tcp")]).count, 1000, "TCP ranges are probed whole, as in plans")
+    }
+
+    /// Threads started and sockets open while a wide range is probed, read from /proc/self.
+    final class ProcessSampler: @unchecked Sendable {
+        private let lock = NSLock()
+        private var running = true
+        private(set) var newThreads = Set<String>()
+        private(set) var mostDescriptors = 0
+        private let baselineThreads: Set<String>
+        private let baselineDescriptors: Int
+
+        init() {
+            baselineThreads = Self.threads()
+            baselineDescriptors = Self.descriptors()
+        }
+
+        static func threads() -> Set<String> { Set((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []) }
+        static func descriptors() -> Int { ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count }
+
+        func start() {
+            Thread.detachNewThread { [self] in
+                for _ in 0..<200_000 {
+                    let threads = Self.threads().subtracting(baselineThreads)
+                    let descriptors = Self.descriptors() - baselineDescriptors
+                    lock.lock()
+                    newThreads.formUnion(threads)
+                    mostDescriptors = max(mostDescriptors, descriptors)
+                    let go = running
+                    lock.unlock()
+                    if !go { return }
+                    usleep(500)
+                }
+            }
+        }
+
+        func stop() -> (threads: Int, descriptors: Int) {
+            lock.lock()
+            defer { lock.unlock() }
+            running = false
+            return (newThreads.count, mostDescriptors)
+        }
+    }
+
+    func testAWideRangeRunsOnAFixedPoolOfThreadsAndSockets() throws {
+        // --full over 2,000 UDP ports and 2,000 TCP ports of loopback: refused or ICMP at once.
+        let targets = Prober.targets(ports: [try PortSpec(parsing: "40000-41999/udp"), try PortSpec(parsing: "40000-41999/tcp")], full: true)
+        XCTAssertEqual(targets.count, 4000)
+        var prober = Prober(host: "127.0.0.1")
+        prober.timeout = 0.5
+        prober.concurrency = 8
+        // Loopback sends ICMP without a limit: the knocks need no pacing here.
+        prober.pacer = KnockPacer(rate: 1_000_000, burst: 1_000_000)
+        let sampler = ProcessSampler()
+        sampler.start()
+        let results = prober.run(targets)
+        let seen = sampler.stop()
+        XCTAssertEqual(results.count, 4000)
+        XCTAssertEqual(results.filter { $0.verdict == .error }.count, 0)
+        // The sampler's own thread started before the baseline; the slack is for the runtime's.
+        XCTAssertGreaterThan(seen.threads, 0, "the checks run on threads of the prober's own")
+        XCTAssertLessThanOrEqual(seen.threads, 8 + 2, "threads started during the probe")
+        XCTAssertLessThanOrEqual(seen.descriptors, 8 + 2, "sockets open at once (the sampler reads /proc/self/fd with one more)")
+    }
+
+    /// A check that hangs in a way nobody foresaw (here the TLS check) ends at its deadline as an
+    /// error, and the probe returns with a result for every check (item 4).
+    func testACheckThatHangsEndsAtItsDeadlineAsAnError() throws {
+        let port = try server { _ in usleep(1_000_000) }
+        var prober = Prober(host: "127.0.0.1")
+        prober.timeout = 0.2
+        prober.tls = { _, _, _, _ in
+            usleep(8_000_000)
+            return (.ok, "never seen")
+        }
+        let targets = [ProbeTarget(transport: .tcp, port: port, service: .https, labels: [], range: ""), ProbeTarget(transport: .tcp, port: freeLoopbackPort(), service: .http, labels: [], range: "")]
+        let started = Date()
+        let results = prober.run(targets)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4.5)
+        XCTAssertEqual(results.count, 2)
+        XCTAssertEqual(results[0].verdict, .error)
+        XCTAssertEqual(results[0].detail, "the check did not finish within 2.8s (4 timeouts and 2s); the probe stopped waiting for it")
+        XCTAssertEqual(results[1].verdict, .closed)
     }
 
     func testReports() {

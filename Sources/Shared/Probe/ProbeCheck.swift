@@ -26,11 +26,17 @@ public struct ProbeResult: Sendable {
         case openWrongProtocol = "open-wrong-protocol"
         case closed
         case filtered
+        /// UDP, silent, on a host that rate-limits its ICMP unreachables: the paced retries ran
+        /// out of time (`--icmp-budget`) before this port's turn, so it may be closed rather than filtered.
+        case closedOrFiltered = "closed-or-filtered"
         case error
         /// --media: RTSP answered, but no RTP arrived (the half-open firewall).
         case mediaBlocked = "media-blocked"
         /// --media: RTP arrived, but clients failed or more than 5% of packets were lost.
         case mediaDegraded = "media-degraded"
+        /// --media over UDP: RTP arrives, but streamd received nothing the player sent (its punch
+        /// packets and RTCP receiver reports): the other half of a half-open firewall.
+        case mediaOneWay = "media-one-way"
     }
 
     public let target: ProbeTarget
@@ -44,13 +50,15 @@ public struct ProbeResult: Sendable {
 
 /// The checks: a TCP connect, then the port's own protocol; for UDP, the signed knock.
 enum ProbeCheck {
+    /// `pace` is called before each UDP knock is sent, and returns when it may go (the seconds it waited).
     static func run(
-        _ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, tls: TLSCheck? = nil, rtspPath: String? = nil
+        _ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, tls: TLSCheck? = nil, rtspPath: String? = nil,
+        pace: () -> Double = { 0 }
     ) -> ProbeResult {
         let started = Date()
         var (verdict, detail) = target.transport == .tcp
             ? tcp(target, host: host, timeout: timeout, source: source, rtspPath: rtspPath)
-            : udp(target, host: host, timeout: timeout, key: key, source: source)
+            : udp(target, host: host, timeout: timeout, key: key, source: source, pace: pace)
         // The port is open: for RTMPS and HTTPS, prove the TLS session and what speaks inside it.
         if verdict == .ok, target.service == .rtmps || target.service == .https, let tls {
             (verdict, detail) = tls(host, target.port, target.service, timeout)
@@ -63,6 +71,7 @@ enum ProbeCheck {
         guard let address = addresses.first else { return (.error, "cannot resolve \(host)") }
         switch ProbeSocket.connect(address, timeout: timeout, source: source) {
         case .refused: return (.closed, "connection refused")
+        case .reset: return (.openWrongProtocol, NoAnswer.reset.detail(timeout: timeout))
         case .timedOut: return (.filtered, "no answer to the connection within \(format(timeout))s")
         case .failed(let reason): return (.error, reason)
         case .connected(let socket):
@@ -71,28 +80,65 @@ enum ProbeCheck {
         }
     }
 
+    /// What came back to a request: a reply, or how the connection went without one.
+    enum Answer: Equatable {
+        case text(String)
+        case none(NoAnswer)
+    }
+
+    /// No reply: silence for the timeout, a close (FIN) or a reset (RST). Each is an answer of
+    /// its own: an open port whose server hangs up is not a silent one.
+    enum NoAnswer: Equatable {
+        case silent
+        case closed
+        case reset
+
+        func detail(timeout: Double) -> String {
+            switch self {
+            case .silent: return "open, but nothing answered within \(ProbeCheck.format(timeout))s"
+            case .closed: return "open, but closed without answering"
+            case .reset: return "open, but the connection was reset before any answer"
+            }
+        }
+    }
+
     /// The port's own protocol. Each request is what a real client of that protocol sends first.
     static func speak(_ service: Service, socket: ProbeSocket, host: String, port: Int, timeout: Double, rtspPath: String? = nil) -> (ProbeResult.Verdict, String) {
-        func ask(_ request: String) -> String? {
-            guard socket.send(Array(request.utf8)) else { return nil }
-            let reply = socket.receive(timeout: timeout) { $0.count > 4 && headEnds($0) }
-            return reply.isEmpty ? nil : String(decoding: reply, as: UTF8.self)
+        func exchange(_ request: [UInt8], limit: Int = 16384, complete: ([UInt8]) -> Bool) -> (Answer, [UInt8]) {
+            if let code = socket.write(request) { return (.none(code == ECONNRESET || code == EPIPE ? .reset : .silent), []) }
+            let (reply, ending) = socket.read(timeout: timeout, limit: limit, complete: complete)
+            if !reply.isEmpty { return (.text(String(decoding: reply, as: UTF8.self)), reply) }
+            switch ending {
+            case .reset: return (.none(.reset), [])
+            case .closed: return (.none(.closed), [])
+            case .complete, .timedOut: return (.none(.silent), [])
+            }
         }
+        func ask(_ request: String) -> Answer { exchange(Array(request.utf8)) { $0.count > 4 && headEnds($0) }.0 }
         func firstLine(_ text: String) -> String {
             // "\r\n" is a single Character: split on any newline.
             String((text.split(whereSeparator: \.isNewline).first ?? "").prefix(80))
         }
-        func silent() -> (ProbeResult.Verdict, String) { (.openWrongProtocol, "open, but nothing answered within \(format(timeout))s") }
+        func silent(_ answer: Answer) -> (ProbeResult.Verdict, String) {
+            guard case .none(let nothing) = answer else { return (.openWrongProtocol, "open, but the reply could not be read") }
+            return (.openWrongProtocol, nothing.detail(timeout: timeout))
+        }
         switch service {
         case .rtsp:
-            guard let reply = ask("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: portctl-probe\r\n\r\n") else { return silent() }
+            let options = ask("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: portctl-probe\r\n\r\n")
+            guard case .text(let reply) = options else { return silent(options) }
             guard reply.hasPrefix("RTSP/1.0 ") else { return (.openWrongProtocol, "expected RTSP, got \(describe(reply))") }
             guard let rtspPath else { return (.ok, firstLine(reply)) }
             // DESCRIBE the path: a server that plays it answers 200 with an SDP.
             let path = rtspPath.hasPrefix("/") ? rtspPath : "/" + rtspPath
             let hostPart = host.contains(":") ? "[\(host)]" : host
-            guard let described = ask("DESCRIBE rtsp://\(hostPart):\(port)\(path) RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\nUser-Agent: portctl-probe\r\n\r\n") else {
-                return (.openWrongProtocol, "RTSP answers OPTIONS, but nothing answered DESCRIBE \(path)")
+            let describeAnswer = ask("DESCRIBE rtsp://\(hostPart):\(port)\(path) RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\nUser-Agent: portctl-probe\r\n\r\n")
+            guard case .text(let described) = describeAnswer else {
+                switch describeAnswer {
+                case .none(.reset): return (.openWrongProtocol, "RTSP answers OPTIONS, but the connection was reset at DESCRIBE \(path)")
+                case .none(.closed): return (.openWrongProtocol, "RTSP answers OPTIONS, but the connection closed at DESCRIBE \(path)")
+                default: return (.openWrongProtocol, "RTSP answers OPTIONS, but nothing answered DESCRIBE \(path)")
+                }
             }
             if described.hasPrefix("RTSP/1.0 200"), described.lowercased().contains("application/sdp") {
                 return (.ok, "\(firstLine(reply)); DESCRIBE \(path): SDP")
@@ -100,7 +146,8 @@ enum ProbeCheck {
             return (.openWrongProtocol, "RTSP answers OPTIONS, but DESCRIBE \(path) got \(firstLine(described))")
         case .rtspHTTP:
             let request = "GET / HTTP/1.0\r\nx-sessioncookie: portctlprobe\r\nAccept: application/x-rtsp-tunnelled\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n\r\n"
-            guard let reply = ask(request) else { return silent() }
+            let answer = ask(request)
+            guard case .text(let reply) = answer else { return silent(answer) }
             if reply.hasPrefix("HTTP/1."), reply.lowercased().contains("application/x-rtsp-tunnelled") { return (.ok, "RTSP-over-HTTP tunnel: \(firstLine(reply))") }
             if reply.hasPrefix("HTTP/1.") { return (.openWrongProtocol, "an HTTP server without the RTSP tunnel: \(firstLine(reply))") }
             return (.openWrongProtocol, "expected the RTSP-over-HTTP tunnel, got \(describe(reply))")
@@ -108,16 +155,19 @@ enum ProbeCheck {
             // The TLS session and what speaks inside it are the TLSCheck's job (ProbeCheck.run).
             return (.ok, "open")
         case .http, .admin, .rtmpt:
-            guard let reply = ask("GET / HTTP/1.0\r\nHost: \(host)\r\nUser-Agent: portctl-probe\r\n\r\n") else { return silent() }
+            let answer = ask("GET / HTTP/1.0\r\nHost: \(host)\r\nUser-Agent: portctl-probe\r\n\r\n")
+            guard case .text(let reply) = answer else { return silent(answer) }
             if reply.hasPrefix("HTTP/1.") { return (.ok, firstLine(reply)) }
             return (.openWrongProtocol, "expected HTTP, got \(describe(reply))")
         case .icy:
-            guard let reply = ask("GET / HTTP/1.0\r\nIcy-MetaData: 1\r\nUser-Agent: portctl-probe\r\n\r\n") else { return silent() }
+            let answer = ask("GET / HTTP/1.0\r\nIcy-MetaData: 1\r\nUser-Agent: portctl-probe\r\n\r\n")
+            guard case .text(let reply) = answer else { return silent(answer) }
             if reply.hasPrefix("ICY 200") || (reply.hasPrefix("HTTP/1.") && reply.lowercased().contains("\nicy-")) { return (.ok, "ICY: \(firstLine(reply))") }
             if reply.hasPrefix("HTTP/1.") { return (.openWrongProtocol, "an HTTP server without icy- headers: \(firstLine(reply))") }
             return (.openWrongProtocol, "expected ICY, got \(describe(reply))")
         case .mms:
-            guard let reply = ask("GET / HTTP/1.0\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nPragma: xClientGUID={c77e7400-738a-11d2-9add-0020af0a3278}\r\n\r\n") else { return silent() }
+            let answer = ask("GET / HTTP/1.0\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nPragma: xClientGUID={c77e7400-738a-11d2-9add-0020af0a3278}\r\n\r\n")
+            guard case .text(let reply) = answer else { return silent(answer) }
             let lower = reply.lowercased()
             if reply.hasPrefix("HTTP/1."), lower.contains("server: cougar") || lower.contains("application/vnd.ms.wms-hdr") || lower.contains("application/x-mms-framed") {
                 return (.ok, "MMS over HTTP: \(firstLine(reply))")
@@ -126,10 +176,9 @@ enum ProbeCheck {
         case .rtmp:
             var c1 = [UInt8](repeating: 0, count: 1536)
             for index in 8..<1536 { c1[index] = UInt8.random(in: 0...255) }
-            guard socket.send([0x03] + c1) else { return silent() }
-            let reply = socket.receive(timeout: timeout, limit: 1 + 1536 + 1536) { $0.count >= 1 + 1536 }
+            let (answer, reply) = exchange([0x03] + c1, limit: 1 + 1536 + 1536) { $0.count >= 1 + 1536 }
             if reply.count >= 1537, reply[0] == 0x03 { return (.ok, "RTMP handshake: S0 version 3, S1 \(min(reply.count - 1, 1536)) bytes") }
-            if reply.isEmpty { return silent() }
+            if reply.isEmpty { return silent(answer) }
             return (.openWrongProtocol, "expected an RTMP S0/S1, got \(describe(String(decoding: reply.prefix(200), as: UTF8.self)))")
         default:
             return (.ok, "open")
@@ -137,38 +186,54 @@ enum ProbeCheck {
     }
 
     /// The knock of Shared/Wire: a valid reply under the key is streamd; ICMP unreachable is closed.
-    static func udp(_ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?) -> (ProbeResult.Verdict, String) {
+    static func udp(_ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, pace: () -> Double = { 0 }) -> (ProbeResult.Verdict, String) {
+        // Sent three times in the window: a single lost datagram must not read as a firewall.
+        knock(target, host: host, window: timeout, every: timeout / 3, sends: 3, key: key, source: source, pace: pace)
+            ?? (.filtered, "filtered or no responder: silence for \(format(timeout))s")
+    }
+
+    /// Sends the knock up to `sends` times, `every` seconds apart, each when `pace` lets it go, and
+    /// listens for `window` seconds after the first (longer by what `pace` made it wait); nil
+    /// when nothing came back. A connected UDP socket receives an ICMP port unreachable as ECONNREFUSED.
+    static func knock(
+        _ target: ProbeTarget, host: String, window: Double, every: Double, sends maximum: Int, key: KnockKey?, source: String?, pace: () -> Double
+    ) -> (ProbeResult.Verdict, String)? {
         guard let address = ProbeSocket.resolve(host, port: target.port, transport: .udp).first else { return (.error, "cannot resolve \(host)") }
         let descriptor = socket(ProbeSocket.family(of: address), Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return (.error, String(cString: strerror(errno))) }
         defer { close(descriptor) }
         if let source, let error = ProbeSocket.bindSource(descriptor, source, family: ProbeSocket.family(of: address)) { return (.error, error) }
-        // A connected UDP socket receives the ICMP port-unreachable as ECONNREFUSED.
         let connected = address.withUnsafeBytes { Glibc.connect(descriptor, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(address.count)) }
         guard connected == 0 else { return (.error, String(cString: strerror(errno))) }
         let request = Knock.Request.random(port: UInt16(target.port))
-        let deadline = Date().addingTimeInterval(timeout)
         var sends = 0
+        var nextSend = monotonic()
+        var deadline = nextSend + window
         var buffer = [UInt8](repeating: 0, count: 512)
-        while Date() < deadline {
-            // Resend twice in the window: a single lost datagram must not read as a firewall.
-            if sends < 3, Double(sends) * timeout / 3 <= timeout - deadline.timeIntervalSinceNow {
+        for _ in 0..<100_000 {
+            if sends < maximum, monotonic() >= nextSend {
+                let waited = pace()
                 _ = request.bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
                 sends += 1
+                let now = monotonic()
+                if sends == 1 { deadline = now + window } else { deadline += waited }
+                nextSend = now + every
             }
+            let now = monotonic()
+            guard now < deadline else { break }
+            let wait = sends < maximum ? min(deadline, nextSend) - now : deadline - now
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, Int32(max(1, min(deadline.timeIntervalSinceNow, timeout / 3) * 1000))) > 0 else { continue }
+            guard poll(&poller, 1, Int32(max(1, wait * 1000))) > 0 else { continue }
             let got = recv(descriptor, &buffer, buffer.count, 0)
             if got < 0 {
                 if errno == ECONNREFUSED { return (.closed, "ICMP port unreachable") }
                 continue
             }
-            let reply = Array(buffer[0..<got])
             guard let key else { return (.ok, "open: a \(got)-byte reply (no --key to check it is streamd)") }
-            if Knock.verify(reply: reply, for: request, key: key.key) { return (.ok, "open (streamd)") }
+            if Knock.verify(reply: Array(buffer[0..<got]), for: request, key: key.key) { return (.ok, "open (streamd)") }
             return (.openWrongProtocol, "a reply that is not streamd's knock (wrong key, or another server)")
         }
-        return (.filtered, "filtered or no responder: silence for \(format(timeout))s")
+        return nil
     }
 
     static func headEnds(_ bytes: [UInt8]) -> Bool {

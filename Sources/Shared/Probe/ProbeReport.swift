@@ -25,14 +25,17 @@ public enum ProbeReport {
                     ("seconds", .string(seconds3(result.seconds))),
                 ]
                 if let media = result.media {
-                    fields.append(("media", .object([
+                    var stats: [(String, JSONValue)] = [
                         ("clients", .int(media.clients)), ("failed_clients", .int(media.failedClients)),
                         ("packets", .int(media.packets)), ("expected", .int(media.expected)), ("lost", .int(media.lost)),
                         ("loss_percent", .string(MediaSession.twoDecimals(media.lossPercent))),
                         ("jitter_ms", .string(MediaSession.twoDecimals(media.jitter))),
                         ("jitter_p99_ms", .string(MediaSession.twoDecimals(media.jitterP99))),
                         ("server_ports", .array(media.serverPorts.map { .string($0) })),
-                    ])))
+                    ]
+                    if let received = media.punchesReceived { stats.append(("punches_received", .int(received))) }
+                    if let received = media.serverReceived { stats.append(("server_received", .int(received))) }
+                    fields.append(("media", .object(stats)))
                 }
                 return .object(fields)
             })),

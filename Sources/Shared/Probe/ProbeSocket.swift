@@ -12,8 +12,21 @@ struct ProbeSocket {
     enum ConnectOutcome {
         case connected(ProbeSocket)
         case refused
+        /// The handshake completed, then the peer reset the connection before we used it.
+        case reset
         case timedOut
         case failed(String)
+    }
+
+    /// How a read ended.
+    enum Ending: Equatable {
+        /// `complete` said the reply is whole, or `limit` bytes arrived.
+        case complete
+        /// The peer closed the connection (FIN).
+        case closed
+        /// The peer reset the connection (RST).
+        case reset
+        case timedOut
     }
 
     /// Resolves HOST (a name or an address) to socket addresses, IPv4 first.
@@ -65,6 +78,7 @@ struct ProbeSocket {
         guard code == 0 else {
             Glibc.close(descriptor)
             if code == ECONNREFUSED { return .refused }
+            if code == ECONNRESET { return .reset }
             if code == EHOSTUNREACH || code == ENETUNREACH || code == ETIMEDOUT { return .timedOut }
             return .failed(String(cString: strerror(code)))
         }
@@ -97,39 +111,52 @@ struct ProbeSocket {
         return result == 0 ? nil : "--source \(source): \(String(cString: strerror(errno)))"
     }
 
-    func send(_ bytes: [UInt8]) -> Bool {
+    func send(_ bytes: [UInt8]) -> Bool { write(bytes) == nil }
+
+    /// Sends all of `bytes`; nil when they went, else the errno (ECONNRESET and EPIPE: the peer reset).
+    func write(_ bytes: [UInt8]) -> Int32? {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent < 0 {
-                if errno == EAGAIN {
+                let code = errno
+                if code == EAGAIN {
                     var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                    guard poll(&poller, 1, 1000) > 0 else { return false }
+                    guard poll(&poller, 1, 1000) > 0 else { return ETIMEDOUT }
                     continue
                 }
-                return false
+                return code
             }
             offset += sent
         }
-        return true
+        return nil
     }
 
     /// Reads until `complete` says the reply is whole, the peer closes, `limit` bytes arrive, or
     /// `timeout` passes: an endless or silent server costs at most that.
     func receive(timeout: Double, limit: Int = 16384, complete: ([UInt8]) -> Bool) -> [UInt8] {
+        read(timeout: timeout, limit: limit, complete: complete).bytes
+    }
+
+    /// `receive`, and how the read ended: a close or a reset is an answer of its own.
+    func read(timeout: Double, limit: Int = 16384, complete: ([UInt8]) -> Bool) -> (bytes: [UInt8], ending: Ending) {
         var data: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while data.count < limit, !complete(data) {
             let left = deadline.timeIntervalSinceNow
-            guard left > 0 else { break }
+            guard left > 0 else { return (data, .timedOut) }
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, Int32(max(1, left * 1000))) > 0 else { break }
+            guard poll(&poller, 1, Int32(max(1, left * 1000))) > 0 else { return (data, .timedOut) }
             let got = recv(descriptor, &buffer, min(buffer.count, limit - data.count), 0)
-            if got <= 0 { break }
+            if got == 0 { return (data, .closed) }
+            if got < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return (data, errno == ECONNRESET ? .reset : .closed)
+            }
             data += buffer[0..<got]
         }
-        return data
+        return (data, .complete)
     }
 
     func close() { _ = Glibc.close(descriptor) }

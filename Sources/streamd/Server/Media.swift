@@ -46,6 +46,8 @@ final class MediaRegistry: @unchecked Sendable {
         var sent = 0
         var lastSeen: NIODeadline
         let started: NIODeadline
+        /// Datagrams the client sent to a UDP session's server pair (punch packets, RTCP reports).
+        var received = 0
 
         init(id: String, owner: ObjectIdentifier, sink: MediaSink, packetizer: RTPPacketizer, now: NIODeadline) {
             self.id = id
@@ -186,8 +188,19 @@ final class MediaRegistry: @unchecked Sendable {
         state.withLockedValue { state in
             let now = loop.now
             for session in state.sessions.values {
-                if case .udp(_, _, let rtp, let rtcp, _) = session.sink, address == rtcp || address == rtp { session.lastSeen = now }
+                if case .udp(_, _, let rtp, let rtcp, _) = session.sink, address == rtcp || address == rtp {
+                    session.lastSeen = now
+                    session.received += 1
+                }
             }
+        }
+    }
+
+    /// What a UDP session's client has sent to its server pair; nil for other sessions.
+    func received(_ id: String) -> Int? {
+        state.withLockedValue { state in
+            guard let session = state.sessions[id], case .udp = session.sink else { return nil }
+            return session.received
         }
     }
 
@@ -390,6 +403,7 @@ final class ConnectionMedia: RTSPMediaHost {
     func pause(session: String) -> Bool { registry.pause(session) }
     func teardown(session: String) -> Bool { registry.remove(session) }
     func touch(session: String) -> Bool { registry.touch(session) }
+    func receivedFromClient(session: String) -> Int? { registry.received(session) }
 
     /// The client's address with another port, in the family of the socket that will send to it
     /// (an IPv4 client reaches a dual-stack listener as ::ffff:a.b.c.d).
