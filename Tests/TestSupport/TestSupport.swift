@@ -87,6 +87,31 @@ public func portctl(_ arguments: [String], stdin: String? = nil, environment: [S
     return try runProcess(TestPaths.binary("portctl").path, arguments, stdin: stdin, environment: env)
 }
 
+/// Commands that change the firewall or the state directory when they succeed.
+public let changingCommands: Set<String> = ["apply", "remove", "rollback", "confirm"]
+
+/// Runs the built portctl where a command that should be refused could do no harm if it were
+/// accepted: as root, in a network namespace and a mount namespace of its own, with a fresh tmpfs
+/// over /var/lib (the default state directory) and a scratch working directory. Unit-level tests
+/// that feed bad values to `apply`, `remove`, `rollback` or `confirm` use it, so a regression
+/// that accepts one can never change this machine's firewall or state. Without root, portctl
+/// cannot change nftables anyway, and it runs as `portctl(_:)` does.
+@discardableResult
+public func portctlIsolated(_ arguments: [String]) throws -> ProcessResult {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-isolated-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8", "PORTCTL_CONFLICT_ROOT": TestPaths.emptyRoot]
+    guard getuid() == 0, let unshare = SystemTestGate.find("unshare") else {
+        return try runProcess(TestPaths.binary("portctl").path, arguments, environment: environment, currentDirectory: scratch)
+    }
+    return try runProcess(
+        unshare,
+        ["--net", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", "mount -t tmpfs tmpfs /var/lib && exec \"$0\" \"$@\"", TestPaths.binary("portctl").path]
+            + arguments,
+        environment: environment, currentDirectory: scratch)
+}
+
 /// The facts system tests need about the machine; each skip says which one is missing.
 public enum SystemTestGate {
     public static var isRoot: Bool { getuid() == 0 }
