@@ -18,7 +18,7 @@ final class StreamTests: XCTestCase {
     func rig(_ service: Service = .rtsp, sessionsMax: Int = 8, mediaPorts: [Int: EmbeddedChannel] = [:]) throws -> Rig {
         let channel = EmbeddedChannel()
         let media = MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: sessionsMax)
-        for (port, udp) in mediaPorts { media.registerMediaPort(port, udp) }
+        for (port, udp) in mediaPorts { media.registerMediaPort(port, EmbeddedUDPSender(udp)) }
         try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
             service: service, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
             limits: ConnectionLimits(), media: media))
@@ -420,6 +420,18 @@ final class StreamTests: XCTestCase {
 }
 
 /// streamd's media flags on the command line: a bad value is refused before anything is bound.
+/// A media port on an EmbeddedChannel: what streamd sends appears as its outbound datagrams.
+final class EmbeddedUDPSender: UDPSender, @unchecked Sendable {
+    let channel: Channel
+
+    init(_ channel: EmbeddedChannel) { self.channel = channel }
+
+    func send(_ datagram: ByteBuffer, to address: SocketAddress) -> Bool {
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: datagram), promise: nil)
+        return true
+    }
+}
+
 final class StreamdFlagTests: XCTestCase {
     func testSessionsMaxOutOfRangeIsAUsageError() throws {
         for value in ["0", "100001"] {
