@@ -46,13 +46,19 @@ public final class NamespacePair: @unchecked Sendable {
     }
 
     /// Starts a long-running program in a namespace; it is killed, by PID, when the pair is destroyed.
-    public func start(in namespace: String, _ arguments: [String], waitForLine: String? = nil) throws -> Process {
+    /// Its standard error goes to `stderr` when given, else nowhere.
+    public func start(in namespace: String, _ arguments: [String], waitForLine: String? = nil, stderr: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: SystemTestGate.find("ip")!)
         process.arguments = ["netns", "exec", namespace] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        if let stderr {
+            _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: stderr)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         processes.append(process)
         if let waitForLine {
