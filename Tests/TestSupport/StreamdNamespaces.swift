@@ -7,8 +7,8 @@ public final class StreamdNamespaces: @unchecked Sendable {
     public let pair: NamespacePair
     public let work: URL
 
-    public init(name: String) throws {
-        pair = try NamespacePair()
+    public init(name: String, ipv6: Bool = false) throws {
+        pair = try NamespacePair(ipv6: ipv6)
         work = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
