@@ -72,6 +72,21 @@ final class KnockTests: XCTestCase {
         for source in 0..<10 { XCTAssertTrue(small.allow("192.0.2.\(source)", now: 0)) }
     }
 
+    func testTheDefaultLimitNeverDropsBackToBackProbes() {
+        // A DSS probe knocks 40 ports (30 media, 10 of the broadcast range) in a few milliseconds;
+        // run after run, 30 ms apart, as a CI loop or a benchmark runs them (issue 11 item 13).
+        var limiter = KnockRateLimiter()
+        var dropped = 0
+        for run in 0..<40 {
+            for _ in 0..<40 where !limiter.allow("192.0.2.2", now: 100 + Double(run) * 0.030) { dropped += 1 }
+        }
+        XCTAssertEqual(dropped, 0, "40 runs back to back: no first knock is lost to the rate limit")
+        // Still a limit: a flood from one (possibly forged) source gets at most the bucket and its refill.
+        var flood = KnockRateLimiter()
+        let answered = (0..<100_000).filter { flood.allow("198.51.100.7", now: 200 + Double($0) / 100_000) }.count
+        XCTAssertLessThanOrEqual(answered, Int(flood.burst + flood.perSecond) + 1, "a second of flood gets the bucket and a second's refill")
+    }
+
     func testKeyFileText() {
         XCTAssertNil(Knock.key(fromFileText: "  \n"))
         XCTAssertEqual(Knock.randomKeyText().count, 64)

@@ -191,13 +191,20 @@ public struct KnockKey: @unchecked Sendable {
 ///
 /// A token bucket per source address: `burst` knocks at once, refilled at `perSecond`. The table
 /// is cleared when it grows past `maxSources`, which bounds memory under spoofed floods.
+///
+/// The defaults (2000 at once, 1000 a second) leave room for probes run back to back: a DSS probe
+/// sends 40 knocks in a few milliseconds, and the former 100 and 50 a second dropped the first
+/// knocks of every run from the third on, so they were answered only when resent, a third of the
+/// timeout later (issue 11 item 13). A reply is never larger than its request, so the limit
+/// bounds what a forged source can draw towards its victim, at most 1000 × 56 bytes a second,
+/// never more than it sends itself.
 public struct KnockRateLimiter: Sendable {
     public let perSecond: Double
     public let burst: Double
     public let maxSources: Int
     private var buckets: [String: (tokens: Double, last: Double)] = [:]
 
-    public init(perSecond: Double = 50, burst: Double = 100, maxSources: Int = 65536) {
+    public init(perSecond: Double = 1000, burst: Double = 2000, maxSources: Int = 65536) {
         self.perSecond = perSecond
         self.burst = burst
         self.maxSources = maxSources
