@@ -135,7 +135,9 @@ final class UDPSendErrorTests: XCTestCase {
         let client = try SocketAddress(ipAddress: "127.0.0.1", port: 0)
         let sink = MediaSink.udp(rtp: sockets[0], rtcp: sockets[1], to: client, rtcpTo: client, serverPorts: (ports[0], ports[1]))
         XCTAssertNotNil(media.add(owner: ObjectIdentifier(self), sink: sink, playing: true))
-        usleep(100_000)
+        // An RTP packet every 20 ms: wait (at most 2 s) for four of them to be refused.
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline, (counters.listeners.first?.sendErrors ?? 0) < 4 { usleep(20_000) }
         let listener = try XCTUnwrap(counters.listeners.first)
         XCTAssertGreaterThanOrEqual(listener.sendErrors, 4, "an RTP packet every 20 ms, and the first RTCP report, each refused")
         XCTAssertEqual(listener.lastSendError, "Invalid argument (to 127.0.0.1 port 0)")

@@ -77,9 +77,14 @@ final class UDPSendErrorSystemTests: XCTestCase {
         XCTAssertTrue(player.isRunning)
         let removed = try pair.run(in: pair.server, ["ip", "route", "del", "198.51.100.0/24"])
         XCTAssertEqual(removed.status, 0, removed.stderr)
-        // Five ticks of the media pump, each an RTP packet that sendto() refuses with ENETUNREACH.
-        usleep(100_000)
-        let counted = try listeners()
+        // Every tick of the media pump (20 ms) is an RTP packet that sendto() refuses with
+        // ENETUNREACH: wait (at most 3 s) until a few have been.
+        var counted = try listeners()
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline, counted["6970-6999/udp"]?["send_errors"] as? Int ?? 0 < 3 {
+            usleep(50_000)
+            counted = try listeners()
+        }
         XCTAssertGreaterThanOrEqual(counted["6970-6999/udp"]?["send_errors"] as? Int ?? 0, 3, "\(counted)")
         XCTAssertTrue((counted["6970-6999/udp"]?["last_send_error"] as? String ?? "").hasPrefix("Network is unreachable (to "), "\(counted)")
         XCTAssertEqual(try knock(media), media.map { "\($0) valid\n" }.joined(), "every media port still answers, the pair RTP left from included")
