@@ -104,7 +104,7 @@ extension RTSPResponder {
         case "PLAY":
             guard let sessionID, let next = media.play(session: sessionID) else { return reply(454, "Session Not Found") }
             let base = contentBase(head.target, host: host, port: port)
-            let track = head.target.hasSuffix("trackID=0") ? head.target : base + "trackID=0"
+            let track = head.target.hasSuffix("trackID=0") ? absoluteURL(head.target, host: host, port: port) : base + "trackID=0"
             headers += [
                 sessionHeader(sessionID), ("Range", "npt=0.000-"),
                 ("RTP-Info", "url=\(track);seq=\(next.sequence);rtptime=\(next.rtpTime)"),

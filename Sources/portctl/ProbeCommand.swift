@@ -116,10 +116,11 @@ struct ProbeCommand: ParsableCommand {
             prober.rtspPath = path
             prober.icmpBudget = retryBudget
             if let key {
-                guard let data = FileManager.default.contents(atPath: key), let knockKey = KnockKey(fileText: String(decoding: data, as: UTF8.self)) else {
-                    throw CommandFailure.flag("--key", "cannot read a key from '\(key)'")
-                }
-                prober.key = knockKey
+                // The same loader as streamd's --key: one file gives both the same key.
+                let loaded: KnockKey.Loaded
+                do { loaded = try KnockKey.load(path: key) } catch { throw CommandFailure.flag("--key", "\(error)") }
+                loaded.warnings.forEach { Console.warning("--key: \($0)") }
+                prober.key = loaded.key
             }
             let checks = media ? MediaProbe.checks(for: targets, transports: transports) : []
             if media, checks.isEmpty {

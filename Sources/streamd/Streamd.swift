@@ -86,21 +86,30 @@ struct Streamd: ParsableCommand {
             throw ExitCode(error.status.rawValue)
         }
 
-        let keyText: String
+        let knockKey: KnockKey
         if let key {
-            guard let data = FileManager.default.contents(atPath: key), let text = String(data: data, encoding: .utf8), Knock.key(fromFileText: text) != nil else {
-                sink.write(line: "streamd: error: --key: cannot read a key from '\(key)' (put the key's text in the file)")
+            let loaded: KnockKey.Loaded
+            do {
+                loaded = try KnockKey.load(path: key)
+            } catch {
+                sink.write(line: "streamd: error: --key: \(error)")
                 throw ExitCode(ExitStatus.usage.rawValue)
             }
-            keyText = text
+            for warning in loaded.warnings {
+                // On standard error whatever --log-file says, and in the log too.
+                FileHandle.standardError.write(Data("streamd: warning: --key: \(warning)\n".utf8))
+                if logFile != nil { sink.write(line: "streamd: warning: --key: \(warning)") }
+            }
+            knockKey = loaded.key
         } else {
-            keyText = Knock.randomKeyText()
+            let keyText = Knock.randomKeyText()
             logger.notice("no --key given: using a random knock key; give it to portctl probe with --key", metadata: ["key": "\(keyText)"])
+            knockKey = KnockKey(fileText: keyText)!
         }
 
         let specs = ListenerSpec.from(plan, bind: bind)
         let server = StreamServer(
-            key: KnockKey(fileText: keyText)!,
+            key: knockKey,
             limits: ConnectionLimits(idleTimeout: Int64(idleTimeout), maxConnections: maxConnections), sessionsMax: sessionsMax, logger: logger)
         if specs.contains(where: { $0.service == .rtmps || $0.service == .https }) || tlsCert != nil {
             do {

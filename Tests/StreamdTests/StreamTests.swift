@@ -18,7 +18,7 @@ final class StreamTests: XCTestCase {
     func rig(_ service: Service = .rtsp, sessionsMax: Int = 8, mediaPorts: [Int: EmbeddedChannel] = [:]) throws -> Rig {
         let channel = EmbeddedChannel()
         let media = MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: sessionsMax)
-        for (port, udp) in mediaPorts { media.registerMediaPort(port, udp) }
+        for (port, udp) in mediaPorts { media.registerMediaPort(port, EmbeddedUDPSender(udp)) }
         try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
             service: service, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
             limits: ConnectionLimits(), media: media))
@@ -420,12 +420,42 @@ final class StreamTests: XCTestCase {
 }
 
 /// streamd's media flags on the command line: a bad value is refused before anything is bound.
+/// A media port on an EmbeddedChannel: what streamd sends appears as its outbound datagrams.
+final class EmbeddedUDPSender: UDPSender, @unchecked Sendable {
+    let channel: Channel
+
+    init(_ channel: EmbeddedChannel) { self.channel = channel }
+
+    func send(_ datagram: ByteBuffer, to address: SocketAddress) -> Bool {
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: datagram), promise: nil)
+        return true
+    }
+}
+
 final class StreamdFlagTests: XCTestCase {
     func testSessionsMaxOutOfRangeIsAUsageError() throws {
         for value in ["0", "100001"] {
             let result = try runProcess(TestPaths.binary("streamd").path, ["dss", "--sessions-max", value])
             XCTAssertEqual(result.status, 64, value)
             XCTAssertTrue(result.stderr.contains("--sessions-max \(value): give a number from 1 to 100000"), result.stderr)
+        }
+    }
+
+    func testAnEmptyOrBlankKeyFileIsAUsageErrorForStreamdAndTheProbe() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("streamd-key-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (name, text) in [("empty", ""), ("blank", " \n")] {
+            let path = folder.appendingPathComponent(name).path
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
+            let reason = name == "empty" ? "is empty" : "holds only whitespace"
+            // streamd reads the key before binding anything; the probe before sending anything.
+            let streamd = try runProcess(TestPaths.binary("streamd").path, ["dss", "--key", path])
+            XCTAssertEqual(streamd.status, 64, streamd.stderr)
+            XCTAssertEqual(streamd.stderr, "streamd: error: --key: '\(path)' \(reason); make one with: head -c 32 /dev/urandom > \(path)\n")
+            let probe = try runProcess(TestPaths.binary("portctl").path, ["probe", "127.0.0.1", "--ports", "9/udp", "--key", path])
+            XCTAssertEqual(probe.status, 64, probe.stderr)
+            XCTAssertEqual(probe.stderr, "portctl: error: --key: '\(path)' \(reason); make one with: head -c 32 /dev/urandom > \(path)\n")
         }
     }
 }

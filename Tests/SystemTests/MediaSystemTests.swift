@@ -139,4 +139,51 @@ final class MediaSystemTests: XCTestCase {
         XCTAssertTrue(media.allSatisfy { $0["verdict"] as? String == "media-degraded" || $0["verdict"] as? String == "ok" }, "\(media)")
         XCTAssertTrue(media.contains { ($0["detail"] as? String)?.contains("clients failed") ?? false })
     }
+
+    /// The first line of a raw RTSP request's answer, and its Content-Base, from the client
+    /// namespace: DESCRIBE with a relative URL, so streamd builds the URL from the address reached.
+    func describeRelative(_ host: String) throws -> String {
+        let script = """
+            import socket, sys
+            s = socket.create_connection((sys.argv[1], 554), timeout=3)
+            s.sendall(b"DESCRIBE /test RTSP/1.0\\r\\nCSeq: 1\\r\\n\\r\\n")
+            head = s.recv(4096).decode().split("\\r\\n")
+            print(head[0], [l for l in head if l.startswith("Content-Base:")])
+            """
+        let result = try pair.run(in: pair.client, ["python3", "-c", script, host])
+        return result.stdout + result.stderr
+    }
+
+    /// Issue 11 item 12a: over IPv6 between the namespaces, through the applied firewall (and an
+    /// egress policy that lets RTP out only as the reply to the player's punch packets, so the
+    /// media range must admit them over IPv6 too), ffprobe reads the stream over UDP and TCP, and
+    /// URLs streamd builds bracket the IPv6 host and unmap an IPv4 client's address.
+    func testPlayersReceiveTheStreamOverIPv6() throws {
+        if let reason = NamespacePair.reasonWithoutIPv6 { throw XCTSkip(reason) }
+        served.destroy()
+        served = try StreamdNamespaces(name: "media-v6", ipv6: true)
+        let plan6 = ["dss", "--admin-from", NamespacePair.clientAddress6, "--broadcaster", NamespacePair.clientAddress6]
+        let apply = try pair.run(in: pair.server, [TestPaths.binary("portctl").path, "apply"] + plan6 + ["-q", "--state-dir", work.appendingPathComponent("state").path])
+        XCTAssertEqual(apply.status, 0, apply.stderr)
+        for command in [
+            "add table inet egress", "add chain inet egress output { type filter hook output priority filter ; policy drop ; }",
+            "add rule inet egress output ct state established,related accept", "add rule inet egress output oif lo accept",
+            // Neighbour discovery is ICMPv6: a host that drops it has no IPv6 at all.
+            "add rule inet egress output meta l4proto ipv6-icmp accept",
+        ] {
+            let installed = try pair.run(in: pair.server, ["nft"] + command.split(separator: " ").map(String.init))
+            XCTAssertEqual(installed.status, 0, "nft \(command): \(installed.stderr)")
+        }
+        try startStreamd(plan6)
+
+        let url = "rtsp://[\(NamespacePair.serverAddress6)]:554/test"
+        let udp = try ffprobe(url, ["-rtsp_transport", "udp", "-timeout", "5000000"])
+        XCTAssertEqual(udp.stream, "pcm_mulaw 8000 25", "RTSP over UDP, IPv6: \(udp.stderr)")
+        let tcp = try ffprobe(url, ["-rtsp_transport", "tcp", "-timeout", "5000000"])
+        XCTAssertEqual(tcp.stream, "pcm_mulaw 8000 25", "RTSP interleaved, IPv6: \(tcp.stderr)")
+
+        XCTAssertEqual(try describeRelative(NamespacePair.serverAddress6), "RTSP/1.0 200 OK ['Content-Base: rtsp://[2001:db8::1]:554/test/']\n")
+        // The same dual-stack socket, reached over IPv4: the address is the IPv4 one, not ::ffff:192.0.2.1.
+        XCTAssertEqual(try describeRelative(server), "RTSP/1.0 200 OK ['Content-Base: rtsp://192.0.2.1:554/test/']\n")
+    }
 }

@@ -110,4 +110,28 @@ final class StreamdSystemTests: XCTestCase {
         let remote = try client(["python3", scripts.appendingPathComponent("knock.py").path, StreamdNamespaces.keyText, server, "40002"])
         XCTAssertEqual(remote.stdout, "40002 valid\n")
     }
+
+    /// Issue 11 item 9: an admin makes the key with `head -c 32 /dev/urandom`; the same file works
+    /// for streamd and for the probe, and both warn that others may read it.
+    func testAKeyFileOfRandomBytesWorksForStreamdAndTheProbe() throws {
+        let keyPath = work.appendingPathComponent("urandom.key").path
+        let made = try runProcess("/bin/sh", ["-c", "umask 022; head -c 32 /dev/urandom > '\(keyPath)'"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let streamdErrors = work.appendingPathComponent("streamd.stderr")
+        try served.startStreamd(["dss", "--broadcaster", NamespacePair.clientAddress], key: keyPath, stderr: streamdErrors)
+        XCTAssertTrue(log.contains("serving listeners="), log)
+        let warning = "--key: '\(keyPath)' is readable by its group or others (mode 0644): anyone who reads it can forge streamd's replies; chmod 600 \(keyPath)"
+        let streamdStderr = (try? String(contentsOf: streamdErrors, encoding: .utf8)) ?? ""
+        XCTAssertTrue(streamdStderr.contains("streamd: warning: " + warning), streamdStderr)
+
+        let probe = try client([TestPaths.binary("portctl").path, "probe", server, "--ports", "6970/udp,6999/udp,23456/udp", "--key", keyPath, "--timeout", "1s", "--format", "json"])
+        XCTAssertEqual(probe.status, 0, probe.stdout + probe.stderr)
+        XCTAssertTrue(probe.stderr.contains("portctl: warning: " + warning), probe.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any]
+        let details = (report?["results"] as? [[String: Any]] ?? []).map { "\($0["port"] ?? "?") \($0["detail"] ?? "?")" }
+        XCTAssertEqual(details, ["6970 open (streamd)", "6999 open (streamd)", "23456 open (streamd)"], "replies signed with the file's bytes verify")
+        // Another key's replies do not verify: the key really is the file's bytes.
+        let other = try client([TestPaths.binary("portctl").path, "probe", server, "--ports", "6970/udp", "--key", served.key, "--timeout", "1s", "--format", "json"])
+        XCTAssertTrue(other.stdout.contains("a reply that is not streamd's knock"), other.stdout)
+    }
 }

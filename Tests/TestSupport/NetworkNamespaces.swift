@@ -2,17 +2,26 @@ import Foundation
 
 /// A server and a client network namespace joined by a veth pair, made for one test and
 /// deleted afterwards. Addresses are TEST-NET-1 (192.0.2.0/24) and exist only inside them:
-/// server 192.0.2.1, client 192.0.2.2, and a second client address 192.0.2.3.
+/// server 192.0.2.1, client 192.0.2.2, and a second client address 192.0.2.3. With `ipv6`, also
+/// the documentation prefix 2001:db8::/64: server 2001:db8::1, client 2001:db8::2, usable at once
+/// (`nodad`).
 public final class NamespacePair: @unchecked Sendable {
     public static let serverAddress = "192.0.2.1"
     public static let clientAddress = "192.0.2.2"
     public static let otherClientAddress = "192.0.2.3"
+    public static let serverAddress6 = "2001:db8::1"
+    public static let clientAddress6 = "2001:db8::2"
+
+    /// Why IPv6 cannot be used here (the kernel has it off), or nil.
+    public static var reasonWithoutIPv6: String? {
+        FileManager.default.fileExists(atPath: "/proc/net/if_inet6") ? nil : "IPv6 is not available on this kernel (no /proc/net/if_inet6)"
+    }
 
     public let server: String
     public let client: String
     private var processes: [Process] = []
 
-    public init() throws {
+    public init(ipv6: Bool = false) throws {
         let tag = "\(getpid())-\(UInt32.random(in: 0..<UInt32.max) % 100_000)"
         server = "pcs-\(tag)"
         client = "pcc-\(tag)"
@@ -29,7 +38,11 @@ public final class NamespacePair: @unchecked Sendable {
             \(ip) -n \(client) link set lo up
             \(ip) -n \(server) link set vs\(tag.suffix(8)) up
             \(ip) -n \(client) link set vc\(tag.suffix(8)) up
-            """
+            """ + (ipv6 ? """
+
+            \(ip) -n \(server) addr add \(Self.serverAddress6)/64 dev vs\(tag.suffix(8)) nodad
+            \(ip) -n \(client) addr add \(Self.clientAddress6)/64 dev vc\(tag.suffix(8)) nodad
+            """ : "")
         let result = try runProcess("/bin/sh", ["-c", script], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
         guard result.status == 0 else {
             destroy()
@@ -46,13 +59,19 @@ public final class NamespacePair: @unchecked Sendable {
     }
 
     /// Starts a long-running program in a namespace; it is killed, by PID, when the pair is destroyed.
-    public func start(in namespace: String, _ arguments: [String], waitForLine: String? = nil) throws -> Process {
+    /// Its standard error goes to `stderr` when given, else nowhere.
+    public func start(in namespace: String, _ arguments: [String], waitForLine: String? = nil, stderr: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: SystemTestGate.find("ip")!)
         process.arguments = ["netns", "exec", namespace] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        if let stderr {
+            _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: stderr)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         processes.append(process)
         if let waitForLine {

@@ -7,12 +7,15 @@ public final class StreamdNamespaces: @unchecked Sendable {
     public let pair: NamespacePair
     public let work: URL
 
-    public init(name: String) throws {
-        pair = try NamespacePair()
+    public init(name: String, ipv6: Bool = false) throws {
+        pair = try NamespacePair(ipv6: ipv6)
         work = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-            try "\(Self.keyText)\n".write(to: work.appendingPathComponent("key"), atomically: true, encoding: .utf8)
+            // Mode 0600, as an admin keeps it: streamd and the probe warn about a key others may read.
+            let created = FileManager.default.createFile(
+                atPath: work.appendingPathComponent("key").path, contents: Data("\(Self.keyText)\n".utf8), attributes: [.posixPermissions: 0o600])
+            if !created { throw CocoaError(.fileWriteUnknown) }
         } catch {
             pair.destroy()
             throw error
@@ -24,13 +27,14 @@ public final class StreamdNamespaces: @unchecked Sendable {
     /// Everything every streamd started here has logged (each start appends).
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Starts streamd in the server namespace with the key and log file, and waits (at most 10 s)
-    /// until it logs that it is serving, or an error.
+    /// Starts streamd in the server namespace with the key (or `key`) and log file, and waits (at
+    /// most 10 s) until it logs that it is serving, or an error. Its standard error goes to `stderr`.
     @discardableResult
-    public func startStreamd(_ arguments: [String]) throws -> Process {
+    public func startStreamd(_ arguments: [String], key: String? = nil, stderr: URL? = nil) throws -> Process {
         func count(_ word: String) -> Int { log.components(separatedBy: word).count - 1 }
         let serving = count("serving"), errors = count("error")
-        let process = try pair.start(in: pair.server, [TestPaths.binary("streamd").path] + arguments + ["--key", key, "--log-file", logPath])
+        let process = try pair.start(
+            in: pair.server, [TestPaths.binary("streamd").path] + arguments + ["--key", key ?? self.key, "--log-file", logPath], stderr: stderr)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline, count("serving") == serving, count("error") == errors { usleep(100_000) }
         return process

@@ -34,6 +34,7 @@ enum AdminResponder {
                     ("service", .string(listener.service.rawValue)), ("openings", .array(listener.labels.map { .string($0) })),
                     ("bound", .bool(listener.bound)), ("error", listener.error.map { .string($0) } ?? .null),
                     ("requests", .int(listener.requests)), ("knocks", .int(listener.knocks)), ("dropped", .int(listener.dropped)),
+                    ("send_errors", .int(listener.sendErrors)), ("last_send_error", listener.lastSendError.map { .string($0) } ?? .null),
                 ])
             })),
         ])
@@ -44,13 +45,14 @@ enum AdminResponder {
         for listener in counters.listeners {
             let state = listener.bound ? "bound" : "failed: " + HTTPResponder.escape(listener.error ?? "")
             rows += "<tr><td>\(listener.ports)/\(listener.transport.rawValue)</td><td>\(listener.service.rawValue)</td><td>\(state)</td>"
-            rows += "<td>\(listener.requests)</td><td>\(listener.knocks)</td><td>\(HTTPResponder.escape(listener.labels.joined(separator: ", ")))</td></tr>\n"
+            rows += "<td>\(listener.requests)</td><td>\(listener.knocks)</td><td>\(listener.sendErrors)</td>"
+            rows += "<td>\(HTTPResponder.escape(listener.labels.joined(separator: ", ")))</td></tr>\n"
         }
         return """
             <!doctype html>
             <html><head><title>streamd status</title></head><body>
             <h1>streamd</h1>
-            <table><tr><th>port</th><th>service</th><th>state</th><th>requests</th><th>knocks</th><th>openings</th></tr>
+            <table><tr><th>port</th><th>service</th><th>state</th><th>requests</th><th>knocks</th><th>send errors</th><th>openings</th></tr>
             \(rows)</table>
             </body></html>
 

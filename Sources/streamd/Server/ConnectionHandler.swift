@@ -5,7 +5,9 @@ import Shared
 
 /// Limits that keep slow or hostile clients from holding streamd's resources.
 struct ConnectionLimits: Sendable {
-    /// A request head must be complete within this many seconds of the connection (slowloris).
+    /// A request head and its body must be complete within this many seconds: of the connection for
+    /// the first request, of the request's first byte for the next ones on a kept-alive connection
+    /// (slowloris, and a client that sends half a head and falls silent).
     var headTimeout: Double = 10
     /// A connection that sends nothing for this long is closed.
     var idleTimeout: Int64 = 60
@@ -48,7 +50,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var usedMedia = false
     private var buffer: [UInt8] = []
     private var mode: Mode = .head
-    private var connectedAt = Date()
+    /// Closes the connection when the request being read is not complete in time (`limits.headTimeout`).
+    private var headDeadline: Scheduled<Void>?
+    /// Until the first request is complete, the deadline runs from the connection, bytes or not.
+    private var awaitingFirstRequest = true
     private var counted = false
     private var sniffed = false
 
@@ -72,16 +77,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        connectedAt = Date()
         guard counters.openConnection(cap: limits.maxConnections) else {
             context.close(promise: nil)
             return
         }
         counted = true
+        if case .head = mode { armHeadDeadline(context) }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        disarmHeadDeadline()
         if counted { counters.closeConnection() }
         var tunnel = false
         if case .tunnelGet(let cookie) = mode {
@@ -113,6 +119,34 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    // MARK: the head deadline
+
+    /// Starts the deadline of the request being read, unless one runs already: a timer, so that a
+    /// client that falls silent halfway is closed on time, not only when its next byte comes.
+    private func armHeadDeadline(_ context: ChannelHandlerContext) {
+        guard headDeadline == nil else { return }
+        let channel = context.channel
+        headDeadline = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(limits.headTimeout * 1e9))) {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func disarmHeadDeadline() {
+        headDeadline?.cancel()
+        headDeadline = nil
+    }
+
+    /// After reading: a request begun and not complete has a deadline; otherwise none runs (between
+    /// requests, silence is the idle timeout's business), except before the first request.
+    private func updateHeadDeadline(_ context: ChannelHandlerContext) {
+        guard case .head = mode else { return disarmHeadDeadline() }
+        if !buffer.isEmpty {
+            armHeadDeadline(context)
+        } else if !awaitingFirstRequest {
+            disarmHeadDeadline()
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         let bytes = incoming.readBytes(length: incoming.readableBytes) ?? []
@@ -125,6 +159,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 mode = .head
                 buffer = bytes
                 answerHeads(context: context)
+                updateHeadDeadline(context)
                 return
             }
             session.playAllowed = rtmpStream != nil || media.hasRoom()
@@ -147,6 +182,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .head:
             buffer += bytes
             answerHeads(context: context)
+            updateHeadDeadline(context)
         }
     }
 
@@ -180,7 +216,6 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             switch RequestHead.parse(buffer) {
             case .needMore:
-                if Date().timeIntervalSince(connectedAt) > limits.headTimeout { context.close(promise: nil) }
                 return
             case .malformed:
                 counters.update(listener) { $0.requests += 1 }
@@ -195,12 +230,12 @@ final class ConnectionHandler: ChannelInboundHandler {
                     mode = .hold
                     return
                 }
-                guard buffer.count >= consumed + bodyLength else {
-                    if Date().timeIntervalSince(connectedAt) > limits.headTimeout { context.close(promise: nil) }
-                    return
-                }
+                guard buffer.count >= consumed + bodyLength else { return }
                 let body = Array(buffer[consumed..<(consumed + bodyLength)])
                 buffer.removeFirst(consumed + bodyLength)
+                // Complete: the next request's deadline runs from its own first byte.
+                disarmHeadDeadline()
+                awaitingFirstRequest = false
                 counters.update(listener) { $0.requests += 1 }
                 answer(head, body: body, context: context)
             }
@@ -212,14 +247,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         // Any port may receive RTSP (DSS listens for RTSP on 554, 7070, 8000 and 80): answer it in kind.
         if head.isRTSP {
             write(context, RTSPResponder.respond(to: head, host: host, port: port, media: mediaHost(context)).bytes)
-            connectedAt = Date()
             return
         }
         switch service {
         case .rtspHTTP, .rtmpt:
             if service == .rtmpt, head.method == "POST", let response = rtmptAnswer(head, body: body) {
                 write(context, response.bytes)
-                connectedAt = Date()
                 return
             }
             if let cookie = head.header("x-sessioncookie"), service == .rtspHTTP {

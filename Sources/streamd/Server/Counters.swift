@@ -15,6 +15,10 @@ final class Counters: Sendable {
         var requests = 0
         var knocks = 0
         var dropped = 0
+        /// Datagrams (knock replies, RTP, RTCP) the kernel refused to send; each was dropped, and the socket stays open.
+        var sendErrors = 0
+        /// Why the last one could not be sent, and to whom.
+        var lastSendError: String?
     }
 
     private let state = NIOLockedValueBox<[String: Listener]>([:])

@@ -6,19 +6,22 @@ import NIOCore
 import Shared
 
 /// Answers the UDP knock: a valid request gets its signed reply, anything else gets silence.
-/// A reply is never larger than its request, and each source address is rate-limited.
+/// A reply is never larger than its request, and each source address is rate-limited. Replies go
+/// out through `socket`, never through the channel: a reply that cannot be sent is dropped and
+/// counted, and the socket stays open.
 final class KnockHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     let key: KnockKey
     let listener: String
     let counters: Counters
     let limiter: NIOLockedValueBox<KnockRateLimiter>
+    let socket: UDPSender
     /// On the media range: RTP/RTCP from players (punch packets, receiver reports) keep their session alive.
     let media: MediaRegistry?
 
-    init(key: KnockKey, listener: String, counters: Counters, limiter: NIOLockedValueBox<KnockRateLimiter>, media: MediaRegistry? = nil) {
+    init(key: KnockKey, listener: String, counters: Counters, limiter: NIOLockedValueBox<KnockRateLimiter>, socket: UDPSender, media: MediaRegistry? = nil) {
+        self.socket = socket
         self.media = media
         self.key = key
         self.listener = listener
@@ -46,8 +49,7 @@ final class KnockHandler: ChannelInboundHandler, Sendable {
         let reply = Knock.reply(to: request, key: key.key)
         precondition(reply.count <= bytes.count, "a knock reply must never be larger than its request")
         counters.update(listener) { $0.knocks += 1 }
-        let buffer = context.channel.allocator.buffer(bytes: reply)
-        context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
+        socket.send(context.channel.allocator.buffer(bytes: reply), to: envelope.remoteAddress)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -5,8 +5,9 @@ import NIOCore
 
 /// Where one session's media goes.
 enum MediaSink {
-    /// RTP from the server pair's first port, RTCP from its second, to the client's ports.
-    case udp(rtp: Channel, rtcp: Channel, to: SocketAddress, rtcpTo: SocketAddress, serverPorts: (Int, Int))
+    /// RTP from the server pair's first port, RTCP from its second, to the client's ports. Sent with
+    /// the sockets' own `send`, so a client that cannot be reached costs packets, never a socket.
+    case udp(rtp: UDPSender, rtcp: UDPSender, to: SocketAddress, rtcpTo: SocketAddress, serverPorts: (Int, Int))
     /// `$`-framed on an RTSP connection, or on the GET side of an RTSP-over-HTTP tunnel.
     case interleaved(Channel, rtp: Int, rtcp: Int)
     /// FLV audio messages on an RTMP connection.
@@ -76,7 +77,7 @@ final class MediaRegistry: @unchecked Sendable {
     let maxSessions: Int
     let timeout: TimeAmount
     private let state = NIOLockedValueBox(State())
-    private let ports = NIOLockedValueBox<[Int: Channel]>([:])
+    private let ports = NIOLockedValueBox<[Int: UDPSender]>([:])
     private let allocator = ByteBufferAllocator()
     /// One 20 ms µ-law frame of the 1 kHz tone: 160 samples hold exactly 20 periods, so every frame is the same.
     let toneFrame: [UInt8]
@@ -93,14 +94,14 @@ final class MediaRegistry: @unchecked Sendable {
     // MARK: the media range
 
     /// Records a bound UDP port of the plan's media range (an RTP service), for server pairs.
-    func registerMediaPort(_ port: Int, _ channel: Channel) { ports.withLockedValue { $0[port] = channel } }
+    func registerMediaPort(_ port: Int, _ socket: UDPSender) { ports.withLockedValue { $0[port] = socket } }
 
     /// Even ports whose successor is bound too: the server pairs SETUP hands out, in order.
     var pairs: [Int] {
         ports.withLockedValue { table in table.keys.filter { $0 % 2 == 0 && table[$0 + 1] != nil }.sorted() }
     }
 
-    private func channel(_ port: Int) -> Channel? { ports.withLockedValue { $0[port] } }
+    private func socket(_ port: Int) -> UDPSender? { ports.withLockedValue { $0[port] } }
 
     // MARK: sessions
 
@@ -134,7 +135,7 @@ final class MediaRegistry: @unchecked Sendable {
     func hasRoom() -> Bool { state.withLockedValue { $0.sessions.count < maxSessions } }
 
     /// The next server pair, round robin: many sessions share a pair, as Darwin Streaming Server's did.
-    func nextPair() -> (rtp: Channel, rtcp: Channel, ports: (Int, Int))? {
+    func nextPair() -> (rtp: UDPSender, rtcp: UDPSender, ports: (Int, Int))? {
         let available = pairs
         guard !available.isEmpty else { return nil }
         let index = state.withLockedValue { state -> Int in
@@ -142,7 +143,7 @@ final class MediaRegistry: @unchecked Sendable {
             return state.nextPair % available.count
         }
         let port = available[index]
-        guard let rtp = channel(port), let rtcp = channel(port + 1) else { return nil }
+        guard let rtp = socket(port), let rtcp = socket(port + 1) else { return nil }
         return (rtp, rtcp, (port, port + 1))
     }
 
@@ -239,9 +240,11 @@ final class MediaRegistry: @unchecked Sendable {
         }
     }
 
+    /// A tick's packets for one stream connection, or for one UDP socket.
     private struct Batch {
-        var channel: Channel
-        var datagrams: [AddressedEnvelope<ByteBuffer>] = []
+        var channel: Channel?
+        var socket: UDPSender?
+        var datagrams: [(SocketAddress, ByteBuffer)] = []
         var bytes: [ByteBuffer] = []
     }
 
@@ -267,11 +270,11 @@ final class MediaRegistry: @unchecked Sendable {
             return true
         }
         for (_, batch) in batches {
-            if !batch.datagrams.isEmpty {
-                for datagram in batch.datagrams { batch.channel.write(datagram, promise: nil) }
-                batch.channel.flush()
-            } else {
-                let channel = batch.channel, bytes = batch.bytes
+            if let socket = batch.socket {
+                // The media range's sockets live on this loop, as `send` requires.
+                for (address, datagram) in batch.datagrams { socket.send(datagram, to: address) }
+            } else if let channel = batch.channel {
+                let bytes = batch.bytes
                 channel.eventLoop.execute {
                     for buffer in bytes { channel.write(buffer, promise: nil) }
                     channel.flush()
@@ -309,7 +312,7 @@ final class MediaRegistry: @unchecked Sendable {
                 var packet = allocator.buffer(capacity: 12 + toneFrame.count)
                 packet.writeBytes(session.packetizer.header(payloadCount: toneFrame.count))
                 packet.writeBytes(toneFrame)
-                batches[ObjectIdentifier(rtp), default: Batch(channel: rtp)].datagrams.append(AddressedEnvelope(remoteAddress: to, data: packet))
+                batches[ObjectIdentifier(rtp), default: Batch(socket: rtp)].datagrams.append((to, packet))
                 if session.sent % Self.reportEvery == 0 {
                     append(rtcp, datagram: senderReport(session, wallClock: wallClock), to: rtcpTo, into: &batches)
                 }
@@ -338,9 +341,8 @@ final class MediaRegistry: @unchecked Sendable {
     }
 
     // In place (`default:` subscript): copying a batch out and back would copy its array each time.
-    private func append(_ channel: Channel, datagram: [UInt8], to: SocketAddress, into batches: inout [ObjectIdentifier: Batch]) {
-        batches[ObjectIdentifier(channel), default: Batch(channel: channel)].datagrams.append(
-            AddressedEnvelope(remoteAddress: to, data: allocator.buffer(bytes: datagram)))
+    private func append(_ socket: UDPSender, datagram: [UInt8], to: SocketAddress, into batches: inout [ObjectIdentifier: Batch]) {
+        batches[ObjectIdentifier(socket), default: Batch(socket: socket)].datagrams.append((to, allocator.buffer(bytes: datagram)))
     }
 
     private func append(_ channel: Channel, bytes: [UInt8], into batches: inout [ObjectIdentifier: Batch]) {
@@ -373,7 +375,7 @@ final class ConnectionMedia: RTSPMediaHost {
                     reasons.append("no UDP media range is served (the plan opens none); use RTP/AVP/TCP")
                     continue
                 }
-                guard let to = Self.address(client, port: rtp, for: pair.rtp), let rtcpTo = Self.address(client, port: rtcp, for: pair.rtcp) else {
+                guard let to = Self.address(client, port: rtp, for: pair.rtp.channel), let rtcpTo = Self.address(client, port: rtcp, for: pair.rtcp.channel) else {
                     reasons.append("cannot reach the client's address over UDP")
                     continue
                 }

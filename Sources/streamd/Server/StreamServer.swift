@@ -56,6 +56,7 @@ final class StreamServer: @unchecked Sendable {
     var tls: NIOSSLContext?
     private let channels = NIOLockedValueBox<[Channel]>([])
     private let limiter = NIOLockedValueBox(KnockRateLimiter())
+    private let errorLogs = NIOLockedValueBox<[String: SendErrorLog]>([:])
     private(set) var redirect: RangeRedirect?
 
     init(key: KnockKey, limits: ConnectionLimits = ConnectionLimits(), sessionsMax: Int = 1000, threads: Int = System.coreCount, logger: Logger) {
@@ -159,26 +160,35 @@ final class StreamServer: @unchecked Sendable {
             // The media range's sockets both answer the knock and send RTP, from the pump's loop.
             let isMedia = spec.service == .rtp
             let media = isMedia ? self.media : nil
-            let bootstrap = DatagramBootstrap(group: isMedia ? self.media.loop : group.next())
-                .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(ChannelOptions.autoRead, value: false)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(KnockHandler(key: key, listener: name, counters: counters, limiter: limiter, media: media))
-                    }
+            let errors = sendErrors(spec.name)
+            // Bound by streamd and only read by NIO: replies and RTP go out with sendto(), so that no
+            // send error can close the socket (UDPSocket says why).
+            let socket = try bindWithFallback(spec.bindAddress) { address in
+                try UDPSocket.bind(
+                    host: address, port: port, on: isMedia ? self.media.loop : group.next(),
+                    // Room for a tick's burst: every session sharing this port sends in the same 20 ms.
+                    sendBuffer: isMedia ? 4 << 20 : nil, errors: errors
+                ) { socket in
+                    KnockHandler(key: key, listener: name, counters: counters, limiter: limiter, socket: socket, media: media)
                 }
-            let channel = try bindWithFallback(spec.bindAddress) { try bootstrap.bind(host: $0, port: port).wait() }
-            channels.withLockedValue { $0.append(channel) }
-            if isMedia, let bound = channel.localAddress?.port {
-                // Room for a tick's burst: every session sharing this port sends in the same 20 ms.
-                try channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: 4 << 20).wait()
-                self.media.registerMediaPort(bound, channel)
             }
+            channels.withLockedValue { $0.append(socket.channel) }
+            if isMedia, let bound = socket.channel.localAddress?.port { self.media.registerMediaPort(bound, socket) }
+        }
+    }
+
+    /// One send-error log per listener, shared by all the sockets of its range.
+    private func sendErrors(_ listener: String) -> SendErrorLog {
+        errorLogs.withLockedValue { logs in
+            if let log = logs[listener] { return log }
+            let log = SendErrorLog(listener: listener, counters: counters, logger: logger)
+            logs[listener] = log
+            return log
         }
     }
 
     /// "::" is dual-stack where IPv6 exists; on a host without it, fall back to IPv4's wildcard.
-    private func bindWithFallback(_ address: String, _ body: (String) throws -> Channel) throws -> Channel {
+    private func bindWithFallback<Bound>(_ address: String, _ body: (String) throws -> Bound) throws -> Bound {
         do {
             return try body(address)
         } catch {

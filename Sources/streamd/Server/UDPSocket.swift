@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a UDP listener's datagrams go out: the knock's replies and the media pump's RTP and RTCP.
+///
+/// `send` is called on `channel`'s event loop, and never closes the socket: a datagram that cannot
+/// be sent is dropped and counted.
+protocol UDPSender: AnyObject, Sendable {
+    /// The channel that reads this socket.
+    var channel: Channel { get }
+    /// Sends one datagram now, or drops it; true when the kernel took it.
+    @discardableResult
+    func send(_ datagram: ByteBuffer, to address: SocketAddress) -> Bool
+}
+
+/// A UDP socket that streamd creates and binds itself, then hands to NIO for reading only.
+///
+/// Datagrams go out with `sendto(2)` (`MSG_DONTWAIT`) on its descriptor, not through the channel:
+/// NIO's datagram channel closes itself on any send error other than EMSGSIZE and EHOSTUNREACH,
+/// so a single knock whose reply cannot be sent (a source port 0, a broadcast or an unroutable
+/// source address, EINVAL, EACCES, ENETUNREACH) would close the listener for good, and with it a
+/// whole redirected range. Here every errno is the same: that datagram is dropped, counted on the
+/// listener (the admin page's `send_errors`), logged at most once per `SendErrorLog.interval`,
+/// and the socket stays open. A full send buffer (EAGAIN) drops the datagram too, as a live
+/// stream loses packets.
+final class UDPSocket: UDPSender, @unchecked Sendable {
+    let descriptor: CInt
+    let family: CInt
+    let errors: SendErrorLog
+    /// Set once, right after NIO has taken the socket, before anything is read or sent.
+    private var _channel: Channel?
+    var channel: Channel { _channel! }
+
+    private init(descriptor: CInt, family: CInt, errors: SendErrorLog) {
+        self.descriptor = descriptor
+        self.family = family
+        self.errors = errors
+    }
+
+    /// Binds `host:port` (a `::` socket takes IPv4 too) and registers it with NIO on `loop`, with
+    /// `handler` made for it; reading starts with autoRead, which `StreamServer.serve()` turns on.
+    static func bind(
+        host: String, port: Int, on loop: EventLoop, sendBuffer: Int? = nil, errors: SendErrorLog,
+        handler: @escaping @Sendable (UDPSocket) -> ChannelHandler
+    ) throws -> UDPSocket {
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let family: CInt
+        switch address {
+        case .v4: family = AF_INET
+        case .v6: family = AF_INET6
+        default: throw IOError(errnoCode: EAFNOSUPPORT, reason: "UDP on \(address)")
+        }
+        let descriptor = Glibc.socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        func option(_ level: CInt, _ name: CInt, _ value: CInt) throws {
+            var value = value
+            guard setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<CInt>.size)) == 0 else {
+                let code = errno
+                close(descriptor)
+                throw IOError(errnoCode: code, reason: "setsockopt")
+            }
+        }
+        try option(SOL_SOCKET, SO_REUSEADDR, 1)
+        // Dual-stack whatever net.ipv6.bindv6only says, as NIO's own bind behaved on Linux.
+        if family == AF_INET6 { try option(CInt(IPPROTO_IPV6), IPV6_V6ONLY, 0) }
+        if let sendBuffer { try option(SOL_SOCKET, SO_SNDBUF, CInt(sendBuffer)) }
+        let bound = address.withSockAddr { Glibc.bind(descriptor, $0, socklen_t($1)) }
+        guard bound == 0 else {
+            let code = errno
+            close(descriptor)
+            throw IOError(errnoCode: code, reason: "bind(descriptor:ptr:bytes:)")
+        }
+        let socket = UDPSocket(descriptor: descriptor, family: family, errors: errors)
+        // From here NIO owns the descriptor: it closes it with the channel, and on any failure here.
+        let channel = try DatagramBootstrap(group: loop)
+            .channelOption(ChannelOptions.autoRead, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler(socket)) }
+            }
+            .withBoundSocket(descriptor)
+            .wait()
+        socket._channel = channel
+        return socket
+    }
+
+    @discardableResult
+    func send(_ datagram: ByteBuffer, to address: SocketAddress) -> Bool {
+        // On the channel's loop, where NIO closes the descriptor: once it is closed, never touch it.
+        channel.eventLoop.assertInEventLoop()
+        guard channel.isActive else { return false }
+        let destination = Self.inFamily(address, family)
+        let sent = datagram.withUnsafeReadableBytes { bytes in
+            destination.withSockAddr { Glibc.sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), $0, socklen_t($1)) }
+        }
+        if sent >= 0 { return true }
+        errors.record(errno: errno, to: address)
+        return false
+    }
+
+    /// An IPv4 address as ::ffff:a.b.c.d for an IPv6 (dual-stack) socket; unchanged otherwise.
+    static func inFamily(_ address: SocketAddress, _ family: CInt) -> SocketAddress {
+        guard family == AF_INET6, case .v4 = address, let text = address.ipAddress, let port = address.port else { return address }
+        return (try? SocketAddress(ipAddress: "::ffff:" + text, port: port)) ?? address
+    }
+}
+
+/// The send errors of one listener (all the sockets of a range): counted on the admin page, and
+/// logged at level warning at most once per `interval`, with how many were not logged since.
+final class SendErrorLog: Sendable {
+    static let interval: UInt64 = 10_000_000_000
+
+    let listener: String
+    let counters: Counters
+    let logger: Logger
+    private let state = NIOLockedValueBox<(lastLogged: UInt64?, unlogged: Int)>((nil, 0))
+
+    init(listener: String, counters: Counters, logger: Logger) {
+        self.listener = listener
+        self.counters = counters
+        self.logger = logger
+    }
+
+    func record(errno code: CInt, to address: SocketAddress) {
+        let reason = String(cString: strerror(code))
+        let target = address.ipAddress.map { "\($0) port \(address.port ?? 0)" } ?? "\(address)"
+        counters.update(listener) { listener in
+            listener.sendErrors += 1
+            listener.lastSendError = "\(reason) (to \(target))"
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let unlogged = state.withLockedValue { state -> Int? in
+            if let last = state.lastLogged, now - last < Self.interval {
+                state.unlogged += 1
+                return nil
+            }
+            defer { state = (now, 0) }
+            return state.unlogged
+        }
+        guard let unlogged else { return }
+        logger.warning(
+            "cannot send a UDP datagram: dropped it; the socket stays open",
+            metadata: ["listener": "\(listener)", "to": "\(target)", "reason": "\(reason)", "unlogged": "\(unlogged)"])
+    }
+}
