@@ -20,7 +20,7 @@ struct ProbeCommand: ParsableCommand {
             for --media-duration, its sequence and timing checked, and the session torn down. \
             --clients N runs N sessions per check at once: a load test of the media path.
 
-            Knocks are paced to 25 a second (bursts of 50), under streamd's per-source limit. A host \
+            Knocks are paced to 500 a second (bursts of 1000), under streamd's per-source limit. A host \
             that rate-limits its ICMP unreachables gets its silent UDP ports knocked again, one at a \
             time, within --icmp-budget. Every check has a deadline (4 timeouts and 2s).
 

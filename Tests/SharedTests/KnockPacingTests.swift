@@ -35,37 +35,42 @@ final class KnockPacingTests: XCTestCase {
     func testTheFirstKnocksGoAtOnceThenAtTheRate() {
         let clock = FakeClock()
         let pacer = pacer(clock)
-        let waits = (0..<53).map { _ in pacer.reserve() }
-        XCTAssertEqual(waits.prefix(50).filter { $0 == 0 }.count, 50, "a burst of 50")
-        XCTAssertEqual(waits[50], 0.04, accuracy: 1e-9, "then one every 1/25 s, in the order asked")
-        XCTAssertEqual(waits[51], 0.08, accuracy: 1e-9)
-        XCTAssertEqual(waits[52], 0.12, accuracy: 1e-9)
-        XCTAssertEqual(pacer.reserved, 53)
+        let burst = Int(KnockPacer.defaultBurst), interval = 1 / KnockPacer.defaultRate
+        let waits = (0..<(burst + 3)).map { _ in pacer.reserve() }
+        XCTAssertEqual(waits.prefix(burst).filter { $0 == 0 }.count, burst, "a burst at once")
+        XCTAssertEqual(waits[burst], interval, accuracy: 1e-9, "then one every 1/rate s, in the order asked")
+        XCTAssertEqual(waits[burst + 1], 2 * interval, accuracy: 1e-9)
+        XCTAssertEqual(waits[burst + 2], 3 * interval, accuracy: 1e-9)
+        XCTAssertEqual(pacer.reserved, burst + 3)
     }
 
-    /// Whatever the pattern of knocks, streamd's own limiter (50 a second, bursts of 100, the real
-    /// type) lets every paced one through; unpaced, the same knocks are refused.
+    /// Whatever the pattern of knocks, streamd's own limiter (the real type, with its defaults)
+    /// lets every paced one through; unpaced, the same knocks are refused.
     func testStreamdsRateLimitNeverRefusesAPacedKnock() {
         let clock = FakeClock()
         let pacer = pacer(clock)
         var limiter = KnockRateLimiter()
         var generator = SeededRandom(seed: 11)
         var refused = 0
+        var sent = 0
         for round in 0..<200 {
-            // Bursts of up to 40 checks at once, each with its first knock and up to two resends,
+            // Bursts of up to 800 checks at once, each with its first knock and up to two resends,
             // and idle gaps now and then.
-            let checks = Int(generator.next() % 40) + 1
+            let checks = Int(generator.next() % 800) + 1
             for _ in 0..<(checks * 3) {
                 pacer.acquire()
+                sent += 1
                 if !limiter.allow("192.0.2.2", now: clock.now) { refused += 1 }
             }
             if round % 7 == 0 { clock.advance(Double(generator.next() % 3000) / 1000) }
         }
+        XCTAssertGreaterThan(sent, 100_000)
         XCTAssertEqual(refused, 0)
 
         var unpaced = KnockRateLimiter()
-        let dropped = (0..<300).filter { _ in !unpaced.allow("192.0.2.2", now: 0) }.count
-        XCTAssertEqual(dropped, 200, "the same limiter refuses knocks that come faster than it allows")
+        let burst = Int(unpaced.burst)
+        let dropped = (0..<(burst + 1000)).filter { _ in !unpaced.allow("192.0.2.2", now: 0) }.count
+        XCTAssertEqual(dropped, 1000, "the same limiter refuses knocks that come faster than it allows")
     }
 
     /// A UDP port that takes knocks and never answers gets three of them, each paced.

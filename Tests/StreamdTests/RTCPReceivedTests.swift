@@ -23,8 +23,8 @@ final class RTCPReceivedTests: XCTestCase {
         for socket in [rtpSocket, rtcpSocket] { try socket.connect(to: SocketAddress(ipAddress: "0.0.0.0", port: 9)).wait() }
         let control = EmbeddedChannel()
         let media = MediaRegistry(loop: control.embeddedEventLoop, maxSessions: 8)
-        media.registerMediaPort(6970, rtpSocket)
-        media.registerMediaPort(6971, rtcpSocket)
+        media.registerMediaPort(6970, EmbeddedUDPSender(rtpSocket))
+        media.registerMediaPort(6971, EmbeddedUDPSender(rtcpSocket))
         try control.pipeline.syncOperations.addHandler(ConnectionHandler(
             service: .rtsp, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
             limits: ConnectionLimits(), media: media))
@@ -32,7 +32,8 @@ final class RTCPReceivedTests: XCTestCase {
         // The media range's socket, with streamd's knock handler in front (it hands RTP/RTCP to the registry).
         let range = EmbeddedChannel()
         try range.pipeline.syncOperations.addHandler(KnockHandler(
-            key: try XCTUnwrap(KnockKey(fileText: "rtcp-test-key")), listener: "6971/udp", counters: Counters(), limiter: NIOLockedValueBox(KnockRateLimiter()), media: media))
+            key: try XCTUnwrap(KnockKey(fileText: "rtcp-test-key")), listener: "6971/udp", counters: Counters(), limiter: NIOLockedValueBox(KnockRateLimiter()),
+            socket: EmbeddedUDPSender(range), media: media))
 
         let setup = try send(control, "SETUP rtsp://h/test/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n")
         let id = try XCTUnwrap(setup.split(separator: "\r\n").first { $0.hasPrefix("Session: ") }?.dropFirst(9).split(separator: ";").first.map(String.init))

@@ -419,7 +419,6 @@ final class StreamTests: XCTestCase {
     }
 }
 
-/// streamd's media flags on the command line: a bad value is refused before anything is bound.
 /// A media port on an EmbeddedChannel: what streamd sends appears as its outbound datagrams.
 final class EmbeddedUDPSender: UDPSender, @unchecked Sendable {
     let channel: Channel
@@ -432,6 +431,7 @@ final class EmbeddedUDPSender: UDPSender, @unchecked Sendable {
     }
 }
 
+/// streamd's flags on the command line: a bad value is refused before anything is bound.
 final class StreamdFlagTests: XCTestCase {
     func testSessionsMaxOutOfRangeIsAUsageError() throws {
         for value in ["0", "100001"] {

@@ -1,16 +1,16 @@
 import Foundation
 
 /// Paces the UDP knocks of one probe, resends included, so that streamd's per-source rate limit
-/// (`KnockRateLimiter`: 50 a second, bursts of 100) is never what decides a verdict.
+/// (`KnockRateLimiter`: 1000 a second, bursts of 2000) is never what decides a verdict.
 ///
-/// A token bucket at half that limit, 25 knocks a second with bursts of 50. Tokens are handed out
+/// A token bucket at half that limit, 500 knocks a second with bursts of 1000. Tokens are handed out
 /// in order of asking (a caller that finds none reserves the next one and sleeps until it is due),
 /// so a waiting resend is not starved by new checks. Over any stretch of time the knocks sent
-/// number at most `burst + rate × seconds`, which stays under streamd's `100 + 50 × seconds`
+/// number at most `burst + rate × seconds`, which stays under streamd's `2000 + 1000 × seconds`
 /// however the stretch falls.
 public final class KnockPacer: @unchecked Sendable {
-    public static let defaultRate = 25.0
-    public static let defaultBurst = 50.0
+    public static let defaultRate = 500.0
+    public static let defaultBurst = 1000.0
 
     public let rate: Double
     public let burst: Double

@@ -223,7 +223,8 @@ enum ProbeCheck {
             guard now < deadline else { break }
             let wait = sends < maximum ? min(deadline, nextSend) - now : deadline - now
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, Int32(max(1, wait * 1000))) > 0 else { continue }
+            // Rounded up: returning a moment early would only spin once more.
+            guard poll(&poller, 1, Int32(max(1, (wait * 1000).rounded(.up)))) > 0 else { continue }
             let got = recv(descriptor, &buffer, buffer.count, 0)
             if got < 0 {
                 if errno == ECONNREFUSED { return (.closed, "ICMP port unreachable") }
