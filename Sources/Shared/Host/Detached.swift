@@ -44,6 +44,9 @@ public enum Detached {
         for descriptor in [Int32(1), 2] {
             posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_WRONLY, 0)
         }
+        // Nothing else the parent has open (a caller's pipe, a terminal) may stay open in a process
+        // that outlives it: that would hold the caller's pipe open, and its reader would wait.
+        addCloseFrom(&actions, 3)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -53,6 +56,14 @@ public enum Detached {
             throw NSError(domain: "posix_spawn", code: Int(status), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(status))])
         }
         return pid
+    }
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34 and later), which Swift does not
+    /// import: looked up at run time, and skipped where the C library lacks it.
+    static func addCloseFrom(_ actions: inout posix_spawn_file_actions_t, _ lowest: Int32) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, lowest)
     }
 
     /// Starts `executable` detached with a lifeline: a pipe whose read end is the child's standard
