@@ -118,7 +118,9 @@ struct ApplyCommand: ParsableCommand {
             do throws(ApplyFailure) {
                 outcome = try state.applier(actor: "portctl apply").apply(result, options: options)
             } catch {
-                if let confirmation = options.confirmation { kill(confirmation.watchdog, SIGTERM) }
+                // Nothing was committed (or the commit was undone): the timer has nothing to do.
+                // Stranded, the change is live and unrecorded: the timer stays, to roll it back.
+                if case .stranded = error {} else if let confirmation = options.confirmation { kill(confirmation.watchdog, SIGTERM) }
                 throw error.commandFailure
             }
             if case .applied = outcome {} else if let confirmation = options.confirmation {

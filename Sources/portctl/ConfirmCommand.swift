@@ -29,7 +29,9 @@ struct ConfirmCommand: ParsableCommand {
                 throw error.commandFailure
             }
             switch settled {
-            case .confirmed(let generation): Console.out("confirmed generation \(generation)\n")
+            case .confirmed(let generation, let note):
+                Console.out("confirmed generation \(generation)\n")
+                if let note { Console.warning(note) }
             case .tooLate(let generation):
                 throw CommandFailure(.checkFailed, "too late: generation \(generation) passed its deadline and is being rolled back")
             case .nothingPending, .declined: throw CommandFailure(.checkFailed, "nothing awaits confirmation")

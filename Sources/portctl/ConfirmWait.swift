@@ -28,12 +28,18 @@ struct ConfirmWait {
             if now >= confirmation.deadline + Self.patience {
                 throw CommandFailure(
                     .checkFailed,
-                    "generation \(generation) passed its deadline \(Int(Self.patience))s ago and no outcome is recorded; the rollback timer (pid \(pending.watchdog)) is \(Watchdog.isAlive(pending) ? "still running" : "gone"); run 'portctl status'")
+                    "generation \(generation) passed its deadline \(Int(Self.patience))s ago and is still pending, with no outcome recorded; it is \(liveness()); the rollback timer (pid \(pending.watchdog)) is \(Watchdog.isAlive(pending) ? "still running" : "gone"); run 'portctl status'")
             }
             if now >= confirmation.deadline + 1, !Watchdog.isAlive(pending) {
                 // The timer died: take its place. Recovery rolls back a pending change whose deadline
                 // has passed and whose timer is gone.
                 takeOver()
+                // The state may be unable to record it (a read-only or full directory): the kernel says.
+                if state.store.pending()?.token == confirmation.token, state.applier().isLive(generation: generation) == false {
+                    throw CommandFailure(
+                        .rolledBack, "not confirmed in time: generation \(generation) was rolled back, but \(state.store.directory) could not record it")
+                }
+                usleep(50_000)
                 continue
             }
             if prompting, now < confirmation.deadline {
@@ -72,6 +78,9 @@ struct ConfirmWait {
                 ? try applier.confirmPending(token: confirmation.token, detail: "at the prompt")
                 : try applier.declinePending(token: confirmation.token, detail: "declined at the prompt")
             switch settled {
+            case .confirmed(_, let note?):
+                Console.warning(note)
+                return true
             case .confirmed, .declined: return true
             case .tooLate:
                 // The watchdog rolls it back; the outcome it records is what is reported.
@@ -87,6 +96,15 @@ struct ConfirmWait {
     func takeOver() {
         guard let lock = try? state.lock() else { return }
         lock.release()
+    }
+
+    /// Whether the change is live in the kernel, in words.
+    func liveness() -> String {
+        switch state.applier().isLive(generation: generation) {
+        case true?: return "still live"
+        case false?: return "no longer live"
+        case nil: return "of unknown state"
+        }
     }
 
     /// The outcome, from the history event that carries this change's token, and nothing older.

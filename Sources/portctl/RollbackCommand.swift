@@ -50,6 +50,10 @@ struct RollbackCommand: ParsableCommand {
             } catch {
                 throw error.commandFailure
             }
+            if let requested, let pending = store.pending(), requested == pending.generation {
+                throw CommandFailure.flag(
+                    "--to", "generation \(requested) is the change awaiting confirmation; keep it with 'portctl confirm', or decline it with 'portctl rollback'")
+            }
             let current = store.current()
             let target = requested ?? (current > 0 ? store.meta(current)?.previous ?? 0 : -1)
             guard target >= 0 else { throw CommandFailure(.checkFailed, "nothing to roll back: portctl has nothing applied") }

@@ -25,29 +25,43 @@ struct WatchdogCommand: ParsableCommand {
         guard let pending = awaitRecord(store) else { return }
         Fault.point("watchdog.armed")
 
-        // Until the deadline, leave as soon as the change is settled elsewhere.
-        while Date().timeIntervalSince1970 < pending.deadline {
-            guard store.pending()?.token == token else { return }
-            let left = pending.deadline - Date().timeIntervalSince1970
+        // Until the deadline, leave as soon as the change is settled elsewhere. The deadline is the
+        // wall clock's or, in the same boot, CLOCK_BOOTTIME's, whichever comes first: a clock step
+        // backwards does not keep an unconfirmed change alive.
+        let boot = StateStore.bootID()
+        let bootDeadline = pending.bootID == boot ? pending.bootDeadline : nil
+        while !pending.hasExpired(boot: boot) {
+            // Only a record that is gone, or another change's, ends the wait: a failed read does not.
+            switch store.pendingState() {
+            case .absent: return
+            case .present(let now) where now.token != token: return
+            default: break
+            }
+            let left = min(pending.deadline - Date().timeIntervalSince1970, (bootDeadline ?? .infinity) - StateStore.boottime())
             usleep(UInt32(max(1_000, min(left, 0.05) * 1_000_000)))
         }
         Fault.point("watchdog.deadline")
 
         // The lock: an apply or confirm in progress holds it briefly. Keep trying for 15 minutes;
-        // if it is still held, the next portctl to take it rolls back (the deadline has passed).
+        // if it is still held, leave the change pending: the next portctl to take the lock rolls it
+        // back (its deadline has passed). A state directory whose lock cannot even be opened
+        // (gone, unreadable) cannot be changed by anyone else either: roll back without it.
         var lock: StateStore.Lock?
+        var unlockable = false
         for _ in 0..<15 {
-            guard store.pending()?.token == token else { return }
-            if let taken = try? store.lock(wait: 60) {
-                lock = taken
+            if case .absent = store.pendingState() { return }
+            do {
+                lock = try store.lock(wait: 60)
                 break
+            } catch {
+                if case .io = error {
+                    unlockable = true
+                    break
+                }
             }
         }
-        guard let lock else {
-            try? store.record("auto-rollback-failed", generation: pending.generation, detail: "the state lock was held for 15 minutes", token: token)
-            throw ExitCode(ExitStatus.busy.rawValue)
-        }
-        defer { lock.release() }
+        guard lock != nil || unlockable else { throw ExitCode(ExitStatus.busy.rawValue) }
+        defer { lock?.release() }
         Fault.point("watchdog.locked")
         var applier = Applier(backend: StateOptions.backend(), store: store)
         applier.actor = "portctl _watchdog"
@@ -57,12 +71,16 @@ struct WatchdogCommand: ParsableCommand {
             try applier.expirePending(token: token)
         } catch {
             if case .stranded = error {
-                // Rolled back, but not recorded (the state directory filled up meanwhile): try once more.
-                try? store.record("auto-rollback", generation: pending.restore, detail: error.description, token: token)
+                // Rolled back, but not all of it recorded (the state directory is full or read-only).
+                if store.outcome(token: token) == nil {
+                    try? store.record("auto-rollback", generation: pending.restore, detail: error.description, token: token)
+                }
+                try? store.setPending(nil)
             } else {
+                // Even taking portctl's objects out failed: that is final, and said so.
                 try? store.record("auto-rollback-failed", generation: pending.generation, detail: error.description, token: token)
+                try? store.setPending(nil)
             }
-            try? store.setPending(nil)
             throw ExitCode(ExitStatus.checkFailed.rawValue)
         }
     }
@@ -77,7 +95,14 @@ struct WatchdogCommand: ParsableCommand {
             if poll(&lifeline, 1, 20) > 0 {
                 // End of file (or an error): the apply is gone. What it wrote before dying decides.
                 if lifeline.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 || read(0, &buffer, buffer.count) <= 0 {
-                    if let pending = store.pending(), pending.token == token { return pending }
+                    // One more read, retried: a failed read is not "no record".
+                    for _ in 0..<20 {
+                        switch store.pendingState() {
+                        case .present(let pending) where pending.token == token: return pending
+                        case .unreadable: usleep(50_000)
+                        default: return nil
+                        }
+                    }
                     return nil
                 }
             }

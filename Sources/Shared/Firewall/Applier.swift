@@ -139,15 +139,21 @@ public struct Applier: Sendable {
             try check(batch)
             return .dryRun(diff: diff)
         }
-        // Before the dry run: a no-op must not pay for a kernel rehearsal.
+        // Before the dry run: a no-op must not pay for a kernel rehearsal. portctl's objects must be
+        // there: an empty fingerprint never matches (a flushed ruleset is no "no change").
         if let currentMeta, currentMeta.placement == options.placement.description,
             currentMeta.declarationDigest == JSONValue.array(declaration).digest,
+            !Fingerprint.owned(listing, placement: options.placement).isEmpty,
             Fingerprint.of(listing, placement: options.placement) == currentMeta.fingerprint,
             options.persist == store.isPersisted || !options.persist
         {
             return .noChange(generation: current)
         }
         if !options.skipCheck { try check(batch) }
+        // A rollback timer needs something to roll back to: the live generation must be readable.
+        if options.confirmation != nil, current > 0, restorable(current) == nil {
+            throw .state("generation \(current), which a rollback would restore, cannot be read from \(store.directory), so nothing was changed")
+        }
 
         // 2. Prepare.
         let number = store.nextGeneration()
@@ -169,16 +175,25 @@ public struct Applier: Sendable {
             let replaced = JSONValue.array(Fingerprint.owned(listing, placement: options.placement)).pretty
             _ = try store.addGeneration(meta: meta, declaration: declaration, rulesetText: text, planJSON: PlanJSON.render(plan).pretty, replaced: replaced)
             Fault.point("apply.generation-written")
-            if stagePersist { try store.stagePersisted(Transaction.apply(declaration: declaration, placement: options.placement, live: LiveRuleset())) }
+            let boot = Transaction.apply(declaration: declaration, placement: options.placement, live: LiveRuleset())
+            if stagePersist { try store.stagePersisted(boot) }
             try store.stageCurrent(number)
+            if options.confirmation != nil {
+                // What the rollback and the confirmation will install, staged now, so that neither
+                // needs free space later: `current` for a rollback, the boot copy for a confirmation.
+                try store.stageRollbackCurrent(current)
+                if persist { try store.stageConfirmedPersisted(boot) }
+            }
             try store.setJournal(journal)
             Fault.point("apply.journal-written")
             // Last before the commit: the record the waiting watchdog takes the deadline from. If
             // this process dies from here on, the watchdog owns the change; before here, the
             // lifeline tells it that nothing was committed, and recovery discards the journal.
             if let confirmation = options.confirmation {
+                let left = max(0, confirmation.deadline - Date().timeIntervalSince1970)
                 try store.setPending(StateStore.Pending(
-                    generation: number, restore: current, deadline: confirmation.deadline, token: confirmation.token, watchdog: confirmation.watchdog))
+                    generation: number, restore: current, deadline: confirmation.deadline, token: confirmation.token, watchdog: confirmation.watchdog,
+                    bootID: StateStore.bootID(), bootDeadline: StateStore.boottime() + left))
             }
         } catch {
             abandon(journal)
@@ -206,12 +221,14 @@ public struct Applier: Sendable {
     /// Makes generation `target` live again; 0 takes portctl's objects out. The history event
     /// carries `token` when it settles a pending change.
     ///
-    /// A `mandatory` restore is the rollback of a change nobody confirmed: the kernel must go back
-    /// whatever the state directory allows. If its journal cannot be written it goes ahead without
-    /// one (the pending record already names the restore point, and redoing it is harmless), and
-    /// if recording it fails afterwards it is not undone; the error then says the rules *were*
+    /// A restore that settles a pending change (it carries the change's `token`), and a `mandatory`
+    /// one (the watchdog's), rolls back a change nobody confirmed: the kernel must go back whatever
+    /// the state directory allows. If its journal cannot be written it goes ahead without one (the
+    /// pending record already names the restore point, and redoing it is harmless), and if
+    /// recording it fails afterwards it is never undone; the error then says the rules *were*
     /// rolled back.
     public func restore(to target: Int, event: String, detail: String = "", token: String? = nil, mandatory: Bool = false) throws(ApplyFailure) {
+        let mandatory = mandatory || token != nil
         let current = store.current()
         let currentPlacement = current > 0 ? store.meta(current).flatMap { Placement(stateText: $0.placement) } : nil
         let (listing, live) = try readLive()
@@ -224,8 +241,8 @@ public struct Applier: Sendable {
             batch = Transaction.remove(placement: placement, live: live)
             if store.isPersisted { persist = "remove" }
         } else {
-            guard let meta = store.meta(target), let targetPlacement = Placement(stateText: meta.placement), let declaration = store.declaration(target)
-            else { throw .usage("generation \(target) does not exist (see portctl history)") }
+            guard let (meta, declaration) = restorable(target), let targetPlacement = Placement(stateText: meta.placement)
+            else { throw .usage("generation \(target) does not exist or cannot be read (see portctl history)") }
             placement = targetPlacement
             batch = combined(removing: currentPlacement, applying: declaration, at: placement, live: live)
             if store.isPersisted { persist = "write" }
@@ -257,9 +274,9 @@ public struct Applier: Sendable {
         Fault.point("restore.committed")
         if mandatory {
             do throws(StateStore.StoreError) {
-                try finalize(journal)
+                try finalize(journal, mustHappen: true)
             } catch {
-                throw .stranded("generation \(current) was rolled back in the kernel, but the state could not be saved: \(error)")
+                throw .stranded("the rules were rolled back in the kernel, but the state could not record it: \(error)")
             }
         } else {
             try finalizeOrUndo(journal, failureSubject: "the rules were changed")
@@ -346,36 +363,67 @@ public struct Applier: Sendable {
     }
 
     /// The state after a committed journal. The steps that may need free space come first (the
-    /// generation's fingerprint, the history event, once), then the renames that make it current
-    /// (the boot copy, `current`), which need none; a failure in any of these is thrown, for the
-    /// caller to undo the commit. Removing the pending record it settles and the journal comes
-    /// last and is best effort: the state is already right, and a journal left over is settled
-    /// again, harmlessly, by the next portctl.
-    func finalize(_ journal: StateStore.Journal, note: String? = nil) throws(StateStore.StoreError) {
-        if Fault.shouldFail("apply.finalize") { throw .io("cannot write \(store.directory)/current: injected fault") }
-        if journal.generation > 0, var meta = store.meta(journal.generation), let placement = Placement(stateText: meta.placement) {
-            if let (after, _) = try? readLive() {
-                meta.fingerprint = Fingerprint.of(after, placement: placement)
-                try store.updateMeta(meta)
+    /// generation's fingerprint, when it changed, and the history event, once), then the renames
+    /// that make it current (the boot copy, `current`), which need none; a failure in any of these
+    /// is thrown, for the caller to undo the commit. With `mustHappen` (a rollback that is never
+    /// undone) a failed step does not stop the later ones: as much as can be recorded is, and the
+    /// first failure is thrown at the end. Removing the pending record it settles and the journal
+    /// comes last and is best effort: the state is already right, and a journal left over is
+    /// settled again, harmlessly, by the next portctl. Every step may run twice.
+    func finalize(_ journal: StateStore.Journal, note: String? = nil, mustHappen: Bool = false) throws(StateStore.StoreError) {
+        var failure: StateStore.StoreError?
+        func step(_ body: () throws(StateStore.StoreError) -> Void) throws(StateStore.StoreError) {
+            do {
+                try body()
+            } catch {
+                guard mustHappen else { throw error }
+                if failure == nil { failure = error }
             }
         }
-        if !store.history().suffix(64).contains(where: { $0.id == journal.id }) {
-            let detail = note.map { journal.detail + " (\($0))" } ?? journal.detail
-            try store.record(journal.event, generation: journal.generation, detail: detail, token: journal.token, id: journal.id)
+        if Fault.shouldFail("apply.finalize") { throw .io("cannot write \(store.directory)/current: injected fault") }
+        try step { () throws(StateStore.StoreError) in
+            if journal.generation > 0, var meta = store.meta(journal.generation), let placement = Placement(stateText: meta.placement),
+                let (after, _) = try? readLive()
+            {
+                let fingerprint = Fingerprint.of(after, placement: placement)
+                if fingerprint != meta.fingerprint {
+                    meta.fingerprint = fingerprint
+                    try store.updateMeta(meta)
+                }
+            }
+        }
+        try step { () throws(StateStore.StoreError) in
+            if !store.history().suffix(64).contains(where: { $0.id == journal.id }) {
+                let detail = note.map { journal.detail + " (\($0))" } ?? journal.detail
+                try store.record(journal.event, generation: journal.generation, detail: detail, token: journal.token, id: journal.id)
+            }
         }
         Fault.point("finalize.recorded")
-        switch journal.persist {
-        case "write": try store.installStagedPersisted()
-        case "remove": try store.setPersisted(nil)
-        default: break
+        try step { () throws(StateStore.StoreError) in
+            switch journal.persist {
+            case "write": try store.installStagedPersisted()
+            case "remove": try store.setPersisted(nil)
+            default: break
+            }
         }
-        try store.installCurrent(journal.generation)
+        Fault.point("finalize.persisted")
+        if Fault.shouldFail("finalize.install") { throw .io("cannot write \(store.directory)/current: injected fault") }
+        try step { () throws(StateStore.StoreError) in try store.installCurrent(journal.generation) }
+        if let failure { throw failure }
         // A restore that settles a pending change ends it (after its event is recorded, so a
         // waiting apply finds the outcome); an apply with --confirm starts it.
         if journal.operation == "restore", let token = journal.token, let pending = store.pending(), pending.token == token {
             try? store.setPending(nil)
+            store.discardRollbackCurrent()
+            store.discardConfirmedPersisted()
         }
         try? store.setJournal(nil)
+    }
+
+    /// A generation's record and declaration, when both can be read: what a rollback needs.
+    func restorable(_ number: Int) -> (StateStore.Meta, [JSONValue])? {
+        guard let meta = store.meta(number), Placement(stateText: meta.placement) != nil, let declaration = store.declaration(number) else { return nil }
+        return (meta, declaration)
     }
 
     /// Puts back what was live before a committed journal, in the kernel only.
@@ -398,6 +446,10 @@ public struct Applier: Sendable {
     func abandon(_ journal: StateStore.Journal) {
         if journal.operation == "apply" {
             if let token = journal.token, store.pending()?.token == token { try? store.setPending(nil) }
+            if journal.token != nil {
+                store.discardRollbackCurrent()
+                store.discardConfirmedPersisted()
+            }
             store.discardGeneration(journal.generation)
         }
         store.discardStagedPersisted()
@@ -414,50 +466,46 @@ public struct Applier: Sendable {
         var notes: [String] = []
         if store.hasJournal {
             if let journal = store.journal() {
-                if let (listing, _) = try? readLive() {
-                    let placements = [Placement(stateText: journal.placement)].compactMap { $0 }
-                        + (journal.previous > 0 ? [store.meta(journal.previous).flatMap { Placement(stateText: $0.placement) }].compactMap { $0 } : [])
-                    if Fingerprint.digest(listing, placements: placements) == journal.before && journal.operation == "apply" {
-                        abandon(journal)
-                        notes.append("generation \(journal.generation) was prepared by an interrupted portctl but never committed; discarded it")
-                        if let token = journal.token { try? store.record("abandoned", generation: journal.generation, detail: "never committed", token: token, id: journal.id) }
-                    } else if Fingerprint.digest(listing, placements: placements) == journal.before {
-                        abandon(journal)
-                        notes.append("an interrupted \(journal.event) of generation \(journal.generation) never reached the kernel; discarded it")
-                    } else {
-                        do {
-                            try finalize(journal, note: "recorded by \(actor): the portctl that committed it was interrupted")
-                            notes.append("recorded generation \(journal.generation) (\(journal.event)), which an interrupted portctl had committed")
-                        } catch {
-                            notes.append("cannot record the interrupted \(journal.event) of generation \(journal.generation): \(error)")
-                        }
-                    }
-                }
+                if let note = settle(journal) { notes.append(note) }
             } else {
                 try? store.setJournal(nil)
                 notes.append("removed an unreadable journal.json")
             }
         }
         if let pending = store.pending() {
+            let boot = StateStore.bootID()
             if store.outcome(token: pending.token) != nil {
                 try? store.setPending(nil)
+                store.discardRollbackCurrent()
+                store.discardConfirmedPersisted()
                 notes.append("removed the settled pending record of generation \(pending.generation)")
+            } else if let made = pending.bootID, let boot, made != boot {
+                // The machine restarted: the kernel no longer holds the unconfirmed change (the boot
+                // copy is written only on confirmation), so it is settled as rolled back.
+                try? store.record(
+                    "auto-rollback", generation: pending.restore,
+                    detail: "the machine restarted before generation \(pending.generation) was confirmed; the change did not survive it", token: pending.token)
+                try? store.installCurrent(pending.restore)
+                try? store.setPending(nil)
+                store.discardConfirmedPersisted()
+                notes.append("generation \(pending.generation) was awaiting confirmation when the machine restarted: it is gone, and recorded as rolled back")
             } else if !Watchdog.isAlive(pending) {
-                if Date().timeIntervalSince1970 >= pending.deadline {
+                if pending.hasExpired() {
                     do throws(ApplyFailure) {
-                        try restore(
-                            to: pending.restore, event: "auto-rollback",
-                            detail: "generation \(pending.generation) was not confirmed in time; its rollback timer had stopped, so \(actor) rolled it back",
-                            token: pending.token, mandatory: true)
+                        try expire(
+                            pending, detail: "generation \(pending.generation) was not confirmed in time; its rollback timer had stopped, so \(actor) rolled it back")
                         notes.append("generation \(pending.generation) was not confirmed in time and its rollback timer had stopped: rolled back")
                     } catch {
                         if case .stranded = error {
                             notes.append("generation \(pending.generation) was not confirmed in time: \(error)")
+                            if store.outcome(token: pending.token) == nil {
+                                try? store.record("auto-rollback", generation: pending.restore, detail: error.description, token: pending.token)
+                            }
+                            try? store.setPending(nil)
                         } else {
-                            try? store.record("auto-rollback-failed", generation: pending.generation, detail: error.description, token: pending.token)
-                            notes.append("generation \(pending.generation) was not confirmed in time, and rolling it back failed: \(error)")
+                            // Left pending: the next portctl to take the lock tries again.
+                            notes.append("generation \(pending.generation) was not confirmed in time, and rolling it back failed (it is tried again): \(error)")
                         }
-                        try? store.setPending(nil)
                     }
                 } else if let pid = respawnWatchdog(pending) {
                     var renewed = pending
@@ -468,6 +516,50 @@ public struct Applier: Sendable {
             }
         }
         return notes
+    }
+
+    /// Settles a journal an interrupted portctl left. What the kernel holds now decides, and only
+    /// evidence of the commit finishes it: a journal from an earlier boot, or one whose objects are
+    /// gone where it should have made them (a flushed ruleset), is discarded, never recorded.
+    func settle(_ journal: StateStore.Journal) -> String? {
+        // Partly finished already (its event recorded, or `current` moved): finish it.
+        if store.history().suffix(64).contains(where: { $0.id == journal.id })
+            || (journal.generation != journal.previous && store.current() == journal.generation && store.read("current") != nil)
+        {
+            return finishRecovered(journal)
+        }
+        if let made = journal.bootID, let boot = StateStore.bootID(), made != boot {
+            abandon(journal)
+            if journal.operation == "apply" {
+                try? store.record("abandoned", generation: journal.generation, detail: "never recorded before the machine restarted", token: journal.token, id: journal.id)
+            }
+            return "a \(journal.event) of generation \(journal.generation) was interrupted before the machine restarted; discarded it"
+        }
+        guard let (listing, _) = try? readLive() else { return nil }
+        let placement = Placement(stateText: journal.placement)
+        let placements = [placement].compactMap { $0 }
+            + (journal.previous > 0 ? [store.meta(journal.previous).flatMap { Placement(stateText: $0.placement) }].compactMap { $0 } : [])
+        let present = placement.map { !Fingerprint.owned(listing, placement: $0).isEmpty } ?? false
+        let unchanged = Fingerprint.digest(listing, placements: placements) == journal.before
+        // Committed: the objects changed, and are there (or, for a removal, gone).
+        let committed = !unchanged && (journal.generation > 0 ? present : !present)
+        if committed { return finishRecovered(journal) }
+        abandon(journal)
+        if journal.operation == "apply" {
+            try? store.record("abandoned", generation: journal.generation, detail: unchanged ? "never committed" : "portctl's objects changed meanwhile", token: journal.token, id: journal.id)
+        }
+        return unchanged
+            ? "generation \(journal.generation) was prepared by an interrupted portctl but never committed; discarded it"
+            : "an interrupted \(journal.event) of generation \(journal.generation) left portctl's objects neither as before nor as intended (edited, or flushed?); discarded it: run portctl status"
+    }
+
+    func finishRecovered(_ journal: StateStore.Journal) -> String {
+        do {
+            try finalize(journal, note: "recorded by \(actor): the portctl that committed it was interrupted", mustHappen: journal.operation == "restore")
+            return "recorded generation \(journal.generation) (\(journal.event)), which an interrupted portctl had committed"
+        } catch {
+            return "cannot record the interrupted \(journal.event) of generation \(journal.generation): \(error)"
+        }
     }
 
     /// Whether generation `number`'s objects are what the kernel holds now (nil when that cannot
@@ -483,33 +575,44 @@ public struct Applier: Sendable {
 
     /// What became of a pending change.
     public enum Settled: Sendable, Equatable {
-        case confirmed(generation: Int)
+        /// With a note when something after the recorded confirmation failed.
+        case confirmed(generation: Int, note: String?)
         case declined(generation: Int)
         case tooLate(generation: Int)
         case nothingPending
     }
 
     /// Keeps the pending change (`token` nil: whichever is pending). Under the lock. The
-    /// confirmation is recorded before the pending record goes, so a waiting apply finds it.
-    public func confirmPending(token: String? = nil, detail: String, now: Double = Date().timeIntervalSince1970) throws(ApplyFailure) -> Settled {
+    /// confirmation is recorded first, so a waiting apply finds it, then the boot copy staged at
+    /// apply time is installed (a rename), and the pending record goes. `note` says what of the
+    /// after-steps failed: the confirmation itself stands once it is recorded.
+    public func confirmPending(
+        token: String? = nil, detail: String, now: Double = Date().timeIntervalSince1970, boottime: Double = StateStore.boottime()
+    ) throws(ApplyFailure) -> Settled {
         guard let pending = store.pending(), token == nil || pending.token == token, store.outcome(token: pending.token) == nil else {
             return .nothingPending
         }
-        guard now < pending.deadline else { return .tooLate(generation: pending.generation) }
+        guard !pending.hasExpired(now: now, boottime: boottime) else { return .tooLate(generation: pending.generation) }
         do throws(StateStore.StoreError) {
-            if let meta = store.meta(pending.generation), meta.persist, let placement = Placement(stateText: meta.placement),
-                let declaration = store.declaration(pending.generation)
-            {
-                try store.setPersisted(Transaction.apply(declaration: declaration, placement: placement, live: LiveRuleset()))
-            }
             try store.record("confirm", generation: pending.generation, detail: detail, token: pending.token)
-            Fault.point("confirm.recorded")
-            try store.setPending(nil)
         } catch {
             throw .state("cannot record the confirmation (\(error)); generation \(pending.generation) still rolls back at its deadline")
         }
+        Fault.point("confirm.recorded")
+        var problems: [String] = []
+        do throws(StateStore.StoreError) {
+            if try !store.installConfirmedPersisted(), let meta = store.meta(pending.generation), meta.persist,
+                let placement = Placement(stateText: meta.placement), let declaration = store.declaration(pending.generation)
+            {
+                try store.setPersisted(Transaction.apply(declaration: declaration, placement: placement, live: LiveRuleset()))
+            }
+        } catch {
+            problems.append("the boot copy could not be updated: \(error)")
+        }
+        do throws(StateStore.StoreError) { try store.setPending(nil) } catch { problems.append("pending.json could not be removed (the next portctl removes it): \(error)") }
+        store.discardRollbackCurrent()
         stopWatchdog(pending)
-        return .confirmed(generation: pending.generation)
+        return .confirmed(generation: pending.generation, note: problems.isEmpty ? nil : problems.joined(separator: "; "))
     }
 
     /// Rolls back the pending change now. Under the lock.
@@ -522,11 +625,34 @@ public struct Applier: Sendable {
         return .declined(generation: pending.generation)
     }
 
-    /// The watchdog's work at the deadline: roll back unless confirmed meanwhile. Under the lock.
+    /// The watchdog's work at the deadline: roll back unless confirmed meanwhile. Under the lock
+    /// (or, when the state directory cannot even be locked, without it: nothing else can change it).
     public func expirePending(token: String) throws(ApplyFailure) {
         guard let pending = store.pending(), pending.token == token, store.outcome(token: token) == nil else { return }
+        try expire(pending, detail: "generation \(pending.generation) was not confirmed in time")
+    }
+
+    /// Rolls back an expired change whatever it takes: to the generation before it; if that cannot
+    /// be read, or the kernel refuses it three times, by taking portctl's objects out, which
+    /// can only open the firewall, never close it further. Throws only when even that fails.
+    func expire(_ pending: StateStore.Pending, detail: String) throws(ApplyFailure) {
+        var lastError: ApplyFailure?
+        if pending.restore == 0 || restorable(pending.restore) != nil {
+            for attempt in 0..<3 {
+                do throws(ApplyFailure) {
+                    try restore(to: pending.restore, event: "auto-rollback", detail: detail, token: pending.token, mandatory: true)
+                    return
+                } catch {
+                    if case .stranded = error { throw error }
+                    lastError = error
+                    if attempt < 2 { usleep(500_000) }
+                }
+            }
+        }
+        guard pending.restore != 0 else { throw lastError ?? .usage("nothing to roll back") }
+        let why = lastError.map { "rolling back to generation \(pending.restore) failed (\($0))" } ?? "generation \(pending.restore) cannot be read"
         try restore(
-            to: pending.restore, event: "auto-rollback", detail: "generation \(pending.generation) was not confirmed in time", token: token, mandatory: true)
+            to: 0, event: "auto-rollback", detail: "\(detail); \(why), so portctl's rules were taken out instead", token: pending.token, mandatory: true)
     }
 
     public func stopWatchdog(_ pending: StateStore.Pending) {

@@ -75,14 +75,54 @@ public final class StateStore: Sendable {
         public var token: String
         /// The rollback timer's process.
         public var watchdog: Int32
+        /// The boot the change was made in (`/proc/sys/kernel/random/boot_id`): after a restart the
+        /// kernel no longer holds it, and the record is settled as such.
+        public var bootID: String?
+        /// The deadline again, on CLOCK_BOOTTIME (seconds since boot), which no clock step moves:
+        /// the change rolls back at whichever deadline comes first.
+        public var bootDeadline: Double?
 
-        public init(generation: Int, restore: Int, deadline: Double, token: String, watchdog: Int32) {
+        public init(
+            generation: Int, restore: Int, deadline: Double, token: String, watchdog: Int32, bootID: String? = nil, bootDeadline: Double? = nil
+        ) {
             self.generation = generation
             self.restore = restore
             self.deadline = deadline
             self.token = token
             self.watchdog = watchdog
+            self.bootID = bootID
+            self.bootDeadline = bootDeadline
         }
+
+        /// Whether the deadline has passed, by the wall clock or, in the same boot, by CLOCK_BOOTTIME.
+        public func hasExpired(now: Double = Date().timeIntervalSince1970, boottime: Double = StateStore.boottime(), boot: String? = StateStore.bootID())
+            -> Bool
+        {
+            if now >= deadline { return true }
+            if let bootDeadline, let bootID, bootID == boot, boottime >= bootDeadline { return true }
+            return false
+        }
+    }
+
+    /// This boot's id, or nil where the kernel does not say.
+    public static func bootID() -> String? {
+        FileManager.default.contents(atPath: "/proc/sys/kernel/random/boot_id")
+            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    /// Seconds since boot on CLOCK_BOOTTIME: monotonic, counts suspend, and no clock step moves it.
+    public static func boottime() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// What reading pending.json found: nothing, a record, or a file that could not be read (which
+    /// is not the same as no record: a watchdog must not leave because of a failed read).
+    public enum PendingRead: Sendable, Equatable {
+        case absent
+        case present(Pending)
+        case unreadable
     }
 
     /// A change in flight: written (and fsynced) before the kernel commit, removed once the state
@@ -108,6 +148,9 @@ public final class StateStore: Sendable {
         public var before: String
         /// What persist.json should hold afterwards: "keep", "write" (persist.next is staged) or "remove".
         public var persist: String
+        /// The boot the journal was written in: one from an earlier boot is never finished, since
+        /// the kernel it describes is gone.
+        public var bootID: String?
 
         public init(
             operation: String, id: String = UUID().uuidString, generation: Int, previous: Int, event: String, detail: String,
@@ -123,6 +166,7 @@ public final class StateStore: Sendable {
             self.placement = placement
             self.before = before
             self.persist = persist
+            self.bootID = StateStore.bootID()
         }
     }
 
@@ -148,6 +192,9 @@ public final class StateStore: Sendable {
             throw .io("the state directory \(directory) is not a directory")
         }
         for (index, folder) in [directory, path("generations")].enumerated() {
+            // An existing directory needs nothing, even on a read-only file system.
+            var exists: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder, isDirectory: &exists), exists.boolValue { continue }
             if mkdir(folder, 0o750) != 0, errno != EEXIST {
                 if index == 0, errno == ENOENT {
                     do {
@@ -181,15 +228,24 @@ public final class StateStore: Sendable {
 
     /// Installs the staged `current` when there is one (and it says `number`); otherwise writes it.
     public func installCurrent(_ number: Int) throws(StoreError) {
-        if read("current.next")?.trimmingCharacters(in: .whitespacesAndNewlines) == String(number) {
-            guard rename(path("current.next"), path("current")) == 0 else { throw .io("cannot write \(path("current")): \(Self.reason(errno))") }
+        for staged in ["current.next", "current.rollback"] where read(staged)?.trimmingCharacters(in: .whitespacesAndNewlines) == String(number) {
+            guard rename(path(staged), path("current")) == 0 else { throw .io("cannot write \(path("current")): \(Self.reason(errno))") }
             try syncDirectory(directory)
-        } else {
-            try setCurrent(number)
+            return
         }
+        if current() == number, read("current") != nil { return }
+        try setCurrent(number)
     }
 
     public func discardStagedCurrent() { unlink(path("current.next")) }
+
+    /// The `current` a rollback of a pending change will install (`current.rollback`), staged at
+    /// apply time, so that the rollback can be recorded on a disk that has filled up since.
+    public func stageRollbackCurrent(_ number: Int) throws(StoreError) {
+        try write("current.rollback", "\(number)\n")
+    }
+
+    public func discardRollbackCurrent() { unlink(path("current.rollback")) }
 
     public func generations() -> [Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path("generations"))) ?? []
@@ -239,7 +295,9 @@ public final class StateStore: Sendable {
         try write("generations/\(meta.generation)/meta.json", encode(meta))
     }
 
-    public func nextGeneration() -> Int { (generations().last ?? 0) + 1 }
+    /// The next generation's number: above every generation directory and every number the
+    /// history names, so a number is never reused, not even one prepared and then discarded.
+    public func nextGeneration() -> Int { max(generations().last ?? 0, history().map(\.generation).max() ?? 0) + 1 }
 
     // MARK: - History
 
@@ -248,17 +306,30 @@ public final class StateStore: Sendable {
         let line = String(decoding: (try? JSONEncoder.sorted.encode(entry)) ?? Data(), as: UTF8.self) + "\n"
         let target = path("history.jsonl")
         if Fault.shouldFail("state.history") { throw .io("cannot write \(target): injected fault") }
-        let descriptor = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        let descriptor = open(target, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw .io("cannot write \(target): \(Self.reason(errno))") }
         defer { close(descriptor) }
-        let bytes = Array(line.utf8)
+        // Where the file ends now: a failed or short append is cut back to it, so that a half line
+        // never glues itself to the next event. A file that ends mid-line (a crash) gets a newline first.
+        var info = stat()
+        let size = fstat(descriptor, &info) == 0 ? info.st_size : 0
+        var endsMidLine = false
+        if size > 0 {
+            var last: UInt8 = 0
+            endsMidLine = pread(descriptor, &last, 1, size - 1) == 1 && last != 10
+        }
+        let bytes = (endsMidLine ? [10] : []) + Array(line.utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
         guard written == bytes.count else {
             let code = written < 0 ? errno : ENOSPC
-            // A short append leaves a partial line; history() skips lines that do not parse.
+            _ = ftruncate(descriptor, size)
             throw .io("cannot write \(target): \(Self.reason(code))")
         }
-        guard fsync(descriptor) == 0 else { throw .io("cannot write \(target): \(Self.reason(errno))") }
+        guard fsync(descriptor) == 0 else {
+            let code = errno
+            _ = ftruncate(descriptor, size)
+            throw .io("cannot write \(target): \(Self.reason(code))")
+        }
     }
 
     public func history() -> [Event] {
@@ -277,8 +348,16 @@ public final class StateStore: Sendable {
     // MARK: - Pending confirmation
 
     public func pending() -> Pending? {
-        guard let text = read("pending.json") else { return nil }
-        return try? JSONDecoder().decode(Pending.self, from: Data(text.utf8))
+        if case .present(let pending) = pendingState() { return pending }
+        return nil
+    }
+
+    public func pendingState() -> PendingRead {
+        guard let data = FileManager.default.contents(atPath: path("pending.json")) else {
+            return access(path("pending.json"), F_OK) != 0 && errno == ENOENT ? .absent : .unreadable
+        }
+        guard let pending = try? JSONDecoder().decode(Pending.self, from: data) else { return .unreadable }
+        return .present(pending)
     }
 
     public func setPending(_ pending: Pending?) throws(StoreError) {
@@ -325,7 +404,10 @@ public final class StateStore: Sendable {
     }
 
     /// Moves the staged boot copy into place: a rename, which needs no free space.
+    ///
+    /// Idempotent: with nothing staged (a finish that already ran this step), there is nothing to do.
     public func installStagedPersisted() throws(StoreError) {
+        guard access(path("persist.next"), F_OK) == 0 else { return }
         guard rename(path("persist.next"), persistPath) == 0 else {
             throw .io("cannot write \(persistPath): \(Self.reason(errno))")
         }
@@ -333,6 +415,24 @@ public final class StateStore: Sendable {
     }
 
     public func discardStagedPersisted() { unlink(path("persist.next")) }
+
+    /// The boot copy of a change applied with --confirm --persist, staged at apply time and
+    /// installed when it is confirmed (`persist.confirm`), so confirming needs only a rename.
+    public func stageConfirmedPersisted(_ batch: JSONValue) throws(StoreError) {
+        try write("persist.confirm", batch.pretty)
+    }
+
+    /// Installs the staged boot copy of a confirmed change; false when none was staged.
+    public func installConfirmedPersisted() throws(StoreError) -> Bool {
+        guard access(path("persist.confirm"), F_OK) == 0 else { return false }
+        guard rename(path("persist.confirm"), persistPath) == 0 else {
+            throw .io("cannot write \(persistPath): \(Self.reason(errno))")
+        }
+        try syncDirectory(directory)
+        return true
+    }
+
+    public func discardConfirmedPersisted() { unlink(path("persist.confirm")) }
 
     public var isPersisted: Bool { FileManager.default.fileExists(atPath: persistPath) }
 
@@ -353,9 +453,13 @@ public final class StateStore: Sendable {
     }
 
     /// Takes the lock, waiting up to `wait` seconds for another portctl to finish.
+    ///
+    /// On a state directory that has become read-only or full, the existing lock file is opened
+    /// read-only: flock(2) needs no write access, so a rollback can still be serialised.
     public func lock(wait: Double) throws(StoreError) -> Lock {
         try prepare()
-        let descriptor = open(path("lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        var descriptor = open(path("lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        if descriptor < 0 { descriptor = open(path("lock"), O_RDONLY | O_CLOEXEC) }
         guard descriptor >= 0 else { throw .io("cannot open \(path("lock")): \(Self.reason(errno))") }
         let deadline = Date().addingTimeInterval(max(0, wait))
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
