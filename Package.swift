@@ -1,13 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// One target per layer, under Sources/Shared/<Layer>; the dependencies point one way only
+// (README, Development). The compiler refuses an arrow that runs the wrong way.
 let package = Package(
     name: "portctl",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "portctl", targets: ["portctl"]),
         .executable(name: "streamd", targets: ["streamd"]),
-        .library(name: "Shared", targets: ["Shared"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,37 +20,54 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
     ],
     targets: [
-        // libnftables (apt: libnftables-dev). Only Firewall/LibNftablesBackend.swift imports it.
+        // Ports, ranges, transports, openings, source scopes, diagnostics, JSON values. No dependencies.
+        .target(name: "PortModel", path: "Sources/Shared/Model"),
+        // The profile format: decoder and validator (file:line diagnostics), catalog, bundled profiles.
+        .target(name: "PortProfiles", dependencies: ["PortModel", .product(name: "Yams", package: "Yams")], path: "Sources/Shared/Profiles"),
+        // Profiles + options -> Plan. Pure: no file system, no environment, no clock.
+        .target(name: "PortPlanning", dependencies: ["PortModel"], path: "Sources/Shared/Planning"),
+        // Plan -> nft text and JSON, firewalld, ufw, iptables, the table and the plan's JSON.
+        .target(name: "PlanRendering", dependencies: ["PortModel", "PortPlanning"], path: "Sources/Shared/Rendering"),
+        // Transactions, state, the live ruleset and its analysis; talks to the kernel through a protocol.
+        .target(name: "FirewallState", dependencies: ["PortModel", "PortPlanning", "PlanRendering"], path: "Sources/Shared/Firewall"),
+        // libnftables (apt: libnftables-dev), the only target that links it.
         .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        .target(name: "NftablesKernel", dependencies: ["FirewallState", "CNftables"], path: "Sources/Shared/Kernel"),
+        // Listening sockets and their processes, services and configurations that claim a port.
+        .target(name: "HostInspection", dependencies: ["PortModel", "PortPlanning"], path: "Sources/Shared/Host"),
+        // What streamd and the probe share: protocol heads and answers, framing, RTP, the knock's format.
+        // No dependencies, so the fuzzer builds it alone (scripts/fuzz).
+        .target(name: "StreamWire", path: "Sources/Shared/Wire"),
+        // The knock's key and HMAC.
+        .target(name: "KnockAuth", dependencies: ["StreamWire", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Shared/KnockAuth"),
+        // Per-protocol checks, the scheduler and the reports of `portctl probe`.
+        .target(name: "PortProbe", dependencies: ["PortModel", "PortPlanning", "PlanRendering", "StreamWire", "KnockAuth"], path: "Sources/Shared/Probe"),
+        // What portctl and streamd share on the command line: plan flags, exit statuses, the console.
         .target(
-            name: "Shared",
+            name: "CommandSupport",
             dependencies: [
-                "CNftables",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+                "PortModel", "PortProfiles", "PortPlanning", "HostInspection",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Shared/CommandSupport"),
         .executableTarget(
             name: "portctl",
             dependencies: [
-                "Shared",
+                "PortModel", "PortProfiles", "PortPlanning", "PlanRendering", "FirewallState", "NftablesKernel", "HostInspection",
+                "PortProbe", "StreamWire", "KnockAuth", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The protocol parsers and responders, with no dependencies, so the fuzz harness can build them alone.
-        .target(name: "StreamdProtocols"),
-        // libFuzzer harness over StreamdProtocols; without -DFUZZING it replays a corpus (fuzz/README.md).
-        .executableTarget(name: "StreamdFuzz", dependencies: ["StreamdProtocols"], swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // libFuzzer harness over StreamWire; without -DFUZZING it replays a corpus (fuzz/README.md).
+        .executableTarget(name: "StreamdFuzz", dependencies: ["StreamWire"], swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .executableTarget(
             name: "streamd",
             dependencies: [
-                "Shared",
-                "StreamdProtocols",
+                "PortModel", "PortProfiles", "PortPlanning", "FirewallState", "NftablesKernel", "HostInspection", "StreamWire", "KnockAuth",
+                "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -59,15 +77,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Helpers the test targets share: finding the built binaries, running them, network namespaces.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "PortctlTests", dependencies: ["Shared", "TestSupport"], exclude: ["Corpus"]),
-        .testTarget(name: "SystemTests", dependencies: ["Shared", "TestSupport"], exclude: ["Scripts"]),
+        // Helpers the test targets share: finding the binaries, running them, namespaces, test doubles.
+        .target(name: "TestSupport", dependencies: ["FirewallState"], path: "Tests/TestSupport"),
+        .testTarget(
+            name: "SharedTests",
+            dependencies: [
+                "PortModel", "PortProfiles", "PortPlanning", "PlanRendering", "FirewallState", "HostInspection", "PortProbe", "StreamWire",
+                "KnockAuth", "CommandSupport", "TestSupport",
+            ],
+            exclude: ["Golden"]),
+        .testTarget(name: "PortctlTests", dependencies: ["TestSupport"], exclude: ["Corpus"]),
+        .testTarget(name: "SystemTests", dependencies: ["PortModel", "FirewallState", "TestSupport"], exclude: ["Scripts"]),
         .testTarget(
             name: "StreamdTests",
             dependencies: [
-                "streamd", "StreamdProtocols", "Shared", "TestSupport",
+                "streamd", "StreamWire", "KnockAuth", "PortModel", "PortPlanning", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

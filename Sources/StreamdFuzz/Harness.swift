@@ -1,5 +1,5 @@
-#if canImport(StreamdProtocols)
-import StreamdProtocols  // the SwiftPM build; scripts/fuzz compiles the parsers into this module instead
+#if canImport(StreamWire)
+import StreamWire  // the SwiftPM build; scripts/fuzz compiles the parsers into this module instead
 #endif
 
 /// One fuzz input through every parser streamd exposes to the network: request heads (RTSP,

@@ -1,6 +1,16 @@
 import ArgumentParser
 import Foundation
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import PlanRendering
+import FirewallState
+import NftablesKernel
+import HostInspection
+import PortProbe
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// `portctl apply`: one atomic, checked nftables transaction, with an optional confirm-or-rollback timer.
 struct ApplyCommand: ParsableCommand {

@@ -1,5 +1,15 @@
 import Foundation
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import PlanRendering
+import FirewallState
+import NftablesKernel
+import HostInspection
+import PortProbe
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// What `apply --confirm` does once its change is live: wait for the pending change to be settled
 /// (at the prompt when there is a terminal, by `portctl confirm` or `rollback` from any shell, or

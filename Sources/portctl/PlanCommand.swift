@@ -1,5 +1,15 @@
 import ArgumentParser
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import PlanRendering
+import FirewallState
+import NftablesKernel
+import HostInspection
+import PortProbe
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// `portctl plan`: which ports to open, and why, in the format the admin's firewall uses.
 struct PlanCommand: ParsableCommand {

@@ -1,6 +1,16 @@
 import ArgumentParser
 import Foundation
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import PlanRendering
+import FirewallState
+import NftablesKernel
+import HostInspection
+import PortProbe
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// Where profiles come from: the bundled ones, the admin's directories and `--profile-dir`.
 struct ProfileSourceOptions: ParsableArguments {

@@ -1,5 +1,15 @@
 import ArgumentParser
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import PlanRendering
+import FirewallState
+import NftablesKernel
+import HostInspection
+import PortProbe
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// The portctl command: plans, applies and checks the firewall openings of a streaming server.
 @main

@@ -1,6 +1,16 @@
 import ArgumentParser
 import Foundation
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import PlanRendering
+import FirewallState
+import NftablesKernel
+import HostInspection
+import PortProbe
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// `portctl remove`: take out portctl's table (or its attached chain, sets and jump), nothing else.
 struct RemoveCommand: ParsableCommand {

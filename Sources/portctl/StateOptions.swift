@@ -1,6 +1,16 @@
 import ArgumentParser
 import Foundation
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import PlanRendering
+import FirewallState
+import NftablesKernel
+import HostInspection
+import PortProbe
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// Where portctl keeps its generations, and how long it waits for another portctl.
 struct StateOptions: ParsableArguments {
@@ -67,18 +77,24 @@ struct StateOptions: ParsableArguments {
             ["_watchdog", "--state-dir", stateDirectory, "--token", pending.token, "--deadline", String(Int(pending.deadline.rounded(.up)))])
     }
 
-    /// The real backend; PORTCTL_TEST_FAULT=reject-commit makes every commit fail (system tests only).
-    static func backend() -> any NftablesBackend {
-        let real = LibNftablesBackend()
-        if ProcessInfo.processInfo.environment["PORTCTL_TEST_FAULT"] == "reject-commit" {
-            return RejectingCommitBackend(wrapping: real)
-        }
-        return real
-    }
+    /// The real backend.
+    static func backend() -> any NftablesBackend { LibNftablesBackend() }
 }
 
 extension ApplyFailure {
     var commandFailure: CommandFailure { CommandFailure(status, description) }
+
+    /// The exit status each failure gets (portctl(8), EXIT STATUS).
+    var status: ExitStatus {
+        switch self {
+        case .permission: return .noPermission
+        case .rejected: return .checkFailed
+        case .lockout: return .lockout
+        case .state, .stranded: return .cannotCreate
+        case .usage: return .usage
+        case .busy: return .busy
+        }
+    }
 }
 
 /// Only where the state lives, for commands that read it and never take the lock.

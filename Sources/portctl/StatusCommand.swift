@@ -1,6 +1,16 @@
 import ArgumentParser
 import Foundation
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import PlanRendering
+import FirewallState
+import NftablesKernel
+import HostInspection
+import PortProbe
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// `portctl status`: the live generation, per-opening counters, drift, and other tables' drops.
 struct StatusCommand: ParsableCommand {

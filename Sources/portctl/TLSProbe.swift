@@ -2,7 +2,17 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import PlanRendering
+import FirewallState
+import NftablesKernel
+import HostInspection
+import PortProbe
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// The probe's TLS check: a TLS session (the certificate is not verified: this proves the path,
 /// not the identity), then RTMP's C0/C1 for RTMPS or an HTTP GET for HTTPS inside it.

@@ -1,9 +1,17 @@
-import StreamdProtocols
+import StreamWire
 import ArgumentParser
 import Crypto
 import Foundation
 import Logging
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import FirewallState
+import NftablesKernel
+import HostInspection
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// streamd: a test server that listens on every port of a plan and answers in each port's protocol.
 @main

@@ -1,6 +1,16 @@
 import Foundation
+import TestSupport
 import XCTest
-@testable import Shared
+@testable import PortModel
+@testable import PortProfiles
+@testable import PortPlanning
+@testable import PlanRendering
+@testable import FirewallState
+@testable import HostInspection
+@testable import PortProbe
+@testable import StreamWire
+@testable import KnockAuth
+@testable import CommandSupport
 
 /// The apply logic against the recording fake: what it sends, in which order, and when it sends nothing.
 final class ApplierTests: XCTestCase {
@@ -63,7 +73,7 @@ final class ApplierTests: XCTestCase {
     func testPermissionErrorsSayToUseRoot() {
         backend.refuse = { _, _ in NftablesError(kind: .permission, message: "Operation not permitted") }
         XCTAssertThrowsError(try applier.apply(dss(), options: ApplyOptions(placement: standalone))) { error in
-            XCTAssertEqual((error as? ApplyFailure)?.status, .noPermission)
+            guard case .permission? = error as? ApplyFailure else { return XCTFail("\(error)") }
         }
     }
 
@@ -71,7 +81,7 @@ final class ApplierTests: XCTestCase {
         let plan = Planner.plan(PlanRequest(profiles: [Fixtures.bundled("dss")], sshPorts: []))
         let session = SSHFacts.Session(client: "198.51.100.9", serverPort: try! PortNumber(22))
         XCTAssertThrowsError(try applier.apply(plan, options: ApplyOptions(placement: standalone, session: session))) { error in
-            XCTAssertEqual((error as? ApplyFailure)?.status, .lockout)
+            guard case .lockout? = error as? ApplyFailure else { return XCTFail("\(error)") }
         }
         XCTAssertTrue(backend.calls.isEmpty, "refused before anything reaches the kernel")
         // A plan that opens the session's port to the client is fine.

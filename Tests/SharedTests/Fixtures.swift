@@ -1,4 +1,13 @@
-@testable import Shared
+@testable import PortModel
+@testable import PortProfiles
+@testable import PortPlanning
+@testable import PlanRendering
+@testable import FirewallState
+@testable import HostInspection
+@testable import PortProbe
+@testable import StreamWire
+@testable import KnockAuth
+@testable import CommandSupport
 
 /// Profiles built from YAML in the tests, through the same decoder the CLI uses.
 enum Fixtures {

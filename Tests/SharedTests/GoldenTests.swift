@@ -1,7 +1,16 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import Shared
+@testable import PortModel
+@testable import PortProfiles
+@testable import PortPlanning
+@testable import PlanRendering
+@testable import FirewallState
+@testable import HostInspection
+@testable import PortProbe
+@testable import StreamWire
+@testable import KnockAuth
+@testable import CommandSupport
 
 /// Every bundled profile in every format, compared byte for byte with Tests/SharedTests/Golden.
 /// Regenerate with scripts/update-goldens after a deliberate change, and review the diff.

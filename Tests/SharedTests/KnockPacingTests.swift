@@ -1,7 +1,16 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import Shared
+@testable import PortModel
+@testable import PortProfiles
+@testable import PortPlanning
+@testable import PlanRendering
+@testable import FirewallState
+@testable import HostInspection
+@testable import PortProbe
+@testable import StreamWire
+@testable import KnockAuth
+@testable import CommandSupport
 
 #if canImport(Glibc)
 import Glibc

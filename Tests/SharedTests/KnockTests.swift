@@ -2,7 +2,16 @@ import Crypto
 import Foundation
 import TestSupport
 import XCTest
-@testable import Shared
+@testable import PortModel
+@testable import PortProfiles
+@testable import PortPlanning
+@testable import PlanRendering
+@testable import FirewallState
+@testable import HostInspection
+@testable import PortProbe
+@testable import StreamWire
+@testable import KnockAuth
+@testable import CommandSupport
 
 final class KnockTests: XCTestCase {
     let key = SymmetricKey(data: Array("portctl-test-key".utf8))

@@ -1,6 +1,15 @@
 import Foundation
 import XCTest
-@testable import Shared
+@testable import PortModel
+@testable import PortProfiles
+@testable import PortPlanning
+@testable import PlanRendering
+@testable import FirewallState
+@testable import HostInspection
+@testable import PortProbe
+@testable import StreamWire
+@testable import KnockAuth
+@testable import CommandSupport
 
 /// Real sockets, bound by this test on loopback and wildcard addresses, found by both readers.
 final class ListeningSocketTests: XCTestCase {

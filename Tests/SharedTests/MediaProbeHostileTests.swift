@@ -1,6 +1,15 @@
 import Foundation
 import XCTest
-@testable import Shared
+@testable import PortModel
+@testable import PortProfiles
+@testable import PortPlanning
+@testable import PlanRendering
+@testable import FirewallState
+@testable import HostInspection
+@testable import PortProbe
+@testable import StreamWire
+@testable import KnockAuth
+@testable import CommandSupport
 
 /// The media check against RTSP servers that misbehave (issue 11, item 4): it must return within
 /// a bound, with one result per check, whatever the server does after PLAY, and TEARDOWN never

@@ -1,5 +1,14 @@
 import XCTest
-@testable import Shared
+@testable import PortModel
+@testable import PortProfiles
+@testable import PortPlanning
+@testable import PlanRendering
+@testable import FirewallState
+@testable import HostInspection
+@testable import PortProbe
+@testable import StreamWire
+@testable import KnockAuth
+@testable import CommandSupport
 
 /// The media check's arithmetic: sequence continuity, loss, jitter, the reply parser and the
 /// verdicts. The real sessions run in SystemTests/MediaSystemTests.

@@ -1,5 +1,14 @@
 import XCTest
-@testable import Shared
+@testable import PortModel
+@testable import PortProfiles
+@testable import PortPlanning
+@testable import PlanRendering
+@testable import FirewallState
+@testable import HostInspection
+@testable import PortProbe
+@testable import StreamWire
+@testable import KnockAuth
+@testable import CommandSupport
 
 final class RulesetTests: XCTestCase {
     func fullDSS(ssh: [PortNumber] = [PortNumber.ssh]) -> Plan {

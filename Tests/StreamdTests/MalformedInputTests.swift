@@ -1,8 +1,11 @@
 import NIOCore
 import NIOEmbedded
-import Shared
+@testable import StreamWire
+@testable import KnockAuth
+@testable import PortModel
+@testable import PortPlanning
 import XCTest
-@testable import StreamdProtocols
+@testable import StreamWire
 @testable import streamd
 
 /// A corpus of malformed and hostile requests: none may crash streamd or make it buffer without bound.

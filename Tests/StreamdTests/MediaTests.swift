@@ -1,5 +1,5 @@
 import XCTest
-@testable import StreamdProtocols
+@testable import StreamWire
 
 /// The test stream's building blocks (issue 7): µ-law, the tone, RTP and RTCP.
 final class MediaTests: XCTestCase {

@@ -1,10 +1,13 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
-import Shared
+@testable import StreamWire
+@testable import KnockAuth
+@testable import PortModel
+@testable import PortPlanning
 import TestSupport
 import XCTest
-@testable import StreamdProtocols
+@testable import StreamWire
 @testable import streamd
 
 /// streamd counts what a UDP player sends to its session's server pair (punch packets, RTCP

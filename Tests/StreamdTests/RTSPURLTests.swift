@@ -1,8 +1,11 @@
 import NIOCore
 import NIOEmbedded
-import Shared
+@testable import StreamWire
+@testable import KnockAuth
+@testable import PortModel
+@testable import PortPlanning
 import XCTest
-@testable import StreamdProtocols
+@testable import StreamWire
 @testable import streamd
 
 /// Issue 11 item 12a: the URLs streamd builds from the address a request reached (Content-Base,

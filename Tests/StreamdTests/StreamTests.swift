@@ -1,9 +1,12 @@
 import NIOCore
 import NIOEmbedded
-import Shared
+@testable import StreamWire
+@testable import KnockAuth
+@testable import PortModel
+@testable import PortPlanning
 import TestSupport
 import XCTest
-@testable import StreamdProtocols
+@testable import StreamWire
 @testable import streamd
 
 /// The test stream (issue 7) through streamd's real handler and media pump, on EmbeddedChannels

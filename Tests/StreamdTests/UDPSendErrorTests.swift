@@ -3,9 +3,12 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import Shared
+@testable import StreamWire
+@testable import KnockAuth
+@testable import PortModel
+@testable import PortPlanning
 import XCTest
-@testable import StreamdProtocols
+@testable import StreamWire
 @testable import streamd
 
 /// Issue 11 item 5: a knock whose reply cannot be sent (a source port 0, a broadcast source)

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import PortModel
+import FirewallState
 import TestSupport
 import XCTest
 

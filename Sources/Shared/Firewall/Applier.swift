@@ -2,6 +2,9 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import PortModel
+import PortPlanning
+import PlanRendering
 #endif
 
 /// How an apply should behave.
@@ -13,7 +16,7 @@ public struct ApplyOptions: Sendable {
     public var forced: Bool
     public var command: [String]
     /// The SSH session portctl runs in, if any: an apply must not cut it off.
-    public var session: SSHFacts.Session?
+    public var session: SSHSession?
     /// Skip the separate libnftables dry run. The commit is still one atomic transaction, so a
     /// refused batch still changes nothing; only the early, side-effect-free rehearsal is skipped.
     public var skipCheck: Bool
@@ -23,7 +26,7 @@ public struct ApplyOptions: Sendable {
 
     public init(
         placement: Placement, dryRun: Bool = false, persist: Bool = false, forced: Bool = false, command: [String] = [],
-        session: SSHFacts.Session? = nil, skipCheck: Bool = false, confirmation: Confirmation? = nil
+        session: SSHSession? = nil, skipCheck: Bool = false, confirmation: Confirmation? = nil
     ) {
         self.skipCheck = skipCheck
         self.placement = placement
@@ -79,17 +82,6 @@ public enum ApplyFailure: Error, Sendable, CustomStringConvertible {
         case .rejected(let message, let offending):
             return "the kernel rejected the change, and nothing was changed: \(message)" + (offending.map { "\nfirst failing command: \($0)" } ?? "")
         case .lockout(let message), .state(let message), .usage(let message), .busy(let message), .stranded(let message): return message
-        }
-    }
-
-    public var status: ExitStatus {
-        switch self {
-        case .permission: return .noPermission
-        case .rejected: return .checkFailed
-        case .lockout: return .lockout
-        case .state, .stranded: return .cannotCreate
-        case .usage: return .usage
-        case .busy: return .busy
         }
     }
 }
@@ -691,7 +683,7 @@ public struct Applier: Sendable {
     }
 
     /// Tables a process owns, from nft's text listing: `table inet portctl { # progname nft` then `flags owner`.
-    static func ownedTables(_ text: String) -> [(table: String, program: String?)] {
+    package static func ownedTables(_ text: String) -> [(table: String, program: String?)] {
         var result: [(String, String?)] = []
         var current: (String, String?)?
         for line in text.split(separator: "\n") {
@@ -726,7 +718,7 @@ public struct Applier: Sendable {
     }
 
     /// A standalone table drops by default: refuse when the admin's own SSH session would not survive.
-    func checkSession(_ session: SSHFacts.Session?, plan: Plan) throws(ApplyFailure) {
+    func checkSession(_ session: SSHSession?, plan: Plan) throws(ApplyFailure) {
         guard let session else { return }
         if plan.sshPorts.contains(session.serverPort) { return }
         let client = try? CIDR(parsing: session.client)
@@ -762,6 +754,16 @@ public struct Applier: Sendable {
     }
 
     func commit(_ batch: JSONValue) throws(ApplyFailure) {
+        var batch = batch
+        // Fault injection: the batch carries one more command, which the kernel must refuse, so that
+        // a test can prove a refused commit leaves the ruleset byte-identical.
+        if Fault.shouldFail("kernel.commit"), let commands = batch["nftables"]?.array {
+            let impossible = JSONValue.object([("add", .object([("rule", .object([
+                ("family", .string("inet")), ("table", .string("portctl-test-fault")), ("chain", .string("missing")),
+                ("expr", .array([.object([("accept", .null)])])),
+            ]))]))])
+            batch = .object([("nftables", .array(commands + [impossible]))])
+        }
         do {
             try backend.run(batch, check: false)
         } catch {

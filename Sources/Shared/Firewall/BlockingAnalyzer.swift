@@ -1,3 +1,7 @@
+import PortModel
+import PortPlanning
+import PlanRendering
+
 /// What another table does to one planned opening.
 public enum BlockingVerdict: Sendable, Hashable, CustomStringConvertible {
     /// No other base chain on the input hook drops it.
@@ -766,8 +770,8 @@ public enum BlockingAnalyzer {
 
 extension BlockingAnalyzer {
     /// A rule's statements in nft's own syntax, as far as portctl knows it; compact JSON for the rest.
-    enum RuleText {
-        static func render(_ statements: [JSONValue]) -> String {
+    package enum RuleText {
+        package static func render(_ statements: [JSONValue]) -> String {
             statements.filter { $0.soleKey != "counter" }.map(statement).joined(separator: " ")
         }
 

@@ -2,6 +2,9 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import PortModel
+import PortPlanning
+import PlanRendering
 #endif
 
 /// Fault injection at the steps a safety promise depends on: the order of the pending record,

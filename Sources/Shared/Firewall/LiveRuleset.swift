@@ -1,3 +1,7 @@
+import PortModel
+import PortPlanning
+import PlanRendering
+
 /// The kernel's whole ruleset as `nft -j list ruleset` (libnftables JSON) describes it.
 ///
 /// Only what portctl reads is kept: tables, chains with their hooks and policies, rules with their

@@ -2,6 +2,9 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import PortModel
+import PortPlanning
+import PlanRendering
 #endif
 
 /// portctl's memory of what it applied: numbered generations, a history log, a pending

@@ -1,3 +1,7 @@
+import PortModel
+import PortPlanning
+import PlanRendering
+
 /// What `portctl status` shows: the live generation, its counters, drift, and other tables' drops.
 public struct StatusReport: Sendable {
     public struct Row: Sendable {

@@ -1,3 +1,7 @@
+import PortModel
+import PortPlanning
+import PlanRendering
+
 /// Builds the libnftables batches that change portctl's objects, and nothing else, in one transaction.
 public enum Transaction {
     static let metainfo = JSONValue.object([("metainfo", .object([("json_schema_version", .int(1))]))])

@@ -1,4 +1,6 @@
 import Foundation
+import PortModel
+import PortPlanning
 
 /// A port a server enabled at boot will listen on, read from its configuration.
 public struct BootClaim: Sendable, Hashable, CustomStringConvertible {
@@ -161,7 +163,7 @@ public struct BootClaims: Sendable {
         return result
     }
 
-    static func caddyPorts(_ address: String) -> [Int] {
+    package static func caddyPorts(_ address: String) -> [Int] {
         var rest = address
         var scheme: String?
         if let range = rest.range(of: "://") {

@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Who holds, or will hold at boot, the ports a plan needs.
 public struct ConflictReport: Sendable {
     /// One process (or hidden owner) holding a socket in a checked range.

@@ -2,6 +2,8 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import PortModel
+import PortPlanning
 #endif
 
 /// Starts a process in a session of its own, with no terminal and standard streams on /dev/null,

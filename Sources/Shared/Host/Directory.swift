@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+import PortModel
+import PortPlanning
 #endif
 
 /// Directory listing with opendir(3), without Foundation's per-entry work: scanning every

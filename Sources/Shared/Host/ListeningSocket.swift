@@ -1,4 +1,6 @@
 import Foundation
+import PortModel
+import PortPlanning
 
 /// A listening TCP socket or a bound UDP socket, as the kernel lists it in /proc/net.
 public struct ListeningSocket: Sendable, Hashable {
@@ -51,7 +53,7 @@ public struct ListeningSocket: Sendable, Hashable {
     }
 
     /// /proc/net prints addresses as 32-bit words in host byte order (little-endian here).
-    static func decodeAddress(_ hex: String, family: IPFamily) -> String? {
+    package static func decodeAddress(_ hex: String, family: IPFamily) -> String? {
         let expected = family == .ipv4 ? 8 : 32
         guard hex.count == expected else { return nil }
         var bytes: [UInt8] = []

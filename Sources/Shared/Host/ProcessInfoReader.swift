@@ -1,4 +1,6 @@
 import Foundation
+import PortModel
+import PortPlanning
 
 /// A process that holds a socket: who it is, and which systemd unit started it.
 public struct SocketOwner: Sendable, Hashable {

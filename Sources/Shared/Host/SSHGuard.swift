@@ -1,4 +1,6 @@
 import Foundation
+import PortModel
+import PortPlanning
 
 /// What portctl knows about SSH on this host, so that an apply never cuts the admin off.
 ///
@@ -14,10 +16,7 @@ public struct SSHFacts: Sendable, Hashable {
     }
 
     /// The session portctl runs in, when it runs over SSH.
-    public struct Session: Sendable, Hashable {
-        public let client: String
-        public let serverPort: PortNumber
-    }
+    public typealias Session = SSHSession
 
     public let sources: [Source]
     public let session: Session?

@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// What kind of program holds a port, judged from its name, executable and command line.
 public enum ServerKind: Sendable, Hashable, CustomStringConvertible {
     case webServer(String)

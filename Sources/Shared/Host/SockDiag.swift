@@ -2,6 +2,8 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import PortModel
+import PortPlanning
 #endif
 
 /// Lists listening TCP and bound UDP sockets through netlink sock_diag, as `ss` does.

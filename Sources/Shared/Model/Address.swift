@@ -82,7 +82,7 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
         return lhs.prefix < rhs.prefix
     }
 
-    static func parseAddress(_ text: String) -> (IPFamily, [UInt8])? {
+    package static func parseAddress(_ text: String) -> (IPFamily, [UInt8])? {
         guard !text.isEmpty, text.count <= 45, text.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == ":") })
         else { return nil }
         var v4 = in_addr()

@@ -2,6 +2,8 @@ import Foundation
 
 extension JSONValue {
     public struct ParseError: Error, CustomStringConvertible {
+        package init(description: String) { self.description = description }
+
         public let description: String
     }
 

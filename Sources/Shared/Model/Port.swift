@@ -117,7 +117,7 @@ public struct PortSpec: Sendable, Hashable, Comparable, CustomStringConvertible 
 
 extension String {
     /// The text without leading and trailing whitespace (no Foundation needed).
-    public func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         var view = Substring(self)
         while let first = view.first, first.isWhitespace { view = view.dropFirst() }
         while let last = view.last, last.isWhitespace { view = view.dropLast() }

@@ -1,3 +1,5 @@
+import PortModel
+
 /// Who an entry of a plan admits, once source sets are resolved.
 ///
 /// A scope is identified by its name: a plan resolves each source set once, so two scopes with the
@@ -60,6 +62,15 @@ public struct Contribution: Sendable, Hashable {
     /// The ports exactly as the opening listed them.
     public let spec: PortSpec
 
+    package init(profile: String, opening: String, purpose: String, service: Service, direction: Direction, spec: PortSpec) {
+        self.profile = profile
+        self.opening = opening
+        self.purpose = purpose
+        self.service = service
+        self.direction = direction
+        self.spec = spec
+    }
+
     /// `dss/rtsp`: how comments and reports name an opening.
     public var label: String { "\(profile)/\(opening)" }
 }
@@ -71,6 +82,14 @@ public struct PlanEntry: Sendable, Hashable {
     public let scope: Scope
     public let direction: Direction
     public let contributions: [Contribution]
+
+    package init(transport: Transport, range: PortRange, scope: Scope, direction: Direction, contributions: [Contribution]) {
+        self.transport = transport
+        self.range = range
+        self.scope = scope
+        self.direction = direction
+        self.contributions = contributions
+    }
 
     public var spec: PortSpec { PortSpec(range, transport) }
     public var profiles: [String] { contributions.map(\.profile).uniqued() }
@@ -133,7 +152,7 @@ public struct Plan: Sendable {
 }
 
 extension Sequence where Element: Hashable {
-    func uniqued() -> [Element] {
+    package func uniqued() -> [Element] {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
     }

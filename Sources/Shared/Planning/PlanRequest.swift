@@ -1,3 +1,5 @@
+import PortModel
+
 /// What the admin asked for: profiles, options and who the named source sets are.
 public struct PlanRequest: Sendable {
     public var profiles: [Profile]

@@ -1,3 +1,5 @@
+import PortModel
+
 /// Turns profiles and options into a `Plan`.
 ///
 /// It resolves source sets (admin ports default to loopback, other sets stay closed until the admin
@@ -74,7 +76,7 @@ public enum Planner {
     ///
     /// In (family, address, prefix) order a network comes before every network it contains, and
     /// anything kept in between lies outside it; so comparing with the last kept one is enough.
-    static func normalize(_ cidrs: [CIDR]) -> [CIDR] {
+    package static func normalize(_ cidrs: [CIDR]) -> [CIDR] {
         var kept: [CIDR] = []
         for cidr in Set(cidrs).sorted() {
             if let last = kept.last, last.contains(cidr) { continue }

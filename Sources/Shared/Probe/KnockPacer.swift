@@ -1,4 +1,9 @@
 import Foundation
+import PortModel
+import PortPlanning
+import PlanRendering
+import StreamWire
+import KnockAuth
 
 /// Paces the UDP knocks of one probe, resends included, so that streamd's per-source rate limit
 /// (`KnockRateLimiter`: 1000 a second, bursts of 2000) is never what decides a verdict.

@@ -2,6 +2,11 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import PortModel
+import PortPlanning
+import PlanRendering
+import StreamWire
+import KnockAuth
 #endif
 
 /// How a media check receives RTP: the three transports an RTSP player uses.

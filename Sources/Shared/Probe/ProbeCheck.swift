@@ -2,6 +2,11 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import PortModel
+import PortPlanning
+import PlanRendering
+import StreamWire
+import KnockAuth
 #endif
 
 /// One port to probe: its transport and number, what should answer there, and who asked for it.
@@ -14,6 +19,15 @@ public struct ProbeTarget: Sendable, Hashable {
     public let range: String
     /// Set for `--media` checks: a real RTSP session over this transport, not a port check.
     public var media: MediaTransport? = nil
+
+    package init(transport: Transport, port: Int, service: Service, labels: [String], range: String, media: MediaTransport? = nil) {
+        self.transport = transport
+        self.port = port
+        self.service = service
+        self.labels = labels
+        self.range = range
+        self.media = media
+    }
 
     /// How reports name the check: `554/tcp`, or `554/tcp media/udp`.
     public var name: String { "\(port)/\(transport.rawValue)" + (media.map { " media/\($0.rawValue)" } ?? "") }
@@ -46,6 +60,14 @@ public struct ProbeResult: Sendable {
     public let seconds: Double
     /// What a media check measured.
     public var media: MediaStats? = nil
+
+    package init(target: ProbeTarget, verdict: Verdict, detail: String, seconds: Double, media: MediaStats? = nil) {
+        self.target = target
+        self.verdict = verdict
+        self.detail = detail
+        self.seconds = seconds
+        self.media = media
+    }
 }
 
 /// The checks: a TCP connect, then the port's own protocol; for UDP, the signed knock.

@@ -1,3 +1,9 @@
+import PortModel
+import PortPlanning
+import PlanRendering
+import StreamWire
+import KnockAuth
+
 /// The probe's reports: a table, JSON (schema `portctl.probe` version 1), JUnit XML and TAP.
 public enum ProbeReport {
     public static func passed(_ results: [ProbeResult]) -> Bool { results.allSatisfy { $0.verdict == .ok } }

@@ -2,6 +2,11 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import PortModel
+import PortPlanning
+import PlanRendering
+import StreamWire
+import KnockAuth
 #endif
 
 /// Blocking socket operations with deadlines, for the probe's checks. Every call is bounded in

@@ -1,4 +1,9 @@
 import Foundation
+import PortModel
+import PortPlanning
+import PlanRendering
+import StreamWire
+import KnockAuth
 
 /// Runs every check in parallel under a concurrency bound, so a whole plan takes about one
 /// timeout in the worst case rather than the sum of the timeouts.
@@ -151,7 +156,7 @@ public struct ICMPRetry: Sendable {
 
     /// The results, with the silent UDP ports retried: `knock` sends to one port for the given
     /// seconds and says what answered, or nil for silence.
-    func run(_ results: [ProbeResult], knock: (ProbeTarget, Double) -> (ProbeResult.Verdict, String)?) -> [ProbeResult] {
+    package func run(_ results: [ProbeResult], knock: (ProbeTarget, Double) -> (ProbeResult.Verdict, String)?) -> [ProbeResult] {
         guard applies(to: results) else { return results }
         var results = results
         let silent = results.indices.filter { results[$0].target.transport == .udp && results[$0].verdict == .filtered }.sorted { results[$0].target.port < results[$1].target.port }

@@ -1,4 +1,5 @@
 import CYaml
+import PortModel
 
 /// Bounds what YAML aliases can cost before Yams builds its node tree.
 ///

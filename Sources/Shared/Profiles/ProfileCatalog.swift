@@ -1,4 +1,5 @@
 import Foundation
+import PortModel
 
 /// Every profile portctl can see: the bundled ones and the admin's own directories.
 ///

@@ -1,4 +1,5 @@
 import Yams
+import PortModel
 
 /// Reads a profile from YAML text and checks every field.
 ///
@@ -6,7 +7,7 @@ import Yams
 /// the bad value and what would be valid. A `Profile` is returned only when there is no error.
 public struct ProfileDecoder {
     static let topKeys = ["name", "title", "description", "source", "options", "sources", "openings"]
-    static let openingKeys = ["id", "purpose", "ports", "service", "direction", "from", "when", "conflicts"]
+    package static let openingKeys = ["id", "purpose", "ports", "service", "direction", "from", "when", "conflicts"]
 
     let file: String
     let expectedName: String?
@@ -42,7 +43,7 @@ public struct ProfileDecoder {
         if let (offset, line, column) = firstInvalidUTF8(data) {
             decoder.diagnostics.append(Diagnostic(
                 file: file, line: line, column: column, severity: .error,
-                message: "not valid UTF-8 (byte 0x\(hexByte(data[offset])) at offset \(offset)); profiles must be UTF-8 text"))
+                message: "not valid UTF-8 (byte 0x\(data[offset] < 16 ? "0" : "")\(String(data[offset], radix: 16)) at offset \(offset)); profiles must be UTF-8 text"))
             return Result(profile: nil, diagnostics: decoder.diagnostics)
         }
         return decode(String(decoding: data, as: UTF8.self), file: file, expectedName: expectedName)

@@ -1,3 +1,5 @@
+import PortModel
+
 /// Renders a profile and its diagnostics as JSON for `portctl profiles show --json` and `check --json`.
 public enum ProfileJSON {
     public static func render(_ profile: Profile, overrides: [String]) -> JSONValue {

@@ -1,3 +1,5 @@
+import PortModel
+
 /// Finds the closest known word to a misspelt one, for "did you mean" hints.
 public enum Suggestion {
     public static func closest(to word: String, in candidates: [String]) -> String? {

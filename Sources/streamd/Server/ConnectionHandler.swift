@@ -1,7 +1,15 @@
-import StreamdProtocols
+import StreamWire
 import Foundation
 import NIOCore
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import FirewallState
+import NftablesKernel
+import HostInspection
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// Limits that keep slow or hostile clients from holding streamd's resources.
 struct ConnectionLimits: Sendable {

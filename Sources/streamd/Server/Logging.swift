@@ -1,8 +1,16 @@
-import StreamdProtocols
+import StreamWire
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import FirewallState
+import NftablesKernel
+import HostInspection
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// Where log lines go: standard error, or a file that SIGHUP reopens (for logrotate).
 final class LogSink: Sendable {

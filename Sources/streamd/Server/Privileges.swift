@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import StreamdProtocols
+import StreamWire
 import Glibc
 #endif
 

@@ -1,6 +1,14 @@
-import StreamdProtocols
+import StreamWire
 import Foundation
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import FirewallState
+import NftablesKernel
+import HostInspection
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import StreamdProtocols
+import StreamWire
 import NIOConcurrencyHelpers
 import NIOCore
 

@@ -1,4 +1,4 @@
-import StreamdProtocols
+import StreamWire
 import Dispatch
 import Foundation
 

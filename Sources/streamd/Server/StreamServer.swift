@@ -1,4 +1,4 @@
-import StreamdProtocols
+import StreamWire
 import Crypto
 import Foundation
 import Logging
@@ -6,7 +6,15 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Shared
+import PortModel
+import PortProfiles
+import PortPlanning
+import FirewallState
+import NftablesKernel
+import HostInspection
+import StreamWire
+import KnockAuth
+import CommandSupport
 
 /// One port (or UDP range) streamd answers on, derived from a plan.
 struct ListenerSpec: Sendable {

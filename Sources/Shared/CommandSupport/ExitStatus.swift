@@ -1,3 +1,8 @@
+import PortModel
+import PortProfiles
+import PortPlanning
+import HostInspection
+
 /// The exit codes portctl and streamd document in their man pages (sysexits(3) where one fits).
 public enum ExitStatus: Int32, Sendable {
     /// Success.

@@ -90,7 +90,7 @@ extension String {
         self = String(bytes.map { Character(Unicode.Scalar($0)) })
     }
 
-    public func trimmingWhitespace() -> String {
+    func trimmingWhitespace() -> String {
         var view = Substring(self)
         while let first = view.first, first.isWhitespace { view = view.dropFirst() }
         while let last = view.last, last.isWhitespace { view = view.dropLast() }

@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Renders an `NftRuleset` as libnftables JSON commands (libnftables-json(5)).
 ///
 /// The same replace idiom as the text: add the table, delete it, add it again with everything in it.

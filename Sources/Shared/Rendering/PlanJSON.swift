@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Renders a plan as portctl's own JSON schema, `portctl.plan` version 1 (documented in portctl(8)).
 ///
 /// Fields are only ever added within a version; a change that breaks readers raises `version`.

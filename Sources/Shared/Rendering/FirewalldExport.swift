@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Renders a plan as a firewalld service definition (firewalld.service(5), config/xmlschema/service.xsd).
 ///
 /// A service cannot carry source addresses, so it holds the openings for everyone; openings limited

@@ -1,4 +1,8 @@
 import Foundation
+import PortModel
+import PortProfiles
+import PortPlanning
+import HostInspection
 
 /// The raw values of the plan flags, as a command line gave them, turned into a `PlanRequest`.
 ///

@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Small text helpers the exporters share.
 enum ExportText {
     static func optionsSuffix(_ plan: Plan) -> String {

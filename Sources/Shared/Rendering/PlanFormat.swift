@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// The formats `portctl plan` prints a plan in.
 public enum PlanFormat: String, Sendable, CaseIterable {
     case table, json, nft

@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Renders a plan as ufw application profiles (ufw-framework(8), "APPLICATION INTEGRATION").
 ///
 /// One section for the openings to everyone, and one per source set, because an application

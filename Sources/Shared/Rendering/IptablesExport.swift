@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Renders a plan as `iptables-restore` and `ip6tables-restore` input.
 ///
 /// It declares one chain, PORTCTL, and never touches INPUT or any other chain: the output is meant

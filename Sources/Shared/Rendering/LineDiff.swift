@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// A small line diff for showing what an apply changes: `-` removed, `+` added, ` ` kept.
 public enum LineDiff {
     /// Changed lines only, with up to `context` unchanged lines around each change.

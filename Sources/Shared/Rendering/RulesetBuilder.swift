@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Builds the standalone nftables table for a plan.
 ///
 /// Ports live in named interval sets with a counter and a comment per element, so the number of
@@ -156,5 +159,5 @@ public enum RulesetBuilder {
 
 extension String {
     /// nft set names are identifiers; source set names may contain '-', which reads badly next to '_'.
-    func replacingHyphens() -> String { String(map { $0 == "-" ? "_" : $0 }) }
+    package func replacingHyphens() -> String { String(map { $0 == "-" ? "_" : $0 }) }
 }

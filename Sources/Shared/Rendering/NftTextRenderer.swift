@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Renders an `NftRuleset` as nft text, the form people read and `nft -f` accepts.
 ///
 /// The output replaces only this table, in one transaction: it declares the table (a no-op if it

@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Renders a plan as the table admins read: port, transport, direction, source, purpose and profile.
 public enum PlanTable {
     public static func render(_ plan: Plan) -> String {

@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// An nftables table as data: the one model both the nft text and the libnftables JSON are rendered from.
 ///
 /// Every string in it is either fixed by portctl or a validated name, except comments, which

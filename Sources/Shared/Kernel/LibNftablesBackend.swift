@@ -1,5 +1,7 @@
 import CNftables
 import Foundation
+import FirewallState
+import PortModel
 
 /// The real backend: libnftables, in-process, through its JSON API.
 ///

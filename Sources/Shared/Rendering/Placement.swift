@@ -1,3 +1,6 @@
+import PortModel
+import PortPlanning
+
 /// Where portctl's rules live.
 ///
 /// *Standalone*: portctl's own `inet` table with an input base chain at policy drop and a baseline.
@@ -15,23 +18,8 @@ public enum Placement: Sendable, Hashable, CustomStringConvertible {
 
     public static let families = ["inet", "ip", "ip6"]
 
-    /// Parses `--attach 'inet filter input'`.
-    public init(attach text: String) throws(CommandFailure) {
-        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard words.count == 3 else {
-            throw .flag("--attach", "'\(text)' must be FAMILY TABLE CHAIN, e.g. 'inet filter input'")
-        }
-        guard Placement.families.contains(words[0]) else {
-            throw .flag("--attach", "family '\(words[0])' is not supported (expected inet, ip or ip6)")
-        }
-        for word in words.dropFirst() where !Placement.isNftName(word) {
-            throw .flag("--attach", "'\(word)' is not an nftables table or chain name (letters, digits, '_', '-', '.')")
-        }
-        self = .attach(family: words[0], table: words[1], chain: words[2])
-    }
-
     /// Names portctl passes to libnftables are checked, though JSON cannot be injected into.
-    static func isNftName(_ text: String) -> Bool {
+    package static func isNftName(_ text: String) -> Bool {
         guard let first = text.first, first.isASCII, first.isLetter || first == "_", text.count <= 64 else { return false }
         return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
     }

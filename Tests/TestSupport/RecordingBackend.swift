@@ -1,0 +1,31 @@
+import FirewallState
+import PortModel
+
+/// A fake backend that records every batch and keeps a scripted ruleset listing.
+public final class RecordingBackend: NftablesBackend, @unchecked Sendable {
+    public struct Call: Sendable, Hashable {
+        public let batch: JSONValue
+        public let check: Bool
+    }
+
+    public private(set) var calls: [Call] = []
+    /// What `listRuleset` returns; tests set it to simulate the kernel's state.
+    public var listingJSON = #"{"nftables": [{"metainfo": {"json_schema_version": 1}}]}"#
+    public var listingText = ""
+    /// Decides whether the "kernel" refuses a batch: return an error to refuse it.
+    public var refuse: (@Sendable (JSONValue, _ check: Bool) -> NftablesError?)?
+
+    public init() {}
+
+    public var commits: [JSONValue] { calls.filter { !$0.check }.map(\.batch) }
+    public var checks: [JSONValue] { calls.filter(\.check).map(\.batch) }
+
+    public func run(_ batch: JSONValue, check: Bool) throws(NftablesError) {
+        calls.append(Call(batch: batch, check: check))
+        if let error = refuse?(batch, check) { throw error }
+    }
+
+    public func listRuleset(json: Bool, stateless: Bool) throws(NftablesError) -> String {
+        json ? listingJSON : listingText
+    }
+}
