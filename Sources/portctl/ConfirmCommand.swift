@@ -32,9 +32,9 @@ struct ConfirmCommand: ParsableCommand {
             let lock = try state.lock()
             defer { lock.release() }
             Fault.point("confirm.locked")
-            let settled: Applier.Settled
+            let settled: PendingChanges.Settled
             do throws(ApplyFailure) {
-                settled = try state.applier(actor: "portctl confirm").confirmPending(detail: "portctl confirm")
+                settled = try state.applier(actor: "portctl confirm").pendingChanges.confirm(detail: "portctl confirm")
             } catch {
                 throw error.commandFailure
             }

@@ -85,8 +85,8 @@ struct ConfirmWait {
         let applier = state.applier(actor: "portctl apply")
         do throws(ApplyFailure) {
             let settled = confirming
-                ? try applier.confirmPending(token: confirmation.token, detail: "at the prompt")
-                : try applier.declinePending(token: confirmation.token, detail: "declined at the prompt")
+                ? try applier.pendingChanges.confirm(token: confirmation.token, detail: "at the prompt")
+                : try applier.pendingChanges.decline(token: confirmation.token, detail: "declined at the prompt")
             switch settled {
             case .confirmed(_, let note?):
                 Console.warning(note)
@@ -119,7 +119,7 @@ struct ConfirmWait {
 
     /// The outcome, from the history event that carries this change's token, and nothing older.
     func finish() throws(CommandFailure) {
-        guard let event = state.store.outcome(token: confirmation.token) else {
+        guard let outcome = state.applier().pendingChanges.outcome(token: confirmation.token) else {
             // Nothing recorded (the state directory filled up, say): the kernel tells what happened.
             switch state.applier().isLive(generation: generation) {
             case false?:
@@ -133,18 +133,18 @@ struct ConfirmWait {
                     .checkFailed, "generation \(generation) is no longer pending, but no outcome is recorded for it; run 'portctl status' to see what is live")
             }
         }
-        switch event.event {
-        case "confirm":
+        switch outcome {
+        case .confirmed:
             Console.out("confirmed generation \(generation)\n")
-        case "auto-rollback":
+        case .expired:
             throw CommandFailure(.rolledBack, "not confirmed in time: generation \(generation) was rolled back")
-        case "rollback":
-            throw CommandFailure(.rolledBack, "generation \(generation) was rolled back: \(event.detail)")
-        case "remove":
+        case .declined(let detail):
+            throw CommandFailure(.rolledBack, "generation \(generation) was rolled back: \(detail)")
+        case .removed:
             throw CommandFailure(.rolledBack, "generation \(generation) was taken out by portctl remove")
-        default:
+        case .rollbackFailed(let detail):
             throw CommandFailure(
-                .checkFailed, "not confirmed in time, but rolling back generation \(generation) failed, so it is still live: \(event.detail)")
+                .checkFailed, "not confirmed in time, but rolling back generation \(generation) failed, so it is still live: \(detail)")
         }
     }
 

@@ -38,7 +38,7 @@ struct RemoveCommand: ParsableCommand {
                 if store.current() > 0 {
                     let pending = store.pending()
                     try applier.restore(to: 0, event: "remove", detail: pending.map { "declining generation \($0.generation)" } ?? "", token: pending?.token)
-                    if let pending { applier.stopWatchdog(pending) }
+                    if let pending { applier.pendingChanges.stopWatchdog(pending) }
                     Console.out("removed portctl's rules\n")
                     return
                 }

@@ -53,7 +53,7 @@ struct RollbackCommand: ParsableCommand {
             let applier = state.applier(actor: "portctl rollback")
             do throws(ApplyFailure) {
                 if let pending = store.pending(), requested == nil {
-                    _ = try applier.declinePending(token: pending.token, detail: "declined by portctl rollback")
+                    _ = try applier.pendingChanges.decline(token: pending.token, detail: "declined by portctl rollback")
                     Console.out("rolled back generation \(pending.generation)\n")
                     return
                 }
@@ -77,7 +77,7 @@ struct RollbackCommand: ParsableCommand {
                 try applier.restore(
                     to: target, event: "rollback", detail: pending.map { "to generation \(target), declining generation \($0.generation)" } ?? "",
                     token: pending?.token)
-                if let pending { applier.stopWatchdog(pending) }
+                if let pending { applier.pendingChanges.stopWatchdog(pending) }
                 Console.out(target == 0 ? "rolled back: portctl's rules are removed\n" : "rolled back to generation \(target)\n")
             } catch {
                 throw error.commandFailure

@@ -78,7 +78,7 @@ struct WatchdogCommand: ParsableCommand {
         // A journal an interrupted apply left (killed after its commit) is recorded first.
         _ = applier.recover()
         do throws(ApplyFailure) {
-            try applier.expirePending(token: token)
+            try applier.pendingChanges.expire(token: token)
         } catch {
             if case .stranded = error {
                 // Rolled back, but not all of it recorded (the state directory is full or read-only).

@@ -182,9 +182,9 @@ final class SafeApplyTests: XCTestCase {
     func testConfirmAfterTheDeadlineIsTooLate() throws {
         let confirmation = Confirmation(token: "t", deadline: Date().timeIntervalSince1970 + 60, watchdog: 0)
         _ = try applier.apply(dss(), options: ApplyOptions(placement: standalone, confirmation: confirmation))
-        XCTAssertEqual(try applier.confirmPending(detail: "x", now: confirmation.deadline + 0.01), .tooLate(generation: 1))
+        XCTAssertEqual(try applier.pendingChanges.confirm(detail: "x", now: confirmation.deadline + 0.01), .tooLate(generation: 1))
         XCTAssertEqual(store.pending()?.token, "t", "too late changes nothing: the watchdog rolls it back")
-        XCTAssertEqual(try applier.confirmPending(detail: "x", now: confirmation.deadline - 1), .confirmed(generation: 1, note: nil))
+        XCTAssertEqual(try applier.pendingChanges.confirm(detail: "x", now: confirmation.deadline - 1), .confirmed(generation: 1, note: nil))
         XCTAssertNil(store.pending())
         XCTAssertEqual(store.outcome(token: "t")?.event, "confirm")
     }
@@ -193,7 +193,7 @@ final class SafeApplyTests: XCTestCase {
         let confirmation = Confirmation(token: "p", deadline: Date().timeIntervalSince1970 + 60, watchdog: 0)
         _ = try applier.apply(dss(), options: ApplyOptions(placement: standalone, persist: true, confirmation: confirmation))
         XCTAssertFalse(store.isPersisted, "a reboot in the confirmation window must not bring the change back")
-        _ = try applier.confirmPending(detail: "x")
+        _ = try applier.pendingChanges.confirm(detail: "x")
         XCTAssertTrue(store.isPersisted)
     }
 
@@ -294,7 +294,7 @@ final class SafeApplyTests: XCTestCase {
         _ = try applier.apply(dss(["port80"]), options: ApplyOptions(placement: standalone, confirmation: confirmation))
         try Data("not json".utf8).write(to: URL(fileURLWithPath: directory + "/generations/1/declaration.json"))
         backend.listingJSON = #"{"nftables": [{"table": {"family": "inet", "name": "portctl"}}]}"#
-        try applier.expirePending(token: "x")
+        try applier.pendingChanges.expire(token: "x")
         let removal = backend.commits.last?["nftables"]?.array?.dropFirst().map(\.compact)
         XCTAssertEqual(removal, [
             #"{"add":{"table":{"family":"inet","name":"portctl"}}}"#, #"{"delete":{"table":{"family":"inet","name":"portctl"}}}"#,
@@ -315,7 +315,7 @@ final class SafeApplyTests: XCTestCase {
         try FileManager.default.removeItem(atPath: directory + "/current.rollback")
         backend.listingJSON = #"{"nftables": [{"table": {"family": "inet", "name": "portctl"}}]}"#
         let commits = backend.commits.count
-        XCTAssertThrowsError(try applier.declinePending(detail: "declined")) { error in
+        XCTAssertThrowsError(try applier.pendingChanges.decline(detail: "declined")) { error in
             guard case .stranded = error as? ApplyFailure else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(backend.commits.count, commits + 1, "the rollback, and no undo of it")

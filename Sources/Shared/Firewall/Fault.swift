@@ -1,10 +1,11 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
 import PortModel
 import PortPlanning
 import PlanRendering
+
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// Fault injection at the steps a safety promise depends on: the order of the pending record,

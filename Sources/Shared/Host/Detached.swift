@@ -1,9 +1,10 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
 import PortModel
 import PortPlanning
+
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// Starts a process in a session of its own, with no terminal and standard streams on /dev/null,

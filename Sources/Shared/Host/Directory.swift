@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
 import PortModel
 import PortPlanning
+
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// Directory listing with opendir(3), without Foundation's per-entry work: scanning every

@@ -1,9 +1,10 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
 import PortModel
 import PortPlanning
+
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// Lists listening TCP and bound UDP sockets through netlink sock_diag, as `ss` does.

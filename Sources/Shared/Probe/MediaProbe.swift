@@ -1,12 +1,13 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
 import PortModel
 import PortPlanning
 import PlanRendering
 import StreamWire
 import KnockAuth
+
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// How a media check receives RTP: the three transports an RTSP player uses.

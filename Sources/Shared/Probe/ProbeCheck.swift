@@ -1,12 +1,13 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
 import PortModel
 import PortPlanning
 import PlanRendering
 import StreamWire
 import KnockAuth
+
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// One port to probe: its transport and number, what should answer there, and who asked for it.

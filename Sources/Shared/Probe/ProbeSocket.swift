@@ -1,12 +1,13 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
 import PortModel
 import PortPlanning
 import PlanRendering
 import StreamWire
 import KnockAuth
+
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// Blocking socket operations with deadlines, for the probe's checks. Every call is bounded in

@@ -1,5 +1,6 @@
-#if canImport(Glibc)
 import StreamWire
+
+#if canImport(Glibc)
 import Glibc
 #endif
 
