@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "CommandSupport",
             dependencies: [
-                "PortModel", "PortProfiles", "PortPlanning", "HostInspection",
+                "PortModel", "PortProfiles", "PortPlanning", "HostInspection", "FirewallState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Shared/CommandSupport"),
@@ -86,7 +86,8 @@ let package = Package(
                 "KnockAuth", "CommandSupport", "TestSupport",
             ],
             exclude: ["Golden"]),
-        .testTarget(name: "PortctlTests", dependencies: ["TestSupport"], exclude: ["Corpus"]),
+        // The commands run in-process, on a context of the test's own (a few also run the binary).
+        .testTarget(name: "PortctlTests", dependencies: ["portctl", "CommandSupport", "FirewallState", "TestSupport"], exclude: ["Corpus"]),
         .testTarget(name: "SystemTests", dependencies: ["PortModel", "FirewallState", "TestSupport"], exclude: ["Scripts"]),
         .testTarget(
             name: "StreamdTests",

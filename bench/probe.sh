@@ -86,5 +86,5 @@ print(sum(1 for t in udp if t >= 1 / 3), round(max(udp) * 1000))")
 }
 echo
 measure loopback "$server" 127.0.0.1
-ip netns exec "$server" env PORTCTL_CONFLICT_ROOT="$work/empty" "$portctl" apply $args -q --state-dir "$work/state" >/dev/null
+ip netns exec "$server" "$portctl" apply $args --conflict-root "$work/empty" -q --state-dir "$work/state" >/dev/null
 measure through-firewall "$client" 192.0.2.1

@@ -13,7 +13,7 @@ import KnockAuth
 import CommandSupport
 
 /// `portctl apply`: one atomic, checked nftables transaction, with an optional confirm-or-rollback timer.
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply a plan to nftables in one checked, atomic transaction.",
@@ -67,12 +67,6 @@ struct ApplyCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the outcome line.")
     var quiet = false
 
-    func validate() throws {
-        try Console.guarded {
-            _ = try confirmSeconds
-            if dryRun, confirm != nil { throw CommandFailure(.usage, "--confirm cannot be combined with --dry-run") }
-        }
-    }
 
     var confirmSeconds: Int? {
         get throws(CommandFailure) {
@@ -84,89 +78,87 @@ struct ApplyCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try Console.guarded {
-            let confirmSeconds = try self.confirmSeconds
-            let placement: Placement = try attach.map { text throws(CommandFailure) in try Placement(attach: text) } ?? .standalone(table: RulesetBuilder.defaultTable)
-            let environment = ProcessInfo.processInfo.environment
-            let ssh = plan.noSSHGuard ? SSHFacts(sources: [], session: nil) : SSHFacts.detect(environment: environment)
-            let request = try plan.request(detectedSSH: ssh.ports)
-            let result = Planner.plan(request)
-            let forced = try plan.flags.checkPort80(result)
-            if let forced { Console.warning(forced) }
-            if !quiet { result.warnings.forEach { Console.warning($0.message) } }
+    func run(in context: CommandContext) throws {
+        try state.check()
+        let confirmSeconds = try self.confirmSeconds
+        if dryRun, confirm != nil { throw CommandFailure(.usage, "--confirm cannot be combined with --dry-run") }
+        let placement: Placement = try attach.map { text throws(CommandFailure) in try Placement(attach: text) } ?? .standalone(table: RulesetBuilder.defaultTable)
+        let environment = context.environment
+        let ssh = plan.noSSHGuard ? SSHFacts(sources: [], session: nil) : SSHFacts.detect(environment: environment)
+        let request = try plan.request(detectedSSH: ssh.ports, in: context)
+        let result = Planner.plan(request)
+        let forced = try plan.flags.checkPort80(result)
+        if let forced { context.warning(forced) }
+        if !quiet { result.warnings.forEach { context.warning($0.message) } }
 
-            let lock = try state.lock()
-            defer { lock.release() }
-            Fault.point("apply.locked")
-            if let pending = state.store.pending() {
-                throw CommandFailure(.busy, "busy: generation \(pending.generation) awaits confirmation; run 'portctl confirm' or 'portctl rollback' first")
-            }
-            let session = SSHFacts.parseSession(environment["SSH_CONNECTION"] ?? "")
-            var options = ApplyOptions(
-                placement: placement, dryRun: dryRun, persist: persist, forced: forced != nil, command: CommandLine.arguments, session: session,
-                skipCheck: noCheck)
+        let lock = try state.lock(in: context)
+        defer { lock.release() }
+        state.faults.point("apply.locked")
+        if let pending = state.store.pending() {
+            throw CommandFailure(.busy, "busy: generation \(pending.generation) awaits confirmation; run 'portctl confirm' or 'portctl rollback' first")
+        }
+        let session = SSHFacts.parseSession(environment["SSH_CONNECTION"] ?? "")
+        var options = ApplyOptions(
+            placement: placement, dryRun: dryRun, persist: persist, forced: forced != nil, command: context.arguments, session: session,
+            skipCheck: noCheck)
 
-            // --confirm: the rollback timer starts first and waits for the pending record, which the
-            // applier writes (fsynced, with the journal) before the commit. Its lifeline tells it when
-            // this process is gone, so a change that never reached the kernel leaves no timer behind.
-            if let confirmSeconds {
-                let token = UUID().uuidString
-                let deadline = Date().timeIntervalSince1970 + Double(confirmSeconds)
-                do {
-                    // The lifeline's write end stays open, unused, for as long as this process lives.
-                    let (pid, _) = try Detached.spawnWithLifeline(
-                        Detached.selfExecutable,
-                        ["_watchdog", "--state-dir", state.stateDirectory, "--token", token, "--deadline", String(Int(deadline) + 1)])
-                    options.confirmation = Confirmation(token: token, deadline: deadline, watchdog: pid)
-                } catch {
-                    throw CommandFailure(.cannotCreate, "cannot start the rollback timer (\(error)), so nothing was changed")
-                }
-                Fault.point("apply.watchdog-spawned")
-            }
-            let outcome: ApplyOutcome
-            do throws(ApplyFailure) {
-                outcome = try state.applier(actor: "portctl apply").apply(result, options: options)
+        // --confirm: the rollback timer starts first and waits for the pending record, which the
+        // applier writes (fsynced, with the journal) before the commit. Its lifeline tells it when
+        // this process is gone, so a change that never reached the kernel leaves no timer behind.
+        if let confirmSeconds {
+            let token = UUID().uuidString
+            let deadline = Date().timeIntervalSince1970 + Double(confirmSeconds)
+            do {
+                // The lifeline's write end stays open, unused, for as long as this process lives.
+                let (pid, _) = try Detached.spawnWithLifeline(context.selfExecutable, state.watchdogArguments(token: token, deadline: deadline))
+                options.confirmation = Confirmation(token: token, deadline: deadline, watchdog: pid)
             } catch {
-                // Nothing was committed (or the commit was undone): the timer has nothing to do.
-                // Stranded, the change is live and unrecorded: the timer stays, to roll it back.
-                if case .stranded = error {} else if let confirmation = options.confirmation { kill(confirmation.watchdog, SIGTERM) }
-                throw error.commandFailure
+                throw CommandFailure(.cannotCreate, "cannot start the rollback timer (\(error)), so nothing was changed")
             }
-            if case .applied = outcome {} else if let confirmation = options.confirmation {
-                // Nothing was committed, so nothing needs a timer.
-                kill(confirmation.watchdog, SIGTERM)
+            state.faults.point("apply.watchdog-spawned")
+        }
+        let outcome: ApplyOutcome
+        do throws(ApplyFailure) {
+            outcome = try state.applier(actor: "portctl apply", in: context).apply(result, options: options)
+        } catch {
+            // Nothing was committed (or the commit was undone): the timer has nothing to do.
+            // Stranded, the change is live and unrecorded: the timer stays, to roll it back.
+            if case .stranded = error {} else if let confirmation = options.confirmation { kill(confirmation.watchdog, SIGTERM) }
+            throw error.commandFailure
+        }
+        if case .applied = outcome {} else if let confirmation = options.confirmation {
+            // Nothing was committed, so nothing needs a timer.
+            kill(confirmation.watchdog, SIGTERM)
+        }
+        switch outcome {
+        case .dryRun(let diff):
+            report(diff: diff, line: "dry run: the kernel accepts this change; nothing was applied", generation: nil, event: "dry-run", in: context)
+        case .noChange(let generation):
+            report(diff: [], line: "no change: generation \(generation) is live and matches the plan", generation: generation, event: "no-change", in: context)
+        case .applied(let generation, _, let diff):
+            guard let confirmation = options.confirmation, let confirmSeconds else {
+                report(diff: diff, line: "applied generation \(generation) (\(placement))", generation: generation, event: "applied", in: context)
+                return
             }
-            switch outcome {
-            case .dryRun(let diff):
-                report(diff: diff, line: "dry run: the kernel accepts this change; nothing was applied", generation: nil, event: "dry-run")
-            case .noChange(let generation):
-                report(diff: [], line: "no change: generation \(generation) is live and matches the plan", generation: generation, event: "no-change")
-            case .applied(let generation, _, let diff):
-                guard let confirmation = options.confirmation, let confirmSeconds else {
-                    report(diff: diff, line: "applied generation \(generation) (\(placement))", generation: generation, event: "applied")
-                    return
-                }
-                lock.release()
-                Fault.point("apply.unlocked")
-                report(
-                    diff: diff, line: "applied generation \(generation) (\(placement)); it rolls back in \(confirmSeconds)s unless confirmed",
-                    generation: generation, event: "pending")
-                try ConfirmWait(state: state, confirmation: confirmation, generation: generation).run()
-            }
+            lock.release()
+            state.faults.point("apply.unlocked")
+            report(
+                diff: diff, line: "applied generation \(generation) (\(placement)); it rolls back in \(confirmSeconds)s unless confirmed",
+                generation: generation, event: "pending", in: context)
+            try ConfirmWait(state: state, confirmation: confirmation, generation: generation, context: context).run()
         }
     }
 
-    func report(diff: [String], line: String, generation: Int?, event: String) {
+    func report(diff: [String], line: String, generation: Int?, event: String, in context: CommandContext) {
         if json {
-            Console.out(JSONValue.object([
+            context.out(JSONValue.object([
                 ("outcome", .string(event)), ("generation", generation.map { .int($0) } ?? .null),
                 ("diff", .array(diff.map { .string($0) })), ("message", .string(line)),
             ]).pretty)
             return
         }
-        if !quiet, !diff.isEmpty { Console.out(diff.joined(separator: "\n") + "\n") }
-        Console.out(line + "\n")
+        if !quiet, !diff.isEmpty { context.out(diff.joined(separator: "\n") + "\n") }
+        context.out(line + "\n")
     }
 }
 

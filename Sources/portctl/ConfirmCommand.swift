@@ -13,7 +13,7 @@ import KnockAuth
 import CommandSupport
 
 /// `portctl confirm`: keep a change applied with --confirm.
-struct ConfirmCommand: ParsableCommand {
+struct ConfirmCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "confirm",
         abstract: "Keep the change that 'apply --confirm' is waiting on.",
@@ -27,25 +27,23 @@ struct ConfirmCommand: ParsableCommand {
 
     @OptionGroup var state: StateOptions
 
-    func run() throws {
-        try Console.guarded {
-            let lock = try state.lock()
-            defer { lock.release() }
-            Fault.point("confirm.locked")
-            let settled: PendingChanges.Settled
-            do throws(ApplyFailure) {
-                settled = try state.applier(actor: "portctl confirm").pendingChanges.confirm(detail: "portctl confirm")
-            } catch {
-                throw error.commandFailure
-            }
-            switch settled {
-            case .confirmed(let generation, let note):
-                Console.out("confirmed generation \(generation)\n")
-                if let note { Console.warning(note) }
-            case .tooLate(let generation):
-                throw CommandFailure(.checkFailed, "too late: generation \(generation) passed its deadline and is being rolled back")
-            case .nothingPending, .declined: throw CommandFailure(.checkFailed, "nothing awaits confirmation")
-            }
+    func run(in context: CommandContext) throws {
+        let lock = try state.lock(in: context)
+        defer { lock.release() }
+        state.faults.point("confirm.locked")
+        let settled: PendingChanges.Settled
+        do throws(ApplyFailure) {
+            settled = try state.applier(actor: "portctl confirm", in: context).pendingChanges.confirm(detail: "portctl confirm")
+        } catch {
+            throw error.commandFailure
+        }
+        switch settled {
+        case .confirmed(let generation, let note):
+            context.out("confirmed generation \(generation)\n")
+            if let note { context.warning(note) }
+        case .tooLate(let generation):
+            throw CommandFailure(.checkFailed, "too late: generation \(generation) passed its deadline and is being rolled back")
+        case .nothingPending, .declined: throw CommandFailure(.checkFailed, "nothing awaits confirmation")
         }
     }
 }

@@ -19,16 +19,17 @@ struct ConfirmWait {
     let state: StateOptions
     let confirmation: Confirmation
     let generation: Int
+    let context: CommandContext
 
     /// How long after the deadline the outcome may take before this gives up waiting for it.
     static let patience = 90.0
 
     func run() throws(CommandFailure) {
         let store = state.store
-        let interactive = isatty(0) == 1
+        let interactive = context.input.isTerminal
         var prompting = interactive
         if prompting {
-            Console.out("Keep this change? Type y and Enter to confirm, n to roll back now: ")
+            context.out("Keep this change? Type y and Enter to confirm, n to roll back now: ")
         }
         // Bounded: the deadline (at most an hour away) plus the patience, in steps of 50 ms or more.
         let steps = Int((confirmation.deadline - Date().timeIntervalSince1970 + Self.patience) / 0.05) + 100
@@ -45,7 +46,7 @@ struct ConfirmWait {
                 // has passed and whose timer is gone.
                 takeOver()
                 // The state may be unable to record it (a read-only or full directory): the kernel says.
-                if state.store.pending()?.token == confirmation.token, state.applier().isLive(generation: generation) == false {
+                if state.store.pending()?.token == confirmation.token, state.applier(in: context).isLive(generation: generation) == false {
                     throw CommandFailure(
                         .rolledBack, "not confirmed in time: generation \(generation) was rolled back, but \(state.store.directory) could not record it")
                 }
@@ -64,13 +65,13 @@ struct ConfirmWait {
                     } else if ["n", "no"].contains(answer) {
                         if try settle(confirming: false) { return try finish() }
                     } else {
-                        Console.out("Type y or n: ")
+                        context.out("Type y or n: ")
                     }
                 }
             } else {
                 if prompting {
                     prompting = false
-                    Console.out("\n")
+                    context.out("\n")
                 }
                 usleep(50_000)
             }
@@ -80,21 +81,21 @@ struct ConfirmWait {
 
     /// Confirms or declines at the prompt, under the lock; true when the change was settled.
     func settle(confirming: Bool) throws(CommandFailure) -> Bool {
-        let lock = try state.lock()
+        let lock = try state.lock(in: context)
         defer { lock.release() }
-        let applier = state.applier(actor: "portctl apply")
+        let applier = state.applier(actor: "portctl apply", in: context)
         do throws(ApplyFailure) {
             let settled = confirming
                 ? try applier.pendingChanges.confirm(token: confirmation.token, detail: "at the prompt")
                 : try applier.pendingChanges.decline(token: confirmation.token, detail: "declined at the prompt")
             switch settled {
             case .confirmed(_, let note?):
-                Console.warning(note)
+                context.warning(note)
                 return true
             case .confirmed, .declined: return true
             case .tooLate:
                 // The watchdog rolls it back; the outcome it records is what is reported.
-                Console.out("too late: the deadline has passed\n")
+                context.out("too late: the deadline has passed\n")
                 return false
             case .nothingPending: return true
             }
@@ -104,13 +105,13 @@ struct ConfirmWait {
     }
 
     func takeOver() {
-        guard let lock = try? state.lock() else { return }
+        guard let lock = try? state.lock(in: context) else { return }
         lock.release()
     }
 
     /// Whether the change is live in the kernel, in words.
     func liveness() -> String {
-        switch state.applier().isLive(generation: generation) {
+        switch state.applier(in: context).isLive(generation: generation) {
         case true?: return "still live"
         case false?: return "no longer live"
         case nil: return "of unknown state"
@@ -119,9 +120,9 @@ struct ConfirmWait {
 
     /// The outcome, from the history event that carries this change's token, and nothing older.
     func finish() throws(CommandFailure) {
-        guard let outcome = state.applier().pendingChanges.outcome(token: confirmation.token) else {
+        guard let outcome = state.applier(in: context).pendingChanges.outcome(token: confirmation.token) else {
             // Nothing recorded (the state directory filled up, say): the kernel tells what happened.
-            switch state.applier().isLive(generation: generation) {
+            switch state.applier(in: context).isLive(generation: generation) {
             case false?:
                 throw CommandFailure(
                     .rolledBack, "not confirmed in time: generation \(generation) was rolled back, but \(state.store.directory) could not record it")
@@ -135,7 +136,7 @@ struct ConfirmWait {
         }
         switch outcome {
         case .confirmed:
-            Console.out("confirmed generation \(generation)\n")
+            context.out("confirmed generation \(generation)\n")
         case .expired:
             throw CommandFailure(.rolledBack, "not confirmed in time: generation \(generation) was rolled back")
         case .declined(let detail):
@@ -155,9 +156,8 @@ struct ConfirmWait {
     }
 
     func readAnswer(timeoutMilliseconds: Int32) -> Answer {
-        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, timeoutMilliseconds) > 0 else { return .none }
-        guard let line = readLine() else { return .endOfInput }
+        guard context.input.isReady(within: timeoutMilliseconds) else { return .none }
+        guard let line = context.input.readLine() else { return .endOfInput }
         return .line(line.trimmingCharacters(in: .whitespaces).lowercased())
     }
 }

@@ -13,7 +13,7 @@ import KnockAuth
 import CommandSupport
 
 /// `portctl conflicts`: who holds each port a plan needs now, and who will at boot.
-struct ConflictsCommand: ParsableCommand {
+struct ConflictsCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "conflicts",
         abstract: "Show who holds each port a plan needs now, and which web server will claim one at boot.",
@@ -45,49 +45,42 @@ struct ConflictsCommand: ParsableCommand {
 
     @Flag(help: "Print JSON.") var json = false
 
-    func validate() throws {
-        try Console.guarded {
-            // A root that does not exist has no /proc: every port would read as free.
-            var isDirectory: ObjCBool = false
-            guard !root.isEmpty, FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw CommandFailure.flag("--root", "'\(Shown.value(root))' is not an existing directory (it must hold the proc, etc and run of the system to check)")
+    func run(in context: CommandContext) throws {
+        // A root that does not exist has no /proc: every port would read as free.
+        var isDirectory: ObjCBool = false
+        guard !root.isEmpty, FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CommandFailure.flag("--root", "'\(Shown.value(root))' is not an existing directory (it must hold the proc, etc and run of the system to check)")
+        }
+        var targets: [(spec: PortSpec, labels: [String], services: [Service])] = []
+        var profileNames: [String] = []
+        if !profiles.isEmpty {
+            let plan = Planner.plan(try flags.request(profiles: profiles, in: context))
+            profileNames = plan.profiles.map(\.name)
+            for entry in plan.entries where entry.direction.needsInboundRule || entry.direction == .both {
+                targets.append((entry.spec, entry.labels, entry.contributions.map(\.service)))
             }
         }
-    }
-
-    func run() throws {
-        try Console.guarded {
-            var targets: [(spec: PortSpec, labels: [String], services: [Service])] = []
-            var profileNames: [String] = []
-            if !profiles.isEmpty {
-                let plan = Planner.plan(try flags.request(profiles: profiles))
-                profileNames = plan.profiles.map(\.name)
-                for entry in plan.entries where entry.direction.needsInboundRule || entry.direction == .both {
-                    targets.append((entry.spec, entry.labels, entry.contributions.map(\.service)))
-                }
+        for text in try PlanInputs.items(ports, flag: "--port") {
+            do throws(ModelError) {
+                targets.append((try PortSpec(parsing: text), ["--port"], []))
+            } catch {
+                throw CommandFailure.flag("--port", error.description)
             }
-            for text in try PlanInputs.items(ports, flag: "--port") {
-                do throws(ModelError) {
-                    targets.append((try PortSpec(parsing: text), ["--port"], []))
-                } catch {
-                    throw CommandFailure.flag("--port", error.description)
-                }
-            }
-            guard !targets.isEmpty else {
-                throw CommandFailure(.usage, "name profiles or --port PORT/PROTO to check, e.g. portctl conflicts dss --port80")
-            }
-            let report = ConflictReport.check(targets, profiles: profileNames, root: root)
-            if report.hiddenProcesses > 0, getuid() != 0 {
-                FileHandle.standardError.write(Data("portctl: notice: not running as root: owners of \(report.hiddenProcesses) other users' processes are hidden; ports are still shown (run with sudo to see who holds them)\n".utf8))
-            }
-            if json {
-                Console.out(ConflictsRendering.json(report).pretty)
-            } else {
-                Console.out(ConflictsRendering.text(report))
-                for row in report.rows { if let advice = row.advice { Console.error(advice) } }
-            }
-            if report.hasConflict { throw ExitCode(ExitStatus.conflict.rawValue) }
         }
+        guard !targets.isEmpty else {
+            throw CommandFailure(.usage, "name profiles or --port PORT/PROTO to check, e.g. portctl conflicts dss --port80")
+        }
+        let report = ConflictReport.check(targets, profiles: profileNames, root: root)
+        if report.hiddenProcesses > 0, getuid() != 0 {
+            FileHandle.standardError.write(Data("portctl: notice: not running as root: owners of \(report.hiddenProcesses) other users' processes are hidden; ports are still shown (run with sudo to see who holds them)\n".utf8))
+        }
+        if json {
+            context.out(ConflictsRendering.json(report).pretty)
+        } else {
+            context.out(ConflictsRendering.text(report))
+            for row in report.rows { if let advice = row.advice { context.error(advice) } }
+        }
+        if report.hasConflict { throw ExitCode(ExitStatus.conflict.rawValue) }
     }
 }
 

@@ -13,7 +13,7 @@ import KnockAuth
 import CommandSupport
 
 /// `portctl history`: generations and what happened to them.
-struct HistoryCommand: ParsableCommand {
+struct HistoryCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "history", abstract: "List what portctl applied, rolled back and removed.",
         discussion: "EXAMPLES:\n  portctl history\n  portctl history --json")
@@ -21,11 +21,12 @@ struct HistoryCommand: ParsableCommand {
     @OptionGroup var state: StateDirectoryOption
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
+        try state.check()
         let store = state.store
         let events = store.history()
         if json {
-            Console.out(JSONValue.object([
+            context.out(JSONValue.object([
                 ("current", .int(store.current())),
                 ("events", .array(events.map { event in
                     .object([("time", .string(event.time)), ("event", .string(event.event)), ("generation", .int(event.generation)), ("detail", .string(event.detail))])
@@ -35,7 +36,7 @@ struct HistoryCommand: ParsableCommand {
         }
         var rows = [["TIME", "EVENT", "GEN", "DETAIL"]]
         for event in events { rows.append([event.time, event.event, String(event.generation), event.detail]) }
-        Console.out(PlanTable.layout(rows))
-        Console.out("current generation: \(store.current())\n")
+        context.out(PlanTable.layout(rows))
+        context.out("current generation: \(store.current())\n")
     }
 }

@@ -12,7 +12,7 @@ import KnockAuth
 import CommandSupport
 
 /// `portctl plan`: which ports to open, and why, in the format the admin's firewall uses.
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show the ports a streaming deployment needs, and why.",
@@ -63,15 +63,13 @@ struct PlanCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Do not print warnings.")
     var quiet = false
 
-    func run() throws {
-        try Console.guarded {
-            let request = try plan.request()
-            let result = Planner.plan(request)
-            if let forced = try plan.flags.checkPort80(result) { Console.warning(forced) }
-            if !quiet { result.warnings.forEach { Console.warning($0.message) } }
-            let chosen = PlanFormat(rawValue: (json ? Format.json : format).rawValue)!
-            Console.out(chosen.render(result, family: ipFamily.map { $0 == .ipv4 ? .ipv4 : .ipv6 }))
-        }
+    func run(in context: CommandContext) throws {
+        let request = try plan.request(in: context)
+        let result = Planner.plan(request)
+        if let forced = try plan.flags.checkPort80(result) { context.warning(forced) }
+        if !quiet { result.warnings.forEach { context.warning($0.message) } }
+        let chosen = PlanFormat(rawValue: (json ? Format.json : format).rawValue)!
+        context.out(chosen.render(result, family: ipFamily.map { $0 == .ipv4 ? .ipv4 : .ipv6 }))
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import PortModel
 import PortProfiles
@@ -44,6 +45,16 @@ struct Portctl: ParsableCommand {
             HistoryCommand.self, StatusCommand.self, DoctorCommand.self, ConflictsCommand.self, ProbeCommand.self, ProfilesCommand.self, WatchdogCommand.self,
         ]
     )
+
+    /// The program: every command runs on the live context; the same runner serves in-process tests.
+    static func main() {
+        Foundation.exit(run(Array(CommandLine.arguments.dropFirst()), in: .live(programName: "portctl", backend: { LibNftablesBackend() })))
+    }
+
+    /// Runs a command line on `context`; its exit status.
+    static func run(_ arguments: [String], in context: CommandContext) -> Int32 {
+        CommandRunner.run(Portctl.self, arguments: arguments, in: context)
+    }
 }
 
 enum PortctlVersion {

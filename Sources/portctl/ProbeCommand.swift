@@ -13,7 +13,7 @@ import KnockAuth
 import CommandSupport
 
 /// `portctl probe`: proves from outside that every planned port is reachable and speaks its protocol.
-struct ProbeCommand: ParsableCommand {
+struct ProbeCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Check from outside that every port a plan opens is reachable and answers in its protocol.",
@@ -81,87 +81,83 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("media-transport"), help: ArgumentHelp("Media transports to check: udp, tcp, http (comma-separated; default all).", valueName: "list"))
     var mediaTransports: [String] = []
 
-    func run() throws {
-        try Console.guarded {
-            let seconds = try Self.duration(timeout)
-            guard (1...4096).contains(concurrency) else { throw CommandFailure.flag("--concurrency", "\(concurrency) is out of range (1-4096)") }
-            guard (0...10_000).contains(sample) else { throw CommandFailure.flag("--sample", "\(sample) is out of range (0-10000)") }
-            guard seed.allSatisfy({ $0.isASCII && $0.isNumber }), let seed = UInt64(seed) else {
-                throw CommandFailure.flag("--seed", "'\(Self.shown(seed))' is not a seed (a whole number, 0-18446744073709551615)")
-            }
-            guard (1...2000).contains(clients) else { throw CommandFailure.flag("--clients", "\(clients) is out of range (1-2000)") }
-            let mediaSeconds = try Self.duration(mediaDuration, flag: "--media-duration")
-            guard let retryBudget = Self.seconds(icmpBudget), retryBudget <= 600 else {
-                throw CommandFailure.flag("--icmp-budget", "'\(Self.shown(icmpBudget))' is not a duration between 0s and 600s (e.g. 30s; 0 for no retries)")
-            }
-            if let path, let bad = Self.unfitForPath(path) {
-                throw CommandFailure.flag("--path", "'\(Self.shown(bad))' has a control character or a space; write the path as in a URL, e.g. /live/test (a space as %20)")
-            }
-            var transports = Set<MediaTransport>()
-            for name in try Self.items(mediaTransports, flag: "--media-transport", example: "udp,tcp,http") {
-                guard let transport = MediaTransport(rawValue: name) else {
-                    throw CommandFailure.flag("--media-transport", "'\(Self.shown(name))' is not a media transport (udp, tcp, http)")
-                }
-                transports.insert(transport)
-            }
-            if transports.isEmpty { transports = Set(MediaTransport.allCases) }
-            var specs: [PortSpec] = []
-            for text in try Self.items(ports, flag: "--ports", example: "554/tcp,6970-6999/udp") {
-                do throws(ModelError) { specs.append(try PortSpec(parsing: text)) } catch { throw CommandFailure.flag("--ports", error.description) }
-            }
-            var targets: [ProbeTarget] = []
-            if !profiles.isEmpty {
-                let plan = Planner.plan(try flags.request(profiles: profiles))
-                targets = Prober.targets(plan, sample: sample, full: full, seed: seed)
-            }
-            var seen = Set(targets.map { "\($0.port)/\($0.transport.rawValue)" })
-            targets += Prober.targets(ports: specs, sample: sample, full: full, seed: seed).filter { seen.insert("\($0.port)/\($0.transport.rawValue)").inserted }
-            guard !targets.isEmpty else { throw CommandFailure(.usage, "name profiles or --ports to probe, e.g. portctl probe \(host) dss") }
-            try Self.checkHost(host, source: source)
-            var prober = Prober(host: host)
-            prober.timeout = seconds
-            prober.concurrency = concurrency
-            prober.source = source
-            prober.tls = TLSProbe.check
-            prober.rtspPath = path
-            prober.icmpBudget = retryBudget
-            if let key {
-                // The same loader as streamd's --key: one file gives both the same key.
-                let loaded: KnockKey.Loaded
-                do { loaded = try KnockKey.load(path: key) } catch { throw CommandFailure.flag("--key", "\(error)") }
-                loaded.warnings.forEach { Console.warning("--key: \($0)") }
-                prober.key = loaded.key
-            }
-            let checks = media ? MediaProbe.checks(for: targets, transports: transports) : []
-            if media, checks.isEmpty {
-                throw CommandFailure.flag("--media", "nothing to play: the plan has no RTSP port (or none for --media-transport); name an RTSP profile or --ports 554/tcp")
-            }
-            let interactive = isatty(2) == 1
-            var results = prober.run(targets, progress: { done, total in
-                if interactive { FileHandle.standardError.write(Data("\rprobing \(host): \(done)/\(total)".utf8)) }
-            }, notice: { line in
-                if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
-            })
-            if media {
-                var player = MediaProbe(host: host)
-                player.timeout = seconds
-                player.duration = mediaSeconds
-                player.clients = clients
-                player.source = source
-                player.path = path ?? "/test"
-                results += player.run(checks) { line in
-                    if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
-                }
-            }
-            if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            switch format {
-            case .table: Console.out(ProbeReport.table(results, host: host))
-            case .json: Console.out(ProbeReport.json(results, host: host).pretty)
-            case .junit: Console.out(ProbeReport.junit(results, host: host))
-            case .tap: Console.out(ProbeReport.tap(results, host: host))
-            }
-            if !ProbeReport.passed(results) { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+    func run(in context: CommandContext) throws {
+        let seconds = try Self.duration(timeout)
+        guard (1...4096).contains(concurrency) else { throw CommandFailure.flag("--concurrency", "\(concurrency) is out of range (1-4096)") }
+        guard (0...10_000).contains(sample) else { throw CommandFailure.flag("--sample", "\(sample) is out of range (0-10000)") }
+        guard seed.allSatisfy({ $0.isASCII && $0.isNumber }), let seed = UInt64(seed) else {
+            throw CommandFailure.flag("--seed", "'\(Self.shown(seed))' is not a seed (a whole number, 0-18446744073709551615)")
         }
+        guard (1...2000).contains(clients) else { throw CommandFailure.flag("--clients", "\(clients) is out of range (1-2000)") }
+        let mediaSeconds = try Self.duration(mediaDuration, flag: "--media-duration")
+        guard let retryBudget = Self.seconds(icmpBudget), retryBudget <= 600 else {
+            throw CommandFailure.flag("--icmp-budget", "'\(Self.shown(icmpBudget))' is not a duration between 0s and 600s (e.g. 30s; 0 for no retries)")
+        }
+        if let path, let bad = Self.unfitForPath(path) {
+            throw CommandFailure.flag("--path", "'\(Self.shown(bad))' has a control character or a space; write the path as in a URL, e.g. /live/test (a space as %20)")
+        }
+        var transports = Set<MediaTransport>()
+        for name in try Self.items(mediaTransports, flag: "--media-transport", example: "udp,tcp,http") {
+            guard let transport = MediaTransport(rawValue: name) else {
+                throw CommandFailure.flag("--media-transport", "'\(Self.shown(name))' is not a media transport (udp, tcp, http)")
+            }
+            transports.insert(transport)
+        }
+        if transports.isEmpty { transports = Set(MediaTransport.allCases) }
+        var specs: [PortSpec] = []
+        for text in try Self.items(ports, flag: "--ports", example: "554/tcp,6970-6999/udp") {
+            do throws(ModelError) { specs.append(try PortSpec(parsing: text)) } catch { throw CommandFailure.flag("--ports", error.description) }
+        }
+        var targets: [ProbeTarget] = []
+        if !profiles.isEmpty {
+            let plan = Planner.plan(try flags.request(profiles: profiles, in: context))
+            targets = Prober.targets(plan, sample: sample, full: full, seed: seed)
+        }
+        var seen = Set(targets.map { "\($0.port)/\($0.transport.rawValue)" })
+        targets += Prober.targets(ports: specs, sample: sample, full: full, seed: seed).filter { seen.insert("\($0.port)/\($0.transport.rawValue)").inserted }
+        guard !targets.isEmpty else { throw CommandFailure(.usage, "name profiles or --ports to probe, e.g. portctl probe \(host) dss") }
+        try Self.checkHost(host, source: source)
+        var prober = Prober(host: host)
+        prober.timeout = seconds
+        prober.concurrency = concurrency
+        prober.source = source
+        prober.tls = TLSProbe.check
+        prober.rtspPath = path
+        prober.icmpBudget = retryBudget
+        if let key {
+            // The same loader as streamd's --key: one file gives both the same key.
+            let loaded: KnockKey.Loaded
+            do { loaded = try KnockKey.load(path: key) } catch { throw CommandFailure.flag("--key", "\(error)") }
+            loaded.warnings.forEach { context.warning("--key: \($0)") }
+            prober.key = loaded.key
+        }
+        let checks = media ? MediaProbe.checks(for: targets, transports: transports) : []
+        if media, checks.isEmpty {
+            throw CommandFailure.flag("--media", "nothing to play: the plan has no RTSP port (or none for --media-transport); name an RTSP profile or --ports 554/tcp")
+        }
+        let host = self.host
+        var results = prober.run(targets, progress: { done, total in
+            context.progress("probing \(host): \(done)/\(total)")
+        }, notice: { line in
+            context.progress(line)
+        })
+        if media {
+            var player = MediaProbe(host: host)
+            player.timeout = seconds
+            player.duration = mediaSeconds
+            player.clients = clients
+            player.source = source
+            player.path = path ?? "/test"
+            results += player.run(checks) { line in context.progress(line) }
+        }
+        context.progress("")
+        switch format {
+        case .table: context.out(ProbeReport.table(results, host: host))
+        case .json: context.out(ProbeReport.json(results, host: host).pretty)
+        case .junit: context.out(ProbeReport.junit(results, host: host))
+        case .tap: context.out(ProbeReport.tap(results, host: host))
+        }
+        if !ProbeReport.passed(results) { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
 
     /// `2s`, `500ms`, `1.5` (seconds), from 1 ms to 60 s.

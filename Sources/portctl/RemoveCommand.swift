@@ -13,7 +13,7 @@ import KnockAuth
 import CommandSupport
 
 /// `portctl remove`: take out portctl's table (or its attached chain, sets and jump), nothing else.
-struct RemoveCommand: ParsableCommand {
+struct RemoveCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "remove",
         abstract: "Remove portctl's rules: its table, or its attached chain, sets and jump.",
@@ -28,38 +28,36 @@ struct RemoveCommand: ParsableCommand {
 
     @OptionGroup var state: StateOptions
 
-    func run() throws {
-        try Console.guarded {
-            let lock = try state.lock()
-            defer { lock.release() }
-            let store = state.store
-            let applier = state.applier(actor: "portctl remove")
-            do throws(ApplyFailure) {
-                if store.current() > 0 {
-                    let pending = store.pending()
-                    try applier.restore(to: 0, event: "remove", detail: pending.map { "declining generation \($0.generation)" } ?? "", token: pending?.token)
-                    if let pending { applier.pendingChanges.stopWatchdog(pending) }
-                    Console.out("removed portctl's rules\n")
-                    return
-                }
-                let removed = try applier.removeUnrecorded()
-                if !removed.isEmpty {
-                    Console.out("removed portctl's rules (\(removed.map(\.description).joined(separator: ", ")), live with no record in \(store.directory))\n")
-                    return
-                }
+    func run(in context: CommandContext) throws {
+        let lock = try state.lock(in: context)
+        defer { lock.release() }
+        let store = state.store
+        let applier = state.applier(actor: "portctl remove", in: context)
+        do throws(ApplyFailure) {
+            if store.current() > 0 {
+                let pending = store.pending()
+                try applier.restore(to: 0, event: "remove", detail: pending.map { "declining generation \($0.generation)" } ?? "", token: pending?.token)
+                if let pending { applier.pendingChanges.stopWatchdog(pending) }
+                context.out("removed portctl's rules\n")
+                return
+            }
+            let removed = try applier.removeUnrecorded()
+            if !removed.isEmpty {
+                context.out("removed portctl's rules (\(removed.map(\.description).joined(separator: ", ")), live with no record in \(store.directory))\n")
+                return
+            }
+        } catch {
+            throw error.commandFailure
+        }
+        if store.isPersisted {
+            do {
+                try store.setPersisted(nil)
             } catch {
-                throw error.commandFailure
+                throw CommandFailure(.cannotCreate, "nothing applied, but the stale boot copy cannot be removed: \(error)")
             }
-            if store.isPersisted {
-                do {
-                    try store.setPersisted(nil)
-                } catch {
-                    throw CommandFailure(.cannotCreate, "nothing applied, but the stale boot copy cannot be removed: \(error)")
-                }
-                Console.out("nothing applied; removed the stale boot copy (persist.json)\n")
-            } else {
-                Console.out("nothing to remove: portctl has nothing applied\n")
-            }
+            context.out("nothing applied; removed the stale boot copy (persist.json)\n")
+        } else {
+            context.out("nothing to remove: portctl has nothing applied\n")
         }
     }
 }

@@ -13,7 +13,7 @@ import KnockAuth
 import CommandSupport
 
 /// `portctl rollback`: go back to the previous generation, or to a given one.
-struct RollbackCommand: ParsableCommand {
+struct RollbackCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Restore the previous generation, or generation N with --to.",
@@ -30,9 +30,6 @@ struct RollbackCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("The generation to restore (see portctl history); 0 takes portctl's rules out.", valueName: "n"))
     var to: String?
 
-    func validate() throws {
-        try Console.guarded { _ = try target }
-    }
 
     var target: Int? {
         get throws(CommandFailure) {
@@ -44,44 +41,43 @@ struct RollbackCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try Console.guarded {
-            let requested = try target
-            let lock = try state.lock()
-            defer { lock.release() }
-            let store = state.store
-            let applier = state.applier(actor: "portctl rollback")
-            do throws(ApplyFailure) {
-                if let pending = store.pending(), requested == nil {
-                    _ = try applier.pendingChanges.decline(token: pending.token, detail: "declined by portctl rollback")
-                    Console.out("rolled back generation \(pending.generation)\n")
-                    return
-                }
-            } catch {
-                throw error.commandFailure
-            }
-            if let requested, let pending = store.pending(), requested == pending.generation {
-                throw CommandFailure.flag(
-                    "--to", "generation \(requested) is the change awaiting confirmation; keep it with 'portctl confirm', or decline it with 'portctl rollback'")
-            }
-            let current = store.current()
-            let target = requested ?? (current > 0 ? store.meta(current)?.previous ?? 0 : -1)
-            guard target >= 0 else { throw CommandFailure(.checkFailed, "nothing to roll back: portctl has nothing applied") }
-            if target == current, store.pending() == nil {
-                Console.out("generation \(target) is already live\n")
+    func run(in context: CommandContext) throws {
+        try state.check()
+        let requested = try target
+        let lock = try state.lock(in: context)
+        defer { lock.release() }
+        let store = state.store
+        let applier = state.applier(actor: "portctl rollback", in: context)
+        do throws(ApplyFailure) {
+            if let pending = store.pending(), requested == nil {
+                _ = try applier.pendingChanges.decline(token: pending.token, detail: "declined by portctl rollback")
+                context.out("rolled back generation \(pending.generation)\n")
                 return
             }
-            // Going to another generation while a change waits settles that change too.
-            let pending = store.pending()
-            do throws(ApplyFailure) {
-                try applier.restore(
-                    to: target, event: "rollback", detail: pending.map { "to generation \(target), declining generation \($0.generation)" } ?? "",
-                    token: pending?.token)
-                if let pending { applier.pendingChanges.stopWatchdog(pending) }
-                Console.out(target == 0 ? "rolled back: portctl's rules are removed\n" : "rolled back to generation \(target)\n")
-            } catch {
-                throw error.commandFailure
-            }
+        } catch {
+            throw error.commandFailure
+        }
+        if let requested, let pending = store.pending(), requested == pending.generation {
+            throw CommandFailure.flag(
+                "--to", "generation \(requested) is the change awaiting confirmation; keep it with 'portctl confirm', or decline it with 'portctl rollback'")
+        }
+        let current = store.current()
+        let target = requested ?? (current > 0 ? store.meta(current)?.previous ?? 0 : -1)
+        guard target >= 0 else { throw CommandFailure(.checkFailed, "nothing to roll back: portctl has nothing applied") }
+        if target == current, store.pending() == nil {
+            context.out("generation \(target) is already live\n")
+            return
+        }
+        // Going to another generation while a change waits settles that change too.
+        let pending = store.pending()
+        do throws(ApplyFailure) {
+            try applier.restore(
+                to: target, event: "rollback", detail: pending.map { "to generation \(target), declining generation \($0.generation)" } ?? "",
+                token: pending?.token)
+            if let pending { applier.pendingChanges.stopWatchdog(pending) }
+            context.out(target == 0 ? "rolled back: portctl's rules are removed\n" : "rolled back to generation \(target)\n")
+        } catch {
+            throw error.commandFailure
         }
     }
 }

@@ -24,11 +24,18 @@ struct StateOptions: ParsableArguments {
         help: ArgumentHelp("Seconds to wait for another portctl to finish before failing as busy (0-3600).", valueName: "seconds"))
     var wait = "10"
 
-    func validate() throws {
-        try Console.guarded {
-            _ = try StatePath.check(stateDirectory)
-            _ = try waitSeconds
-        }
+    /// Fault injection (portctl(8), TESTING HOOKS): STEP=ACTION[,STEP=ACTION].
+    @Option(name: .customLong("fault"), help: .hidden)
+    var fault = ""
+
+    /// With --fault: the file whose creation claims the fault, so it fires in one process only.
+    @Option(name: .customLong("fault-once"), help: .hidden)
+    var faultOnce: String?
+
+    /// The checks every state command makes before it does anything.
+    func check() throws(CommandFailure) {
+        _ = try StatePath.check(stateDirectory)
+        _ = try waitSeconds
     }
 
     var waitSeconds: Double {
@@ -40,11 +47,14 @@ struct StateOptions: ParsableArguments {
         }
     }
 
-    var store: StateStore { StateStore(directory: stateDirectory) }
+    var faults: FaultPlan { FaultPlan(fault, oncePath: faultOnce) }
+
+    var store: StateStore { StateStore(directory: stateDirectory, faults: faults) }
 
     /// Takes the lock, then settles whatever an interrupted portctl left (a journal, or a pending
     /// change whose timer is gone), printing a warning for each thing it did.
-    func lock() throws(CommandFailure) -> StateStore.Lock {
+    func lock(in context: CommandContext) throws(CommandFailure) -> StateStore.Lock {
+        try check()
         let lock: StateStore.Lock
         do {
             lock = try store.lock(wait: try waitSeconds)
@@ -57,28 +67,26 @@ struct StateOptions: ParsableArguments {
             case nil: throw CommandFailure(.cannotCreate, "\(error)")
             }
         }
-        let directory = stateDirectory
-        for note in applier(actor: "portctl").recover(respawnWatchdog: { Self.spawnWatchdog(stateDirectory: directory, pending: $0) }) {
-            Console.warning(note)
-        }
+        let recovery = applier(actor: "portctl", in: context).recover { spawnWatchdog(for: $0, in: context) }
+        recovery.forEach(context.warning)
         return lock
     }
 
-    func applier(actor: String = "portctl") -> Applier {
-        var applier = Applier(backend: Self.backend(), store: store)
+    func applier(actor: String = "portctl", in context: CommandContext) -> Applier {
+        var applier = Applier(backend: context.backend(), store: store)
         applier.actor = actor
         return applier
     }
 
-    /// A rollback timer for a pending change whose own timer is gone, with no lifeline.
-    static func spawnWatchdog(stateDirectory: String, pending: StateStore.Pending) -> Int32? {
-        try? Detached.spawn(
-            Detached.selfExecutable,
-            ["_watchdog", "--state-dir", stateDirectory, "--token", pending.token, "--deadline", String(Int(pending.deadline.rounded(.up)))])
+    /// The arguments of a `portctl _watchdog` for the change `token`, carrying the fault plan.
+    func watchdogArguments(token: String, deadline: Double) -> [String] {
+        ["_watchdog", "--state-dir", stateDirectory, "--token", token, "--deadline", String(Int(deadline.rounded(.up)) + 1)] + faults.arguments
     }
 
-    /// The real backend.
-    static func backend() -> any NftablesBackend { LibNftablesBackend() }
+    /// A rollback timer for a pending change whose own timer is gone, with no lifeline.
+    func spawnWatchdog(for pending: StateStore.Pending, in context: CommandContext) -> Int32? {
+        try? Detached.spawn(context.selfExecutable, watchdogArguments(token: pending.token, deadline: pending.deadline))
+    }
 }
 
 extension ApplyFailure {
@@ -104,9 +112,7 @@ struct StateDirectoryOption: ParsableArguments {
         help: ArgumentHelp("Where generations and history are kept (an absolute path).", valueName: "dir"))
     var stateDirectory = StateStore.defaultDirectory
 
-    func validate() throws {
-        try Console.guarded { _ = try StatePath.check(stateDirectory) }
-    }
+    func check() throws(CommandFailure) { _ = try StatePath.check(stateDirectory) }
 
     var store: StateStore { StateStore(directory: stateDirectory) }
 }

@@ -13,7 +13,7 @@ import KnockAuth
 import CommandSupport
 
 /// `portctl status`: the live generation, per-opening counters, drift, and other tables' drops.
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show the applied plan, its counters, drift, and drops by other tables.",
@@ -31,22 +31,21 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var state: StateDirectoryOption
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
-        try Console.guarded {
-            let report: StatusReport
-            do throws(ApplyFailure) {
-                report = try StatusReport.build(store: state.store, backend: LibNftablesBackend())
-            } catch {
-                throw error.commandFailure
-            }
-            if json {
-                Console.out(StatusRendering.json(report).pretty)
-            } else {
-                Console.out(StatusRendering.text(report))
-            }
-            let blocked = report.rows.contains { $0.verdicts.contains { $0.verdict.isBlocked } }
-            if !(report.drift?.isEmpty ?? true) || blocked || !report.unrecorded.isEmpty { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+    func run(in context: CommandContext) throws {
+        try state.check()
+        let report: StatusReport
+        do throws(ApplyFailure) {
+            report = try StatusReport.build(store: state.store, backend: LibNftablesBackend())
+        } catch {
+            throw error.commandFailure
         }
+        if json {
+            context.out(StatusRendering.json(report).pretty)
+        } else {
+            context.out(StatusRendering.text(report))
+        }
+        let blocked = report.rows.contains { $0.verdicts.contains { $0.verdict.isBlocked } }
+        if !(report.drift?.isEmpty ?? true) || blocked || !report.unrecorded.isEmpty { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
 }
 

@@ -20,7 +20,7 @@ import CommandSupport
 /// committed. Once the record exists it owns the deadline: it runs in a session of its own, so
 /// it outlives the apply and its terminal, and at the deadline it rolls back unless the change was
 /// settled meanwhile.
-struct WatchdogCommand: ParsableCommand {
+struct WatchdogCommand: ContextualCommand {
     static let configuration = CommandConfiguration(
         commandName: "_watchdog", abstract: "Internal: the rollback timer of apply --confirm.", shouldDisplay: false)
 
@@ -28,12 +28,16 @@ struct WatchdogCommand: ParsableCommand {
     @Option var token: String
     /// Seconds since 1970: a bound on the wait for the record, which carries the real deadline.
     @Option var deadline: Int
+    /// The fault plan apply was given (portctl(8), TESTING HOOKS).
+    @Option(name: .customLong("fault")) var fault = ""
+    @Option(name: .customLong("fault-once")) var faultOnce: String?
 
-    func run() throws {
-        Fault.point("watchdog.started")
-        let store = StateStore(directory: stateDirectory)
+    func run(in context: CommandContext) throws {
+        let store = StateStore(directory: stateDirectory, faults: FaultPlan(fault, oncePath: faultOnce))
+        let faults = store.faults
+        faults.point("watchdog.started")
         guard let pending = awaitRecord(store) else { return }
-        Fault.point("watchdog.armed")
+        faults.point("watchdog.armed")
 
         // Until the deadline, leave as soon as the change is settled elsewhere. The deadline is the
         // wall clock's or, in the same boot, CLOCK_BOOTTIME's, whichever comes first: a clock step
@@ -50,7 +54,7 @@ struct WatchdogCommand: ParsableCommand {
             let left = min(pending.deadline - Date().timeIntervalSince1970, (bootDeadline ?? .infinity) - StateStore.boottime())
             usleep(UInt32(max(1_000, min(left, 0.05) * 1_000_000)))
         }
-        Fault.point("watchdog.deadline")
+        faults.point("watchdog.deadline")
 
         // The lock: an apply or confirm in progress holds it briefly. Keep trying for 15 minutes;
         // if it is still held, leave the change pending: the next portctl to take the lock rolls it
@@ -72,8 +76,8 @@ struct WatchdogCommand: ParsableCommand {
         }
         guard lock != nil || unlockable else { throw ExitCode(ExitStatus.busy.rawValue) }
         defer { lock?.release() }
-        Fault.point("watchdog.locked")
-        var applier = Applier(backend: StateOptions.backend(), store: store)
+        faults.point("watchdog.locked")
+        var applier = Applier(backend: context.backend(), store: store)
         applier.actor = "portctl _watchdog"
         // A journal an interrupted apply left (killed after its commit) is recorded first.
         _ = applier.recover()

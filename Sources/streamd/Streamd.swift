@@ -32,7 +32,7 @@ struct Streamd: ParsableCommand {
               streamd dss --port80 --admin-from 192.0.2.0/24 --key /etc/portctl/knock.key
               streamd rtmp mediamtx --json
 
-            EXIT STATUS: 0 after SIGTERM or SIGINT; 1 when nothing could be bound (or, with --strict, \
+            EXIT STATUS: 0 after SIGTERM or SIGINT; 1 when nothing could be bound (or, with --require-all, \
             when anything could not); 64 usage error; 65 a profile is invalid. See streamd(8).
             """,
         version: "0.1.0")
@@ -42,15 +42,8 @@ struct Streamd: ParsableCommand {
 
     @Flag(name: .customLong("cleanup-helper"), help: .hidden) var cleanupHelper = false
 
-    @Flag(name: .customLong("port80"), help: "Turn on each profile's port-80 option.") var port80 = false
-    @Option(name: .customLong("with"), help: ArgumentHelp("Turn on a profile option (repeatable).", valueName: "option")) var options: [String] = []
-    @Option(name: .customLong("admin-from"), help: ArgumentHelp("Admin sources, as for portctl; without them the admin page binds to loopback.", valueName: "cidr"))
-    var adminFrom: [String] = []
-    @Option(name: .customLong("broadcaster"), help: ArgumentHelp("Encoder sources, as for portctl; without them broadcast ranges are not served.", valueName: "cidr"))
-    var broadcasters: [String] = []
-    @Option(name: .customLong("source-set"), help: ArgumentHelp("Fill a declared source set, as for portctl.", valueName: "name=cidr")) var sources: [String] = []
-    @Flag(help: "Serve admin and broadcast ports with no declared sources on every address.") var world = false
-    @Option(name: .customLong("profile-dir"), help: ArgumentHelp("Also read profiles from DIR.", valueName: "dir")) var profileDirs: [String] = []
+    /// The plan flags of `portctl apply`, the same type: what streamd serves is the plan apply opens.
+    @OptionGroup var flags: PlanFlags
 
     @Option(help: ArgumentHelp("Address to listen on (default :: , all IPv6 and IPv4 addresses).", valueName: "address")) var bind = "::"
     @Option(help: ArgumentHelp("File holding the knock key; without it a random key is made and printed.", valueName: "file")) var key: String?
@@ -63,7 +56,7 @@ struct Streamd: ParsableCommand {
     var sessionsMax = 1000
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection silent for this many seconds.", valueName: "seconds")) var idleTimeout = 60
     @Option(name: .customLong("log-file"), help: ArgumentHelp("Write logs here instead of standard error; SIGHUP reopens it.", valueName: "file")) var logFile: String?
-    @Flag(help: "Exit non-zero when any listener cannot be bound.") var strict = false
+    @Flag(name: .customLong("require-all"), help: "Exit non-zero when any listener cannot be bound.") var requireAll = false
     @Flag(help: "Log one JSON object per line.") var json = false
 
     func validate() throws {
@@ -80,12 +73,11 @@ struct Streamd: ParsableCommand {
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, sink: sink) }
         let logger = Logger(label: "streamd")
 
-        let inputs = PlanInputs(
-            profiles: profiles, port80: port80, options: options, adminFrom: adminFrom, broadcasters: broadcasters, sources: sources,
-            world: world, profileDirs: profileDirs)
+        var inputs = flags.inputs
+        inputs.profiles = profiles
         let plan: Plan
         do {
-            let (request, warnings) = try inputs.build()
+            let (request, warnings) = try inputs.build(environment: ProcessInfo.processInfo.environment)
             warnings.forEach { sink.write(line: $0.description) }
             plan = Planner.plan(request)
         } catch {
@@ -134,8 +126,8 @@ struct Streamd: ParsableCommand {
             return ConflictReport.check([(spec, [], [])], profiles: []).rows.first?.holders.first.map(\.description)
         }
         let failed = specs.count - bound
-        if bound == 0 || (strict && failed > 0) {
-            sink.write(line: "streamd: error: \(bound == 0 ? "nothing could be bound" : "\(failed) listeners could not be bound and --strict is on")")
+        if bound == 0 || (requireAll && failed > 0) {
+            sink.write(line: "streamd: error: \(bound == 0 ? "nothing could be bound" : "\(failed) listeners could not be bound and --require-all is on")")
             server.shutdown(grace: 0)
             throw ExitCode(ExitStatus.checkFailed.rawValue)
         }

@@ -77,7 +77,7 @@ final class CommandTests: XCTestCase {
         let config = directory.appendingPathComponent("config/portctl/profiles")
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: directory.appendingPathComponent("dss.yaml"), to: config.appendingPathComponent("dss.yaml"))
-        let list = try portctl(["profiles", "list", "--json"], environment: ["XDG_CONFIG_HOME": directory.appendingPathComponent("config").path, "PORTCTL_CONFLICT_ROOT": TestPaths.emptyRoot])
+        let list = try portctl(["profiles", "list", "--json"], environment: ["XDG_CONFIG_HOME": directory.appendingPathComponent("config").path])
         let items = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         let dss = try XCTUnwrap(items.first { $0["name"] as? String == "dss" })
         XCTAssertEqual(dss["file"] as? String, config.appendingPathComponent("dss.yaml").path)

@@ -22,7 +22,7 @@ final class ManPageTests: XCTestCase {
     }
 
     func commandTree() throws -> Command {
-        let result = try portctl(["--experimental-dump-help"])
+        let result = try binary(["--experimental-dump-help"])
         XCTAssertEqual(result.status, 0)
         struct Root: Decodable { let command: Command }
         return try JSONDecoder().decode(Root.self, from: Data(result.stdout.utf8)).command

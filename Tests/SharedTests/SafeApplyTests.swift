@@ -220,7 +220,7 @@ final class SafeApplyTests: XCTestCase {
     }
 
     func testFaultSpecificationsParse() {
-        XCTAssertEqual(Fault.parse("apply.committed=kill, watchdog.locked=delay:50,x=fail,bad,y=delay:-1"), [
+        XCTAssertEqual(FaultPlan.parse("apply.committed=kill, watchdog.locked=delay:50,x=fail,bad,y=delay:-1"), [
             "apply.committed": .kill, "watchdog.locked": .delay(milliseconds: 50), "x": .fail,
         ])
     }

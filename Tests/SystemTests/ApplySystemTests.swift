@@ -163,7 +163,7 @@ final class ApplySystemTests: XCTestCase {
     func testARejectedBatchLeavesTheRulesetByteIdentical() throws {
         XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)
         let before = try ruleset(stateless: false)
-        let failed = try portctl(["apply", "dss", "--port80", "-q"], environment: ["PORTCTL_FAULT": "kernel.commit=fail"])
+        let failed = try portctl(["apply", "dss", "--port80", "-q", "--fault", "kernel.commit=fail"])
         XCTAssertEqual(failed.status, 1)
         XCTAssertTrue(failed.stderr.contains("the kernel rejected the change, and nothing was changed"), failed.stderr)
         XCTAssertEqual(try ruleset(stateless: false), before)

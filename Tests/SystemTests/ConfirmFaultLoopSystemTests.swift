@@ -13,7 +13,8 @@ import XCTest
 /// - the outcome line the apply printed (when it lived to print one) is what happened;
 /// - nothing is left pending, and the next apply is not blocked.
 ///
-/// PORTCTL_FAULT_LOOP sets the number of runs (default 20; scripts/fault-loop runs 200).
+/// Faults come as the hidden `--fault` and `--fault-once` options (portctl(8), TESTING HOOKS).
+/// PORTCTL_FAULT_LOOP (read by this test, not by portctl) sets the number of runs (default 20; scripts/fault-loop runs 200).
 final class ConfirmFaultLoopSystemTests: XCTestCase {
     var pair: NamespacePair!
     var stateDirectory: String!
@@ -68,17 +69,16 @@ final class ConfirmFaultLoopSystemTests: XCTestCase {
             let confirmAt: Double? = generator.next() % 10 < 4 ? Double(generator.next() % 1400) / 1000 : nil
             let once = stateDirectory + "-once-\(run)"
             defer { unlink(once) }
-            let fault = ["PORTCTL_FAULT": "\(step)=\(action)", "PORTCTL_FAULT_ONCE": once]
+            let fault = ["--fault", "\(step)=\(action)", "--fault-once", once]
             let label = "run \(run): \(step)=\(action)" + (confirmAt.map { ", confirm at \($0)s" } ?? "")
 
             let started = Date()
             let apply = try Launched(
-                in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--port80", "--confirm", "1", "-q", "--state-dir", stateDirectory],
-                environment: fault)
+                in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--port80", "--confirm", "1", "-q", "--state-dir", stateDirectory] + fault)
             var confirmed = false
             if let confirmAt {
                 usleep(UInt32(confirmAt * 1_000_000))
-                let confirm = try portctl(["confirm", "--wait", "30"], environment: fault)
+                let confirm = try portctl(["confirm", "--wait", "30"] + fault)
                 confirmed = confirm.status == 0 && confirm.stdout.hasPrefix("confirmed generation")
                 if confirm.status == 9 { tally["confirm killed", default: 0] += 1 }
             }

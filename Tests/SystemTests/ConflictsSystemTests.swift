@@ -35,7 +35,8 @@ final class ConflictsSystemTests: XCTestCase {
 
     /// These tests are about the live host's sockets, so the --port80 check reads the real root.
     func portctl(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        try pair.run(in: pair.server, [TestPaths.binary("portctl").path] + arguments, environment: ["PORTCTL_CONFLICT_ROOT": "/"].merging(environment) { $1 })
+        let real = ["plan", "apply"].contains(arguments.first ?? "") ? ["--conflict-root", "/"] : []
+        return try pair.run(in: pair.server, [TestPaths.binary("portctl").path] + arguments + real, environment: environment)
     }
 
     func testPort80RefusesWhileAWebServerHoldsIt() throws {

@@ -56,7 +56,7 @@ final class SafeApplySystemTests: XCTestCase {
         ]
         for step in steps {
             let started = Date()
-            let apply = try portctl(["apply", "dss", "--port80", "--confirm", "1", "-q"], environment: ["PORTCTL_FAULT": "\(step)=kill"])
+            let apply = try portctl(["apply", "dss", "--port80", "--confirm", "1", "-q", "--fault", "\(step)=kill"])
             XCTAssertEqual(apply.status, 9, "\(step): killed by SIGKILL: \(apply.stderr)")
             XCTAssertTrue(try settle(to: before, within: 6), "\(step): the change is rolled back or was never made")
             XCTAssertLessThan(Date().timeIntervalSince(started), 6, step)
@@ -89,8 +89,7 @@ final class SafeApplySystemTests: XCTestCase {
     func testAPendingRecordWrittenLateStillRollsBack() throws {
         let before = try ruleset()
         let apply = try portctl(
-            ["apply", "dss", "--confirm", "1", "-q"],
-            environment: ["PORTCTL_FAULT": "apply.watchdog-spawned=delay:300,apply.journal-written=delay:200"])
+            ["apply", "dss", "--confirm", "1", "-q", "--fault", "apply.watchdog-spawned=delay:300,apply.journal-written=delay:200"])
         XCTAssertEqual(apply.status, 3, apply.stderr)
         XCTAssertEqual(apply.stderr, "portctl: error: not confirmed in time: generation 1 was rolled back\n")
         XCTAssertTrue(try settle(to: before, within: 3))
@@ -99,7 +98,7 @@ final class SafeApplySystemTests: XCTestCase {
     /// The watchdog dies; the apply that is still waiting rolls back in its place.
     func testAWatchdogThatDiesIsReplacedByTheWaitingApply() throws {
         let before = try ruleset()
-        let apply = try portctl(["apply", "dss", "--confirm", "1", "-q"], environment: ["PORTCTL_FAULT": "watchdog.armed=kill"])
+        let apply = try portctl(["apply", "dss", "--confirm", "1", "-q", "--fault", "watchdog.armed=kill"])
         XCTAssertEqual(apply.status, 3, apply.stderr)
         XCTAssertTrue(apply.stderr.contains("not confirmed in time: generation 1 was rolled back"), apply.stderr)
         XCTAssertEqual(try ruleset(), before)
@@ -112,7 +111,7 @@ final class SafeApplySystemTests: XCTestCase {
         XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)
         let before = try ruleset()
         let apply = try portctl(
-            ["apply", "dss", "--port80", "--confirm", "1", "-q"], environment: ["PORTCTL_FAULT": "watchdog.armed=kill,apply.unlocked=kill"])
+            ["apply", "dss", "--port80", "--confirm", "1", "-q", "--fault", "watchdog.armed=kill,apply.unlocked=kill"])
         XCTAssertEqual(apply.status, 9)
         XCTAssertNotEqual(try ruleset(), before, "both processes died with the change live")
         XCTAssertTrue(pendingExists)
@@ -144,8 +143,7 @@ final class SafeApplySystemTests: XCTestCase {
     func testAConfirmationAfterTheDeadlineIsTooLate() throws {
         let before = try ruleset()
         let apply = try Launched(
-            in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "1", "-q", "--state-dir", stateDirectory],
-            environment: ["PORTCTL_FAULT": "watchdog.deadline=delay:1500"])
+            in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "1", "-q", "--state-dir", stateDirectory, "--fault", "watchdog.deadline=delay:1500"])
         usleep(1_600_000)
         let confirm = try portctl(["confirm"])
         XCTAssertEqual(confirm.status, 1)
@@ -163,7 +161,7 @@ final class SafeApplySystemTests: XCTestCase {
         let mount = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-full-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: mount) }
-        let portctl = "ip netns exec \(pair.server) env PORTCTL_CONFLICT_ROOT=\(TestPaths.emptyRoot) \(TestPaths.binary("portctl").path)"
+        let portctl = "ip netns exec \(pair.server) \(TestPaths.binary("portctl").path)"
         // Each case prints: CASE <name> <exit status> <same|changed> <first stderr line>.
         let script = """
             nft_list() { ip netns exec \(pair.server) nft -s list ruleset; }
@@ -179,27 +177,27 @@ final class SafeApplySystemTests: XCTestCase {
             mount -t tmpfs -o size=512k tmpfs \(mount)
             # A fresh state directory on a full file system.
             dd if=/dev/zero of=\(mount)/fill bs=4k 2>/dev/null || true
-            check fresh-full-apply \(portctl) apply dss -q --state-dir \(mount)/fresh
+            check fresh-full-apply \(portctl) apply dss --conflict-root \(TestPaths.emptyRoot) -q --state-dir \(mount)/fresh
             rm -f \(mount)/fill
             # An existing state (generation 1), then the file system fills up.
-            \(portctl) apply dss -q --state-dir \(mount)/state || echo "SETUP-FAILED"
+            \(portctl) apply dss --conflict-root \(TestPaths.emptyRoot) -q --state-dir \(mount)/state || echo "SETUP-FAILED"
             dd if=/dev/zero of=\(mount)/fill bs=4k 2>/dev/null || true
-            check full-apply \(portctl) apply dss --port80 -q --state-dir \(mount)/state
+            check full-apply \(portctl) apply dss --conflict-root \(TestPaths.emptyRoot) --port80 -q --state-dir \(mount)/state
             check full-rollback \(portctl) rollback --state-dir \(mount)/state
             check full-remove \(portctl) remove --state-dir \(mount)/state
-            check full-confirm \(portctl) apply dss --port80 --confirm 1 -q --state-dir \(mount)/state
+            check full-confirm \(portctl) apply dss --conflict-root \(TestPaths.emptyRoot) --port80 --confirm 1 -q --state-dir \(mount)/state
             sleep 1.5
             check full-after-deadline true
             rm -f \(mount)/fill
             # Read-only.
             mount -o remount,ro \(mount)
-            check ro-apply \(portctl) apply dss --port80 -q --state-dir \(mount)/state
+            check ro-apply \(portctl) apply dss --conflict-root \(TestPaths.emptyRoot) --port80 -q --state-dir \(mount)/state
             check ro-rollback \(portctl) rollback --state-dir \(mount)/state
             check ro-remove \(portctl) remove --state-dir \(mount)/state
             mount -o remount,rw \(mount)
             # Immutable.
             chattr +i \(mount)/state
-            check immutable-apply \(portctl) apply dss --port80 -q --state-dir \(mount)/state
+            check immutable-apply \(portctl) apply dss --conflict-root \(TestPaths.emptyRoot) --port80 -q --state-dir \(mount)/state
             check immutable-remove \(portctl) remove --state-dir \(mount)/state
             chattr -i \(mount)/state
             umount \(mount)
@@ -237,11 +235,11 @@ final class SafeApplySystemTests: XCTestCase {
         let mount = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-deadline-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: mount) }
-        let portctl = "ip netns exec \(pair.server) env PORTCTL_CONFLICT_ROOT=\(TestPaths.emptyRoot) \(TestPaths.binary("portctl").path)"
+        let portctl = "ip netns exec \(pair.server) \(TestPaths.binary("portctl").path)"
         let script = """
             mount -t tmpfs -o size=512k tmpfs \(mount)
             ip netns exec \(pair.server) nft -s list ruleset > \(mount)/../before.$$
-            \(portctl) apply dss --confirm 2 -q --state-dir \(mount)/state > /tmp/apply-out.$$ 2>&1 &
+            \(portctl) apply dss --conflict-root \(TestPaths.emptyRoot) --confirm 2 -q --state-dir \(mount)/state > /tmp/apply-out.$$ 2>&1 &
             apply=$!
             sleep 1
             dd if=/dev/zero of=\(mount)/fill bs=4k 2>/dev/null || true
@@ -264,7 +262,7 @@ final class SafeApplySystemTests: XCTestCase {
     func testAStateThatFailsAfterTheCommitIsUndone() throws {
         XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)
         let before = try ruleset()
-        let failed = try portctl(["apply", "dss", "--port80", "-q"], environment: ["PORTCTL_FAULT": "apply.finalize=fail"])
+        let failed = try portctl(["apply", "dss", "--port80", "-q", "--fault", "apply.finalize=fail"])
         XCTAssertEqual(failed.status, 73, failed.stderr)
         XCTAssertEqual(
             failed.stderr,
@@ -291,7 +289,7 @@ final class SafeApplySystemTests: XCTestCase {
 
     /// Runs `script` in private mount and a shell; `$PORTCTL` runs portctl in the server namespace.
     func inPrivateMounts(_ script: String, timeout: TimeInterval = 90) throws -> String {
-        let portctl = "ip netns exec \(pair.server) env PORTCTL_CONFLICT_ROOT=\(TestPaths.emptyRoot) \(TestPaths.binary("portctl").path)"
+        let portctl = "ip netns exec \(pair.server) \(TestPaths.binary("portctl").path)"
         let result = try runProcess(
             SystemTestGate.find("unshare")!, ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", "PORTCTL='\(portctl)'\n" + script],
             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"], timeout: timeout)
@@ -308,7 +306,7 @@ final class SafeApplySystemTests: XCTestCase {
         let before = try ruleset()
         let output = try inPrivateMounts("""
             mount -t tmpfs -o size=4m tmpfs \(mount)
-            $PORTCTL apply dss --confirm 2 -q --state-dir \(mount)/state < /dev/null > \(mount)/../ro-out.$$ 2>&1 &
+            $PORTCTL apply dss --conflict-root \(TestPaths.emptyRoot) --confirm 2 -q --state-dir \(mount)/state < /dev/null > \(mount)/../ro-out.$$ 2>&1 &
             apply=$!
             sleep 1
             mount -o remount,ro \(mount)
@@ -329,8 +327,8 @@ final class SafeApplySystemTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: mount) }
         let output = try inPrivateMounts("""
             mount -t tmpfs -o size=2m tmpfs \(mount)
-            $PORTCTL apply dss -q --state-dir \(mount)/state
-            $PORTCTL apply dss --port80 --confirm 2 -q --state-dir \(mount)/state < /dev/null > /dev/null 2>&1 &
+            $PORTCTL apply dss --conflict-root \(TestPaths.emptyRoot) -q --state-dir \(mount)/state
+            $PORTCTL apply dss --conflict-root \(TestPaths.emptyRoot) --port80 --confirm 2 -q --state-dir \(mount)/state < /dev/null > /dev/null 2>&1 &
             apply=$!
             sleep 1
             dd if=/dev/zero of=\(mount)/fill bs=4k 2>/dev/null
@@ -349,7 +347,7 @@ final class SafeApplySystemTests: XCTestCase {
     func testAnApplyKilledAfterItsBootCopyIsFinishedByTheNextPortctl() throws {
         XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)
         let first = try ruleset()
-        let killed = try portctl(["apply", "dss", "--port80", "--persist", "-q"], environment: ["PORTCTL_FAULT": "finalize.persisted=kill"])
+        let killed = try portctl(["apply", "dss", "--port80", "--persist", "-q", "--fault", "finalize.persisted=kill"])
         XCTAssertEqual(killed.status, 9)
         XCTAssertTrue(FileManager.default.fileExists(atPath: stateDirectory + "/journal.json"), "killed with its journal left")
         let confirm = try portctl(["confirm"])
@@ -363,7 +361,7 @@ final class SafeApplySystemTests: XCTestCase {
     /// --persist): the journal is not taken for a commit, and the next apply really applies.
     func testAFlushedRulesetIsNeverTakenForAnInterruptedCommit() throws {
         XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)
-        XCTAssertEqual(try portctl(["apply", "dss", "--port80", "-q"], environment: ["PORTCTL_FAULT": "apply.journal-written=kill"]).status, 9)
+        XCTAssertEqual(try portctl(["apply", "dss", "--port80", "-q", "--fault", "apply.journal-written=kill"]).status, 9)
         XCTAssertEqual(try pair.run(in: pair.server, ["nft", "flush", "ruleset"]).status, 0)
         let again = try portctl(["apply", "dss", "--port80", "-q"])
         XCTAssertEqual(again.status, 0, again.stderr)

@@ -14,7 +14,8 @@ public final class Launched: @unchecked Sendable {
     /// With `input`, that text is written to its standard input, which then stays open.
     public init(in namespace: String?, _ arguments: [String], environment: [String: String] = [:], input text: String? = nil) throws {
         process = Process()
-        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8", "PORTCTL_CONFLICT_ROOT": TestPaths.emptyRoot]
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"]
+        let arguments = TestPaths.testCommandLine(arguments)
         env.merge(environment) { $1 }
         process.environment = env
         if let namespace {

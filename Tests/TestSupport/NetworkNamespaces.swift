@@ -53,7 +53,8 @@ public final class NamespacePair: @unchecked Sendable {
     /// Runs a program inside a namespace and waits for it.
     @discardableResult
     public func run(in namespace: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> ProcessResult {
-        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8", "PORTCTL_CONFLICT_ROOT": TestPaths.emptyRoot]
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"]
+        let arguments = TestPaths.testCommandLine(arguments)
         env.merge(environment) { $1 }
         return try runProcess(SystemTestGate.find("ip")!, ["netns", "exec", namespace] + arguments, environment: env, timeout: timeout)
     }

@@ -18,6 +18,20 @@ public enum TestPaths {
 
     /// A root with no /proc, /etc or /run: the --port80 check finds nothing there.
     public static let emptyRoot = "/nonexistent-portctl-test-root"
+
+    /// A portctl command line for a test: `plan` and `apply` get `--conflict-root` with the empty
+    /// root (unless the test gives its own), so the port-80 rule does not depend on the web
+    /// servers of the machine the tests run on.
+    public static func testArguments(_ arguments: [String]) -> [String] {
+        guard let command = arguments.first, ["plan", "apply"].contains(command), !arguments.contains("--conflict-root") else { return arguments }
+        return arguments + ["--conflict-root", emptyRoot]
+    }
+
+    /// The same for a full command line whose first word is the portctl binary.
+    public static func testCommandLine(_ words: [String]) -> [String] {
+        guard let first = words.first, first.hasSuffix("/portctl") else { return words }
+        return [first] + testArguments(Array(words.dropFirst()))
+    }
 }
 
 /// A loopback TCP port nothing listens on: bound, noted, and closed again.
@@ -38,6 +52,12 @@ public struct ProcessResult: Sendable {
     public let status: Int32
     public let stdout: String
     public let stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// Runs a program to completion with a time limit; standard input is empty unless given.
@@ -80,11 +100,10 @@ public func runProcess(
 @discardableResult
 public func portctl(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws -> ProcessResult {
     // A fixed HOME keeps the admin's own ~/.config/portctl/profiles out of the tests, and an empty
-    // conflict root keeps the machine's own web servers out of the --port80 check.
+    // conflict root (testArguments) keeps the machine's own web servers out of the --port80 check.
     var env = environment ?? ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"]
     if env["HOME"] == nil { env["HOME"] = "/nonexistent" }
-    if env["PORTCTL_CONFLICT_ROOT"] == nil { env["PORTCTL_CONFLICT_ROOT"] = TestPaths.emptyRoot }
-    return try runProcess(TestPaths.binary("portctl").path, arguments, stdin: stdin, environment: env)
+    return try runProcess(TestPaths.binary("portctl").path, TestPaths.testArguments(arguments), stdin: stdin, environment: env)
 }
 
 /// Commands that change the firewall or the state directory when they succeed.
@@ -101,7 +120,8 @@ public func portctlIsolated(_ arguments: [String]) throws -> ProcessResult {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-isolated-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
-    let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8", "PORTCTL_CONFLICT_ROOT": TestPaths.emptyRoot]
+    let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"]
+    let arguments = TestPaths.testArguments(arguments)
     guard getuid() == 0, let unshare = SystemTestGate.find("unshare") else {
         return try runProcess(TestPaths.binary("portctl").path, arguments, environment: environment, currentDirectory: scratch)
     }

@@ -43,9 +43,11 @@ public struct PlanInputs: Sendable {
         self.strict = strict
     }
 
-    public func catalog() throws(CommandFailure) -> ProfileCatalog {
+    /// The profiles there are: bundled, the admin's directories (`environment` says where home is)
+    /// and --profile-dir.
+    public func catalog(environment: [String: String]) throws(CommandFailure) -> ProfileCatalog {
         try Self.checkProfileDirectories(profileDirs)
-        return ProfileCatalog(directories: ProfileCatalog.defaultDirectories(extra: profileDirs, environment: ProcessInfo.processInfo.environment))
+        return ProfileCatalog(directories: ProfileCatalog.defaultDirectories(extra: profileDirs, environment: environment))
     }
 
     /// `--profile-dir` must name a directory that exists: an empty or mistyped value would
@@ -85,8 +87,8 @@ public struct PlanInputs: Sendable {
 
     /// Checks every value and loads the profiles. `detectedSSH` (from the host, for apply) joins the
     /// SSH guard; without it the guard defaults to 22.
-    public func build(detectedSSH: [PortNumber] = []) throws(CommandFailure) -> (PlanRequest, warnings: [Diagnostic]) {
-        let catalog = try catalog()
+    public func build(detectedSSH: [PortNumber] = [], environment: [String: String]) throws(CommandFailure) -> (PlanRequest, warnings: [Diagnostic]) {
+        let catalog = try catalog(environment: environment)
         var warnings: [Diagnostic] = []
         var loaded: [Profile] = []
         for name in profiles where !loaded.contains(where: { $0.name == name }) {

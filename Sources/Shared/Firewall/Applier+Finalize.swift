@@ -52,7 +52,7 @@ extension Applier {
                 if failure == nil { failure = error }
             }
         }
-        if Fault.shouldFail("apply.finalize") { throw .io("cannot write \(store.directory)/current: injected fault") }
+        if store.faults.shouldFail("apply.finalize") { throw .io("cannot write \(store.directory)/current: injected fault") }
         try step { () throws(StateStore.StoreError) in
             if journal.generation > 0, var meta = store.meta(journal.generation), let placement = Placement(stateText: meta.placement),
                 let (after, _) = try? readLive()
@@ -70,7 +70,7 @@ extension Applier {
                 try store.record(journal.event, generation: journal.generation, detail: detail, token: journal.token, id: journal.id)
             }
         }
-        Fault.point("finalize.recorded")
+        store.faults.point("finalize.recorded")
         try step { () throws(StateStore.StoreError) in
             switch journal.persist {
             case "write": try store.installStagedPersisted()
@@ -78,8 +78,8 @@ extension Applier {
             default: break
             }
         }
-        Fault.point("finalize.persisted")
-        if Fault.shouldFail("finalize.install") { throw .io("cannot write \(store.directory)/current: injected fault") }
+        store.faults.point("finalize.persisted")
+        if store.faults.shouldFail("finalize.install") { throw .io("cannot write \(store.directory)/current: injected fault") }
         try step { () throws(StateStore.StoreError) in try store.installCurrent(journal.generation) }
         if let failure { throw failure }
         // A restore that settles a pending change ends it (after its event is recorded, so a

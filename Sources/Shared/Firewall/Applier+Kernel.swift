@@ -114,7 +114,7 @@ extension Applier {
         var batch = batch
         // Fault injection: the batch carries one more command, which the kernel must refuse, so that
         // a test can prove a refused commit leaves the ruleset byte-identical.
-        if Fault.shouldFail("kernel.commit"), let commands = batch["nftables"]?.array {
+        if store.faults.shouldFail("kernel.commit"), let commands = batch["nftables"]?.array {
             let impossible = JSONValue.object([("add", .object([("rule", .object([
                 ("family", .string("inet")), ("table", .string("portctl-test-fault")), ("chain", .string("missing")),
                 ("expr", .array([.object([("accept", .null)])])),

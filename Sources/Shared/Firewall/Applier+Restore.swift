@@ -56,14 +56,14 @@ extension Applier {
             guard mandatory else { throw .state("cannot save the state before changing the rules, so nothing was changed: \(error)") }
             prepared = false
         }
-        Fault.point("restore.journal-written")
+        store.faults.point("restore.journal-written")
         do throws(ApplyFailure) {
             try commit(batch)
         } catch {
             if prepared { abandon(journal) }
             throw error
         }
-        Fault.point("restore.committed")
+        store.faults.point("restore.committed")
         if mandatory {
             do throws(StateStore.StoreError) {
                 try finalize(journal, mustHappen: true)
@@ -73,7 +73,7 @@ extension Applier {
         } else {
             try finalizeOrUndo(journal, failureSubject: "the rules were changed")
         }
-        Fault.point("restore.finalized")
+        store.faults.point("restore.finalized")
     }
 
     /// portctl's objects that are live although the state records none: a table `inet portctl`,

@@ -87,7 +87,7 @@ public struct Applier: Sendable {
         do throws(StateStore.StoreError) {
             let replaced = JSONValue.array(Fingerprint.owned(listing, placement: options.placement)).pretty
             _ = try store.addGeneration(meta: meta, declaration: declaration, rulesetText: text, planJSON: PlanJSON.render(plan).pretty, replaced: replaced)
-            Fault.point("apply.generation-written")
+            store.faults.point("apply.generation-written")
             let boot = Transaction.apply(declaration: declaration, placement: options.placement, live: LiveRuleset())
             if stagePersist { try store.stagePersisted(boot) }
             try store.stageCurrent(number)
@@ -98,7 +98,7 @@ public struct Applier: Sendable {
                 if persist { try store.stageConfirmedPersisted(boot) }
             }
             try store.setJournal(journal)
-            Fault.point("apply.journal-written")
+            store.faults.point("apply.journal-written")
             // Last before the commit: the record the waiting watchdog takes the deadline from. If
             // this process dies from here on, the watchdog owns the change; before here, the
             // lifeline tells it that nothing was committed, and recovery discards the journal.
@@ -112,7 +112,7 @@ public struct Applier: Sendable {
             abandon(journal)
             throw .state("cannot save the state before applying, so nothing was changed: \(error)")
         }
-        Fault.point("apply.pending-written")
+        store.faults.point("apply.pending-written")
 
         // 3. Commit.
         do throws(ApplyFailure) {
@@ -121,11 +121,11 @@ public struct Applier: Sendable {
             abandon(journal)
             throw error
         }
-        Fault.point("apply.committed")
+        store.faults.point("apply.committed")
 
         // 4. Finalize.
         try finalizeOrUndo(journal, failureSubject: "the rules were applied")
-        Fault.point("apply.finalized")
+        store.faults.point("apply.finalized")
         return .applied(generation: number, previous: current, diff: diff)
     }
 }

@@ -1,32 +1,42 @@
 import Foundation
 
-import PortModel
-import PortPlanning
-import PlanRendering
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Fault injection at the steps a safety promise depends on: the order of the pending record,
-/// the journal, the kernel commit and the watchdog. Tests (and `scripts/fault-loop`) set
-/// `PORTCTL_FAULT` to kill or delay the process at a named step, or make a step fail:
+/// the journal, the kernel commit and the watchdog. Tests (and `scripts/fault-loop`) give the
+/// hidden option `--fault STEP=ACTION[,STEP=ACTION]` to kill or delay the process at a named step,
+/// or make a step fail:
 ///
-///     PORTCTL_FAULT='apply.committed=kill'
-///     PORTCTL_FAULT='apply.pending-written=delay:300,watchdog.locked=delay:50'
-///     PORTCTL_FAULT='apply.finalize=fail'
+///     --fault apply.committed=kill
+///     --fault apply.pending-written=delay:300,watchdog.locked=delay:50
+///     --fault apply.finalize=fail
 ///
-/// Unset, every point is a no-op costing one dictionary lookup. The steps are listed in portctl(8),
-/// ENVIRONMENT.
-public enum Fault {
+/// With `--fault-once PATH`, a fault fires only in the first process to reach it (the one that
+/// creates PATH), so one fault kills one process, not also the watchdog it started. The plan
+/// travels with the state store, and `apply` hands it to its watchdog. Without one, every point
+/// is a no-op. The steps are listed in portctl(8), TESTING HOOKS.
+public struct FaultPlan: Sendable, Equatable {
     public enum Action: Sendable, Equatable {
         case kill
         case delay(milliseconds: Int)
         case fail
     }
 
+    public static let none = FaultPlan()
+
     /// The faults asked for, by step.
-    static let plan: [String: Action] = parse(ProcessInfo.processInfo.environment["PORTCTL_FAULT"] ?? "")
+    public let actions: [String: Action]
+    public let oncePath: String?
+    /// The specification as given, to hand on to another process.
+    public let specification: String
+
+    public init(_ specification: String = "", oncePath: String? = nil) {
+        self.specification = specification
+        self.actions = Self.parse(specification)
+        self.oncePath = oncePath
+    }
 
     public static func parse(_ text: String) -> [String: Action] {
         var result: [String: Action] = [:]
@@ -44,11 +54,13 @@ public enum Fault {
         return result
     }
 
-    /// With `PORTCTL_FAULT_ONCE=PATH`, a fault fires only in the first process to reach it (the
-    /// one that creates PATH), so one fault kills one process, not also the watchdog it started.
-    static let oncePath = ProcessInfo.processInfo.environment["PORTCTL_FAULT_ONCE"]
+    /// The command-line arguments that carry this plan to another portctl process.
+    public var arguments: [String] {
+        guard !specification.isEmpty else { return [] }
+        return ["--fault", specification] + (oncePath.map { ["--fault-once", $0] } ?? [])
+    }
 
-    static func claim() -> Bool {
+    func claim() -> Bool {
         guard let oncePath else { return true }
         let descriptor = open(oncePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return false }
@@ -57,8 +69,8 @@ public enum Fault {
     }
 
     /// A step was reached: kill this process with SIGKILL, or sleep, as asked.
-    public static func point(_ step: String) {
-        guard let action = plan[step], action != .fail, claim() else { return }
+    public func point(_ step: String) {
+        guard let action = actions[step], action != .fail, claim() else { return }
         switch action {
         case .kill:
             kill(getpid(), SIGKILL)
@@ -72,8 +84,8 @@ public enum Fault {
     }
 
     /// Whether a step that can fail should fail now (`STEP=fail`); a kill or delay there happens too.
-    public static func shouldFail(_ step: String) -> Bool {
-        guard let action = plan[step] else { return false }
+    public func shouldFail(_ step: String) -> Bool {
+        guard let action = actions[step] else { return false }
         if action == .fail { return claim() }
         point(step)
         return false

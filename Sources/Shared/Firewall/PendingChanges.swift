@@ -70,7 +70,7 @@ public struct PendingChanges: Sendable {
         } catch {
             throw .state("cannot record the confirmation (\(error)); generation \(pending.generation) still rolls back at its deadline")
         }
-        Fault.point("confirm.recorded")
+        store.faults.point("confirm.recorded")
         var problems: [String] = []
         do throws(StateStore.StoreError) {
             if try !store.installConfirmedPersisted(), let meta = store.meta(pending.generation), meta.persist,

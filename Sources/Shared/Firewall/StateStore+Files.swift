@@ -73,7 +73,7 @@ extension StateStore {
         }
         if failure == 0, fsync(descriptor) != 0 { failure = errno }
         close(descriptor)
-        if failure == 0, Fault.shouldFail("state.write") { failure = EIO }
+        if failure == 0, faults.shouldFail("state.write") { failure = EIO }
         guard failure == 0 else {
             unlink(temporary)
             throw .io("cannot write \(target): \(Self.reason(failure))")

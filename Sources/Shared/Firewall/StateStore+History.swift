@@ -12,7 +12,7 @@ extension StateStore {
         let entry = Event(time: Self.timestamp(), event: event, generation: generation, detail: detail, token: token, id: id)
         let line = String(decoding: (try? JSONEncoder.sorted.encode(entry)) ?? Data(), as: UTF8.self) + "\n"
         let target = path("history.jsonl")
-        if Fault.shouldFail("state.history") { throw .io("cannot write \(target): injected fault") }
+        if faults.shouldFail("state.history") { throw .io("cannot write \(target): injected fault") }
         let descriptor = open(target, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw .io("cannot write \(target): \(Self.reason(errno))") }
         defer { close(descriptor) }

@@ -21,9 +21,12 @@ public final class StateStore: Sendable {
     public static let defaultDirectory = "/var/lib/portctl"
 
     public let directory: String
+    /// Faults to inject (tests only; none unless asked).
+    public let faults: FaultPlan
 
-    public init(directory: String) {
+    public init(directory: String, faults: FaultPlan = .none) {
         self.directory = directory
+        self.faults = faults
     }
 
     // MARK: - Paths

@@ -27,4 +27,6 @@ public struct PlanRequest: Sendable {
 extension PortNumber {
     /// The default SSH port, kept open by the SSH guard.
     public static let ssh = try! PortNumber(22)
+    /// HTTP, where tunnelled RTSP, RTMPT and MMSH meet web servers.
+    public static let http = try! PortNumber(80)
 }
