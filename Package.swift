@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "FirewallState", dependencies: ["PortModel", "PortPlanning", "PlanRendering"], path: "Sources/Shared/Firewall"),
         // libnftables (apt: libnftables-dev), the only target that links it.
         .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
-        .target(name: "NftablesKernel", dependencies: ["FirewallState", "CNftables"], path: "Sources/Shared/Kernel"),
+        .target(name: "NftablesKernel", dependencies: ["PortModel", "FirewallState", "CNftables"], path: "Sources/Shared/Kernel"),
         // Listening sockets and their processes, services and configurations that claim a port.
         .target(name: "HostInspection", dependencies: ["PortModel", "PortPlanning"], path: "Sources/Shared/Host"),
         // What streamd and the probe share: protocol heads and answers, framing, RTP, the knock's format.

@@ -40,10 +40,30 @@ final class GoldenTests: XCTestCase {
             return
         }
         if expected != actual {
-            let diff = zip(expected.split(separator: "\n", omittingEmptySubsequences: false), actual.split(separator: "\n", omittingEmptySubsequences: false))
-                .enumerated().first { $0.element.0 != $0.element.1 }
-            XCTFail("\(name) differs from its golden at line \((diff?.offset ?? 0) + 1): expected '\(diff?.element.0 ?? "")', got '\(diff?.element.1 ?? "")'; run scripts/update-goldens if the change is intended", file: file, line: line)
+            XCTFail("\(name) \(Self.difference(expected: expected, actual: actual)); run scripts/update-goldens if the change is intended", file: file, line: line)
         }
+    }
+
+    /// Where two texts first differ, in words; when one is the other plus more lines, says so
+    /// (a plain zip of the lines would find no differing line and name line 1).
+    static func difference(expected: String, actual: String) -> String {
+        let old = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        let new = actual.split(separator: "\n", omittingEmptySubsequences: false)
+        if let index = zip(old, new).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            return "differs from its golden at line \(index + 1): expected '\(old[index])', got '\(new[index])'"
+        }
+        if new.count > old.count {
+            let more = new.count - old.count
+            return "has \(more) more line\(more == 1 ? "" : "s") than its golden, from line \(old.count + 1): '\(new[old.count])'"
+        }
+        let fewer = old.count - new.count
+        return "has \(fewer) fewer line\(fewer == 1 ? "" : "s") than its golden, from line \(new.count + 1): expected '\(old[new.count])'"
+    }
+
+    func testTheFailureMessageSaysWhereTwoTextsDiffer() {
+        XCTAssertEqual(Self.difference(expected: "a\nb", actual: "a\nc"), "differs from its golden at line 2: expected 'b', got 'c'")
+        XCTAssertEqual(Self.difference(expected: "a\nb", actual: "a\nb\nc"), "has 1 more line than its golden, from line 3: 'c'")
+        XCTAssertEqual(Self.difference(expected: "a\nb\nc", actual: "a"), "has 2 fewer lines than its golden, from line 2: expected 'b'")
     }
 
     func testEveryBundledProfileInEveryFormat() throws {

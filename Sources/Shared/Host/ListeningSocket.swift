@@ -12,8 +12,6 @@ public struct ListeningSocket: Sendable, Hashable {
     public let uid: Int
     public let inode: UInt64
 
-    public var isWildcard: Bool { address == "0.0.0.0" || address == "::" }
-    public var isLoopback: Bool { address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.") }
 
     /// On a live system (`root` is `/`), asks the kernel through netlink sock_diag; under another
     /// root (test fixtures), or when netlink is unavailable, reads /proc/net/{tcp,tcp6,udp,udp6}.

@@ -53,8 +53,6 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.prefix = prefix
     }
 
-    public static let loopbackV4 = try! CIDR(parsing: "127.0.0.0/8")
-    public static let loopbackV6 = try! CIDR(parsing: "::1")
 
     public var isHost: Bool { prefix == family.bits }
 

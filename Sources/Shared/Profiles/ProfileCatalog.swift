@@ -13,7 +13,6 @@ public struct ProfileCatalog: Sendable {
         public let origin: String
         /// The file's bytes, as read: decoding checks that they are UTF-8.
         public let bytes: [UInt8]
-        public var isBundled: Bool { origin.hasPrefix("bundled:") }
 
         public init(name: String, origin: String, bytes: [UInt8]) {
             self.name = name
