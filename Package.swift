@@ -86,7 +86,7 @@ let package = Package(
                 "KnockAuth", "CommandSupport", "TestSupport",
             ],
             exclude: ["Golden"]),
-        .testTarget(name: "PortctlTests", dependencies: ["TestSupport"], exclude: ["Corpus"]),
+        .testTarget(name: "PortctlTests", dependencies: ["portctl", "TestSupport"], exclude: ["Corpus"]),
         .testTarget(name: "SystemTests", dependencies: ["PortModel", "FirewallState", "TestSupport"], exclude: ["Scripts"]),
         .testTarget(
             name: "StreamdTests",

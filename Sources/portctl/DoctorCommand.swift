@@ -110,7 +110,7 @@ struct DoctorCommand: ParsableCommand {
                 if reports.allSatisfy(\.verdict.isOpen) {
                     checks.append(Check(name: "other tables", level: .ok, detail: "no other table drops the planned ports"))
                 }
-                for advice in BlockingAnalyzer.advice(for: reports) { checks.append(Check(name: "hint", level: .warn, detail: advice)) }
+                for advice in BlockingAnalyzer.advice(for: reports) { checks.append(Check(name: "hint", level: .warn, detail: advice.text)) }
             }
 
             if json {
