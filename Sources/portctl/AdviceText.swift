@@ -21,11 +21,14 @@ extension BlockingAdvice {
             return "firewalld drops it: use `\(plan(profiles)) --format firewalld` and add the service to the zone, or \(flag(attach))"
         case .iptablesRestore(let family, let profiles, let attach):
             let tool = family == .ipv4 ? "iptables" : "ip6tables"
-            return "this is iptables (iptables-nft): use \(flag(attach)), or load `\(plan(profiles)) --format iptables` with \(tool)-restore --noflush and add `\(tool) -I INPUT -j \(IptablesExport.chain)`"
+            return
+                "this is iptables (iptables-nft): use \(flag(attach)), or load `\(plan(profiles)) --format iptables` with \(tool)-restore --noflush and add `\(tool) -I INPUT -j \(IptablesExport.chain)`"
         case .dockerConfiguration:
-            return "Docker manages this table and rewrites it when it restarts, so attaching portctl there does not last: allow the ports in Docker's configuration instead"
+            return
+                "Docker manages this table and rewrites it when it restarts, so attaching portctl there does not last: allow the ports in Docker's configuration instead"
         case .attach(let attach):
-            return "an accept in portctl's table does not cancel a drop in another table: use \(flag(attach)) to put portctl's rules in that chain, or allow the ports there"
+            return
+                "an accept in portctl's table does not cancel a drop in another table: use \(flag(attach)) to put portctl's rules in that chain, or allow the ports there"
         }
     }
 

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import FirewallState
 @testable import PortModel
 @testable import portctl
@@ -16,7 +17,8 @@ final class AdviceTextTests: XCTestCase {
 
     func testFirewalld() throws {
         let advice = BlockingAdvice(
-            table: "inet firewalld", chain: "filter_INPUT", finding: .drops(why: "rule 12: reject"), ports: try ports("7070/tcp", "6970-6999/udp"),
+            table: "inet firewalld", chain: "filter_INPUT", finding: .drops(why: "rule 12: reject"),
+            ports: try ports("7070/tcp", "6970-6999/udp"),
             fix: .firewalldService(profiles: ["media", "mp3"], attach: point("inet", "firewalld", "filter_INPUT")))
         XCTAssertEqual(
             advice.text,
@@ -43,13 +45,15 @@ final class AdviceTextTests: XCTestCase {
 
     func testDockerAndOtherTables() throws {
         let docker = BlockingAdvice(
-            table: "ip docker-bridges", chain: "input", finding: .drops(why: "policy drop"), ports: try ports("554/tcp"), fix: .dockerConfiguration)
+            table: "ip docker-bridges", chain: "input", finding: .drops(why: "policy drop"), ports: try ports("554/tcp"),
+            fix: .dockerConfiguration)
         XCTAssertEqual(
             docker.text,
             "ip docker-bridges/input drops 554/tcp (policy drop); Docker manages this table and rewrites it when it restarts, so attaching portctl there does not last: allow the ports in Docker's configuration instead"
         )
         let custom = BlockingAdvice(
-            table: "inet custom", chain: "in", finding: .drops(why: "rule 4: drop"), ports: try ports("554/tcp"), fix: .attach(point("inet", "custom", "in")))
+            table: "inet custom", chain: "in", finding: .drops(why: "rule 4: drop"), ports: try ports("554/tcp"),
+            fix: .attach(point("inet", "custom", "in")))
         XCTAssertEqual(
             custom.text,
             "inet custom/in drops 554/tcp (rule 4: drop); an accept in portctl's table does not cancel a drop in another table: use --attach 'inet custom in' to put portctl's rules in that chain, or allow the ports there"

@@ -1,7 +1,8 @@
 import XCTest
+
+@testable import FirewallState
 @testable import PortModel
 @testable import PortPlanning
-@testable import FirewallState
 
 /// The advice as data: one per chain and finding, its ports each once, and the fix chosen by who
 /// manages the table. Its words are portctl's (PortctlTests/AdviceTextTests).
@@ -12,7 +13,8 @@ final class BlockingAdviceTests: XCTestCase {
     }
 
     func testReportsOfOneChainMakeOneAdviceWithEachPortOnce() {
-        let rtsp = entry("554/tcp"), media = entry("6970-6999/udp", profile: "dss")
+        let rtsp = entry("554/tcp")
+        let media = entry("6970-6999/udp", profile: "dss")
         let drop = BlockingVerdict.blocked(table: "inet custom", chain: "in", why: "policy drop")
         let advice = BlockingAnalyzer.advice(for: [
             BlockingReport(entry: rtsp, family: .ipv4, verdict: drop),
@@ -52,12 +54,15 @@ final class BlockingAdviceTests: XCTestCase {
         func point(_ family: String, _ table: String, _ chain: String) -> BlockingAdvice.AttachPoint {
             BlockingAdvice.AttachPoint(family: family, table: table, chain: chain)
         }
-        XCTAssertEqual(fix("ip filter", "INPUT"), .iptablesRestore(family: .ipv4, profiles: ["dss"], attach: point("ip", "filter", "INPUT")))
-        XCTAssertEqual(fix("ip6 filter", "INPUT"), .iptablesRestore(family: .ipv6, profiles: ["dss"], attach: point("ip6", "filter", "INPUT")))
+        XCTAssertEqual(
+            fix("ip filter", "INPUT"), .iptablesRestore(family: .ipv4, profiles: ["dss"], attach: point("ip", "filter", "INPUT")))
+        XCTAssertEqual(
+            fix("ip6 filter", "INPUT"), .iptablesRestore(family: .ipv6, profiles: ["dss"], attach: point("ip6", "filter", "INPUT")))
         // iptables-nft's chain is INPUT in an ip or ip6 table; anything else is someone's own.
         XCTAssertEqual(fix("inet filter", "INPUT"), .attach(point("inet", "filter", "INPUT")))
         XCTAssertEqual(fix("ip filter", "input"), .attach(point("ip", "filter", "input")))
-        XCTAssertEqual(fix("inet firewalld", "filter_INPUT"), .firewalldService(profiles: ["dss"], attach: point("inet", "firewalld", "filter_INPUT")))
+        XCTAssertEqual(
+            fix("inet firewalld", "filter_INPUT"), .firewalldService(profiles: ["dss"], attach: point("inet", "firewalld", "filter_INPUT")))
         XCTAssertEqual(fix("ip DOCKER-USER", "input"), .dockerConfiguration)
         XCTAssertEqual(fix("odd", "in"), .attach(point("odd", "", "in")), "a table named without its family")
     }

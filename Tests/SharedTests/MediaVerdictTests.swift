@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PortProbe
 @testable import StreamWire
 
@@ -86,7 +87,9 @@ final class MediaVerdictTests: XCTestCase {
     func testOneWayWhenStreamdReceivedNothingFromThePlayer() {
         let oneWay = result(inRange, [session(packets: 50, punches: 0)])
         XCTAssertEqual(oneWay.verdict, .mediaOneWay)
-        XCTAssertEqual(oneWay.detail, "media one-way: RTP arrives, RTCP from the player is blocked on udp/6970-6999; real servers will drop the session")
+        XCTAssertEqual(
+            oneWay.detail,
+            "media one-way: RTP arrives, RTCP from the player is blocked on udp/6970-6999; real servers will drop the session")
         XCTAssertEqual(oneWay.media?.punchesReceived, 0)
         XCTAssertFalse(ProbeReport.passed([oneWay]))
         // Without the plan's range, the server pair the session used.

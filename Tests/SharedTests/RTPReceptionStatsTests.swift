@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import StreamWire
 
 /// RTP packets as streamd sends them: PCMU, 160 samples (20 ms) each.
@@ -13,7 +14,8 @@ enum RTPFixture {
     static func stream(from first: UInt16 = 0, count: Int, missing: Set<Int> = []) -> RTPReceptionStats {
         var stats = RTPReceptionStats()
         for index in 0..<count where !missing.contains(index) {
-            stats.count(packet(sequence: first &+ UInt16(truncatingIfNeeded: index), timestamp: UInt32(index * 160)), at: Double(index) * 0.02)
+            stats.count(
+                packet(sequence: first &+ UInt16(truncatingIfNeeded: index), timestamp: UInt32(index * 160)), at: Double(index) * 0.02)
         }
         return stats
     }
@@ -51,7 +53,9 @@ final class RTPReceptionStatsTests: XCTestCase {
         var stats = RTPReceptionStats()
         // Every other packet 4 ms late: |D| is 4 ms every time, so J tends to 4 ms.
         for index in 0..<400 {
-            stats.count(RTPFixture.packet(sequence: UInt16(index), timestamp: UInt32(index * 160)), at: Double(index) * 0.02 + (index % 2 == 1 ? 0.004 : 0))
+            stats.count(
+                RTPFixture.packet(sequence: UInt16(index), timestamp: UInt32(index * 160)),
+                at: Double(index) * 0.02 + (index % 2 == 1 ? 0.004 : 0))
         }
         XCTAssertEqual(stats.jitter * 1000, 4, accuracy: 0.01)
         XCTAssertEqual(stats.deviations.count, 399)

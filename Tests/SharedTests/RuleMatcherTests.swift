@@ -1,7 +1,8 @@
 import XCTest
+
+@testable import FirewallState
 @testable import PortModel
 @testable import PortPlanning
-@testable import FirewallState
 
 /// One rule against one packet, without a chain around it: the three-valued logic, what a match
 /// reads from the packet, and the alternatives a rule's statements give.
@@ -24,7 +25,9 @@ final class RuleMatcherTests: XCTestCase {
 
     /// `yes accept`, `maybe drop reject`: each alternative's condition and action.
     func alternatives(_ matcher: BlockingAnalyzer.RuleMatcher, _ statements: String) throws -> [String] {
-        let rule = try LiveRuleset(json: #"{"nftables": [{"rule": {"family": "inet", "table": "admin", "chain": "input", "expr": \#(statements)}}]}"#).rules[0]
+        let rule = try LiveRuleset(
+            json: #"{"nftables": [{"rule": {"family": "inet", "table": "admin", "chain": "input", "expr": \#(statements)}}]}"#
+        ).rules[0]
         return matcher.alternatives(rule).map { condition, action in
             let name: String
             switch action {
@@ -70,12 +73,15 @@ final class RuleMatcherTests: XCTestCase {
         let udp = try matcher(transport: .udp)
         XCTAssertEqual(udp.match(try match(tcpDport, "80", op: "!=")), .no)
         XCTAssertEqual(udp.match(try match(#"{"payload": {"protocol": "th", "field": "dport"}}"#, "554")), .yes)
-        XCTAssertEqual(try matcher(family: .ipv6).match(try match(#"{"payload": {"protocol": "ip", "field": "saddr"}}"#, #""10.0.0.1""#)), .no)
+        XCTAssertEqual(
+            try matcher(family: .ipv6).match(try match(#"{"payload": {"protocol": "ip", "field": "saddr"}}"#, #""10.0.0.1""#)), .no)
     }
 
     func testConntrackInterfacesAndWhatPortctlCannotKnow() throws {
-        let world = try matcher(), loopback = try matcher(scope: .loopback)
-        let state = #"{"ct": {"key": "state"}}"#, iifname = #"{"meta": {"key": "iifname"}}"#
+        let world = try matcher()
+        let loopback = try matcher(scope: .loopback)
+        let state = #"{"ct": {"key": "state"}}"#
+        let iifname = #"{"meta": {"key": "iifname"}}"#
         XCTAssertEqual(world.match(try match(state, #""new""#)), .yes)
         XCTAssertEqual(world.match(try match(state, #"{"set": ["established", "related"]}"#)), .no)
         XCTAssertEqual(world.match(try match(iifname, #""lo""#)), .no)
@@ -101,9 +107,12 @@ final class RuleMatcherTests: XCTestCase {
         let tcp554 = try matcher()
         let dport554 = #"{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 554}}"#
         XCTAssertEqual(try alternatives(tcp554, #"[\#(dport554), {"counter": null}, {"accept": null}]"#), ["yes accept"])
-        XCTAssertEqual(try alternatives(tcp554, #"[{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "udp"}}, {"drop": null}]"#), [])
+        XCTAssertEqual(
+            try alternatives(tcp554, #"[{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "udp"}}, {"drop": null}]"#),
+            [])
         XCTAssertEqual(try alternatives(tcp554, #"[{"limit": {"rate": 5}}, {"reject": null}]"#), ["maybe drop reject"])
-        XCTAssertEqual(try alternatives(tcp554, #"[{"xt": {"type": "target", "name": "LOG"}}, {"jump": {"target": "zones"}}]"#), ["yes jump zones"])
+        XCTAssertEqual(
+            try alternatives(tcp554, #"[{"xt": {"type": "target", "name": "LOG"}}, {"jump": {"target": "zones"}}]"#), ["yes jump zones"])
         XCTAssertEqual(try alternatives(tcp554, #"[{"xt": {"type": "target", "name": "NFQUEUE"}}]"#), ["yes unknown"])
         XCTAssertEqual(try alternatives(tcp554, #"[{"queue": {"num": 1}}]"#), ["maybe unknown"])
         XCTAssertEqual(try alternatives(tcp554, #"[{"xt": {"type": "match", "name": "comment"}}, {"return": null}]"#), ["yes return"])

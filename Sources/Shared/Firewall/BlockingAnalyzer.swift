@@ -84,7 +84,8 @@ public enum BlockingAnalyzer {
     static func evaluate(_ chain: LiveRuleset.Chain, in table: TableContext, entry: PlanEntry, family: IPFamily)
         -> BlockingVerdict
     {
-        let low = Int(entry.range.low.value), high = Int(entry.range.high.value)
+        let low = Int(entry.range.low.value)
+        let high = Int(entry.range.high.value)
         let points = [low] + table.boundaries.filter { $0 > low && $0 <= high }
         var blockedPieces: [(low: Int, high: Int)] = []
         var firstWhy: String?

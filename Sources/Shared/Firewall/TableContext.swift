@@ -35,12 +35,12 @@ extension BlockingAnalyzer {
             var numbers = Swift.Set<Int>()
             for rule in live.rules where rule.family == family && rule.table == name {
                 rulesByChain[rule.chain, default: []].append(rule)
-                rule.expr.forEach { TableContext.collect($0, into: &numbers) }
+                for value in rule.expr { TableContext.collect(value, into: &numbers) }
             }
             var sets: [String: LiveRuleset.Set] = [:]
             for set in live.sets where set.family == family && set.table == name {
                 sets[set.name] = set
-                set.elements.forEach { TableContext.collect($0, into: &numbers) }
+                for element in set.elements { TableContext.collect(element, into: &numbers) }
             }
             self.rulesByChain = rulesByChain
             self.sets = sets
@@ -57,8 +57,8 @@ extension BlockingAnalyzer {
                     numbers.insert(number)
                     numbers.insert(number + 1)
                 }
-            case .array(let items): items.forEach { collect($0, into: &numbers) }
-            case .object(let pairs): pairs.forEach { collect($0.1, into: &numbers) }
+            case .array(let items): for item in items { collect(item, into: &numbers) }
+            case .object(let pairs): for (_, value) in pairs { collect(value, into: &numbers) }
             default: break
             }
         }

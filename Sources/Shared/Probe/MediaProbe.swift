@@ -83,7 +83,9 @@ public struct MediaProbe: Sendable {
     /// and TEARDOWN by one `closingWait`.
     public func run(_ checks: [Check], progress: @escaping @Sendable (String) -> Void = { _ in }) -> [ProbeResult] {
         let started = Date()
-        let sessions = checks.flatMap { check in (0..<max(1, clients)).map { _ in MediaSession(check: check, host: host, source: source, path: path) } }
+        let sessions = checks.flatMap { check in
+            (0..<max(1, clients)).map { _ in MediaSession(check: check, host: host, source: source, path: path) }
+        }
         // The RTSP exchanges up to PLAY, on threads of their own (at most 64 at once).
         progress("media: setting up \(sessions.count) RTSP session\(sessions.count == 1 ? "" : "s")")
         let timeout = self.timeout

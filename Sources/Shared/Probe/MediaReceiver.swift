@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Receives for every session of every media check at once, in one poll loop over all their
@@ -54,7 +54,9 @@ enum MediaReceiver {
     }
 
     /// Reads what is ready on every socket poll marked (or on all, `everything`), stamped with one arrival time.
-    private static func drain(_ sessions: [MediaSession], _ watches: [Watch], _ pollers: inout [pollfd], _ buffer: inout [UInt8], everything: Bool = false) {
+    private static func drain(
+        _ sessions: [MediaSession], _ watches: [Watch], _ pollers: inout [pollfd], _ buffer: inout [UInt8], everything: Bool = false
+    ) {
         let now = monotonic()
         for index in pollers.indices where pollers[index].fd >= 0 && (everything || pollers[index].revents != 0) {
             let session = sessions[watches[index].session]

@@ -3,7 +3,7 @@ import PortModel
 import StreamWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a media session failed before any media: the verdict that reads, and what went wrong.
@@ -58,7 +58,8 @@ final class MediaSession: @unchecked Sendable {
     /// What the verdict reads of this session.
     var outcome: MediaVerdict.Session {
         MediaVerdict.Session(
-            failure: failure, lost: lost, stats: stats, punchesReceived: punchesReceived, serverReceived: serverReceived, serverPorts: serverPorts)
+            failure: failure, lost: lost, stats: stats, punchesReceived: punchesReceived, serverReceived: serverReceived,
+            serverPorts: serverPorts)
     }
 
     /// The RTSP exchange up to PLAY. On failure that is the session's verdict: a session the server
@@ -88,7 +89,9 @@ final class MediaSession: @unchecked Sendable {
         let sdp = String(decoding: described.body, as: UTF8.self)
         // The first media section's control attribute names the track to SET UP.
         let control = RTSPReply.trackControl(sdp)
-        guard sdp.contains("m=audio") || sdp.contains("m=video") else { throw MediaFailure(.openWrongProtocol, "DESCRIBE \(path): no media in the SDP") }
+        guard sdp.contains("m=audio") || sdp.contains("m=video") else {
+            throw MediaFailure(.openWrongProtocol, "DESCRIBE \(path): no media in the SDP")
+        }
         let setupURL: String
         if let control, control.hasPrefix("rtsp://") {
             setupURL = control
@@ -105,7 +108,10 @@ final class MediaSession: @unchecked Sendable {
         }
         let setup = try rtsp.exchange("SETUP", setupURL, ["Transport: \(transport)"], timeout: timeout)
         guard setup.status == 200, let sessionHeader = setup.header("Session") else {
-            throw MediaFailure(.openWrongProtocol, "SETUP (\(check.transport == .udp ? "UDP" : "interleaved")) got \(setup.status)\(setup.header("X-Streamd-Reason").map { ": \($0)" } ?? "")")
+            throw MediaFailure(
+                .openWrongProtocol,
+                "SETUP (\(check.transport == .udp ? "UDP" : "interleaved")) got \(setup.status)\(setup.header("X-Streamd-Reason").map { ": \($0)" } ?? "")"
+            )
         }
         rtsp.session = String(sessionHeader.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces)
         if let pair { try punch(pair, setup: setup, askStreamd: isStreamd, timeout: timeout) }

@@ -52,7 +52,9 @@ enum MediaVerdict {
         stats.failedClients = overdue
         var deviations: [Double] = []
         var failures = [MediaFailure](
-            repeating: MediaFailure(.error, "the RTSP exchange did not finish within \(ProbeCheck.format(limit))s; the probe stopped waiting for it"), count: overdue)
+            repeating: MediaFailure(
+                .error, "the RTSP exchange did not finish within \(ProbeCheck.format(limit))s; the probe stopped waiting for it"),
+            count: overdue)
         var oneWay = 0
         for session in sessions {
             if let failure = session.failure {
@@ -76,12 +78,15 @@ enum MediaVerdict {
             deviations += session.stats.deviations
             if let received = session.punchesReceived { stats.punchesReceived = (stats.punchesReceived ?? 0) + received }
             if let received = session.serverReceived { stats.serverReceived = (stats.serverReceived ?? 0) + received }
-            if !session.serverPorts.isEmpty, !stats.serverPorts.contains(session.serverPorts) { stats.serverPorts.append(session.serverPorts) }
+            if !session.serverPorts.isEmpty, !stats.serverPorts.contains(session.serverPorts) {
+                stats.serverPorts.append(session.serverPorts)
+            }
         }
         deviations.sort()
         if !deviations.isEmpty { stats.jitterP99 = deviations[min(deviations.count - 1, Int(Double(deviations.count) * 0.99))] }
         let service: Service = check.transport == .http ? .rtspHTTP : .rtsp
-        let target = ProbeTarget(transport: .tcp, port: check.port, service: service, labels: check.labels, range: "\(check.port)/tcp", media: check.transport)
+        let target = ProbeTarget(
+            transport: .tcp, port: check.port, service: service, labels: check.labels, range: "\(check.port)/tcp", media: check.transport)
         let verdict: ProbeResult.Verdict
         var detail: String
         let clients = stats.clients
@@ -107,7 +112,8 @@ enum MediaVerdict {
             let range = check.mediaRange.map { "udp/\($0)" } ?? serverPorts
             detail = "media one-way: RTP arrives, RTCP from the player is blocked on \(range); real servers will drop the session"
         } else {
-            detail = "media ok (\(many)\(stats.packets) packets, loss \(twoDecimals(stats.lossPercent))%, jitter \(twoDecimals(clients > 1 ? stats.jitterP99 : stats.jitter)) ms"
+            detail =
+                "media ok (\(many)\(stats.packets) packets, loss \(twoDecimals(stats.lossPercent))%, jitter \(twoDecimals(clients > 1 ? stats.jitterP99 : stats.jitter)) ms"
             detail += clients > 1 ? " p99" : ""
             if stats.failedClients > 0 { detail += ", \(stats.failedClients) of \(clients) clients failed" }
             detail += ")"

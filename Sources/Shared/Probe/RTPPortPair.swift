@@ -2,7 +2,7 @@ import Foundation
 import PortModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A player's UDP port pair: RTP on an even port, RTCP on the odd one after it (RFC 3550 §11),
@@ -55,7 +55,9 @@ final class RTPPortPair {
         }
         var local = sockaddr_storage()
         var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &localLength) } }
+        _ = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &localLength) }
+        }
         let boundPort = withUnsafeBytes(of: local) { raw -> Int in
             Int(UInt16(bigEndian: raw.load(fromByteOffset: 2, as: UInt16.self)))
         }
@@ -69,7 +71,9 @@ final class RTPPortPair {
 
     private static func connect(_ fd: Int32, host: String, port: Int) -> Bool {
         guard let address = ProbeSocket.resolve(host, port: port, transport: .udp).first else { return false }
-        return address.withUnsafeBytes { Glibc.connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(address.count)) } == 0
+        return address.withUnsafeBytes {
+            Glibc.connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(address.count))
+        } == 0
     }
 
     /// Two empty RTP packets and two receiver reports, as ffmpeg sends before PLAY: they open NAT
@@ -86,7 +90,9 @@ final class RTPPortPair {
     /// them: streamd counts what arrives, and real servers drop sessions that send none.
     func sendReceiverReport() {
         guard rtcp >= 0 else { return }
-        let report: [UInt8] = [0x80, 0xC9, 0x00, 0x01, UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF)]
+        let report: [UInt8] = [
+            0x80, 0xC9, 0x00, 0x01, UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
+        ]
         _ = report.withUnsafeBytes { Glibc.send(rtcp, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The RTSP control connection of one media session: requests out, replies in, and the RTP that
@@ -33,14 +33,21 @@ final class RTSPClient {
         control = try Self.connect(address, timeout: timeout, source: source, what: tunnelled ? "the tunnel's GET" : "RTSP")
         guard tunnelled, let control else { return }
         let cookie = String((0..<22).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement() ?? "a" })
-        _ = control.send(Array("GET \(path) HTTP/1.0\r\nUser-Agent: portctl-probe\r\nx-sessioncookie: \(cookie)\r\nAccept: application/x-rtsp-tunnelled\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n\r\n".utf8))
+        let get =
+            "GET \(path) HTTP/1.0\r\nUser-Agent: portctl-probe\r\nx-sessioncookie: \(cookie)\r\n"
+            + "Accept: application/x-rtsp-tunnelled\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n\r\n"
+        _ = control.send(Array(get.utf8))
         switch readReply(timeout: timeout, protocol: "HTTP/") {
         case .reply(let reply) where reply.status == 200: break
         default: throw MediaFailure(.openWrongProtocol, "the RTSP-over-HTTP tunnel's GET was not answered 200")
         }
         let post = try Self.connect(address, timeout: timeout, source: source, what: "the tunnel's POST")
         self.post = post
-        _ = post.send(Array("POST \(path) HTTP/1.0\r\nUser-Agent: portctl-probe\r\nx-sessioncookie: \(cookie)\r\nContent-Type: application/x-rtsp-tunnelled\r\nPragma: no-cache\r\nCache-Control: no-cache\r\nContent-Length: 32767\r\nExpires: Sun, 9 Jan 1972 00:00:00 GMT\r\n\r\n".utf8))
+        let head =
+            "POST \(path) HTTP/1.0\r\nUser-Agent: portctl-probe\r\nx-sessioncookie: \(cookie)\r\n"
+            + "Content-Type: application/x-rtsp-tunnelled\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n"
+            + "Content-Length: 32767\r\nExpires: Sun, 9 Jan 1972 00:00:00 GMT\r\n\r\n"
+        _ = post.send(Array(head.utf8))
     }
 
     private static func connect(_ address: Data, timeout: Double, source: String?, what: String) throws(MediaFailure) -> ProbeSocket {
@@ -72,7 +79,8 @@ final class RTSPClient {
         case .timedOut: throw MediaFailure(.openWrongProtocol, "\(method): no RTSP reply within \(ProbeCheck.format(timeout))s")
         case .closed: throw MediaFailure(.openWrongProtocol, "\(method): the server closed the connection")
         case .reset: throw MediaFailure(.openWrongProtocol, "\(method): the server reset the connection")
-        case .garbage(let text): throw MediaFailure(.openWrongProtocol, "\(method): expected an RTSP reply, got \(ProbeCheck.describe(text))")
+        case .garbage(let text):
+            throw MediaFailure(.openWrongProtocol, "\(method): expected an RTSP reply, got \(ProbeCheck.describe(text))")
         }
     }
 

@@ -22,7 +22,11 @@ struct RTSPReply {
     /// A whole reply off the front of `bytes` and the bytes it used; nil while more must come.
     /// A body is at most 1 MiB.
     static func parse(_ bytes: [UInt8]) -> (RTSPReply, Int)? {
-        guard bytes.first != 0x24, let end = (0..<max(0, bytes.count - 3)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }) else {
+        guard bytes.first != 0x24,
+            let end = (0..<max(0, bytes.count - 3)).first(where: {
+                bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10
+            })
+        else {
             return nil
         }
         let lines = String(decoding: bytes[0..<end], as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
@@ -34,8 +38,10 @@ struct RTSPReply {
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
         // The tunnel GET's reply has no length and never ends: its head is the whole reply.
-        let isTunnelHead = first.hasPrefix("HTTP/") && headers.contains { $0.0.lowercased() == "content-type" && $0.1.contains("rtsp-tunnelled") }
-        let length = isTunnelHead ? 0 : max(0, min(1 << 20, headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0))
+        let isTunnelHead =
+            first.hasPrefix("HTTP/") && headers.contains { $0.0.lowercased() == "content-type" && $0.1.contains("rtsp-tunnelled") }
+        let length =
+            isTunnelHead ? 0 : max(0, min(1 << 20, headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0))
         guard bytes.count >= end + 4 + length else { return nil }
         return (RTSPReply(status: status, headers: headers, body: Array(bytes[(end + 4)..<(end + 4 + length)])), end + 4 + length)
     }
