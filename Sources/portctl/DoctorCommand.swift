@@ -42,11 +42,14 @@ struct DoctorCommand: ContextualCommand {
         let checks = Doctor.run(subject, store: state.store, backend: context.backend())
         if json {
             context.out(JSONValue.array(checks.map {
-                .object([("check", .string($0.name)), ("level", .string($0.level.rawValue)), ("detail", .string($0.detail))])
+                .object([("check", .string($0.name)), ("level", .string($0.level.rawValue)), ("detail", .string(Self.detail($0)))])
             }).pretty)
         } else {
-            context.out(checks.map { "\($0.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \($0.name): \($0.detail)" }.joined(separator: "\n") + "\n")
+            context.out(checks.map { "\($0.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \($0.name): \(Self.detail($0))" }.joined(separator: "\n") + "\n")
         }
         if checks.contains(where: { $0.level == .fail }) { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
+
+    /// A check's detail; advice is data, worded here (AdviceText).
+    static func detail(_ check: Doctor.Check) -> String { check.advice?.text ?? check.detail }
 }

@@ -88,7 +88,7 @@ enum StatusRendering {
         }
         out += "\n" + PlanTable.layout(rows)
         if !report.advice.isEmpty {
-            out += "\n" + report.advice.map { "hint: \($0)" }.joined(separator: "\n") + "\n"
+            out += "\n" + report.advice.map { "hint: \($0.text)" }.joined(separator: "\n") + "\n"
         }
         return out
     }
@@ -113,7 +113,7 @@ enum StatusRendering {
                     })),
                 ])
             })),
-            ("advice", .array(report.advice.map { .string($0) })),
+            ("advice", .array(report.advice.map { .string($0.text) })),
             ("unrecorded", .array(report.unrecorded.map { .string($0.description) })),
         ])
     }

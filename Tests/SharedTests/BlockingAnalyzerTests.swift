@@ -20,6 +20,11 @@ final class BlockingAnalyzerTests: XCTestCase {
         return Planner.plan(PlanRequest(profiles: [profile], sourceSets: sourceSets))
     }
 
+    /// The advice's name for the plan's `index`th entry, for one family or both.
+    func ports(_ plan: Plan, _ index: Int, _ family: IPFamily? = nil) -> BlockingAdvice.Ports {
+        BlockingAdvice.Ports(spec: plan.entries[index].spec, family: family)
+    }
+
     /// `554/tcp: open`, or `7070/tcp ipv4: blocked by ...` when the families differ.
     func verdicts(
         _ listing: String, _ plan: Plan, ownTable: (family: String, name: String)? = ("inet", "portctl"),
@@ -88,11 +93,12 @@ final class BlockingAnalyzerTests: XCTestCase {
             "6970-6999/udp: blocked by inet firewalld/filter_INPUT (rule 12: reject)",
         ])
         let reports = BlockingAnalyzer.analyze(try LiveRuleset(json: Listings.firewalld), entries: plan.entries, ownTable: ("inet", "portctl"))
-        let advice = BlockingAnalyzer.advice(for: reports)
-        XCTAssertEqual(advice.count, 1)
-        XCTAssertTrue(advice[0].hasPrefix("inet firewalld/filter_INPUT drops 7070/tcp, 6970-6999/udp (rule 12: reject); firewalld drops it"), advice[0])
-        XCTAssertTrue(advice[0].contains("`portctl plan media --format firewalld`"), advice[0])
-        XCTAssertTrue(advice[0].contains("--attach 'inet firewalld filter_INPUT'"), advice[0])
+        XCTAssertEqual(BlockingAnalyzer.advice(for: reports), [
+            BlockingAdvice(
+                table: "inet firewalld", chain: "filter_INPUT", finding: .drops(why: "rule 12: reject"),
+                ports: [ports(plan, 1), ports(plan, 2)],
+                fix: .firewalldService(profiles: ["media"], attach: .init(family: "inet", table: "firewalld", chain: "filter_INPUT"))),
+        ])
     }
 
     func testUnevaluableMatchIsUnknown() throws {
@@ -101,10 +107,11 @@ final class BlockingAnalyzerTests: XCTestCase {
         XCTAssertEqual(result, ["554/tcp: unknown (inet admin/input: rule 2: meta mark 1 drop)"])
         XCTAssertEqual(try verdicts(Listings.fib, plan), ["554/tcp: unknown (inet admin/input: rule 2: fib daddr type != local drop)"])
         let reports = BlockingAnalyzer.analyze(try LiveRuleset(json: Listings.mark), entries: plan.entries, ownTable: nil)
-        let advice = BlockingAnalyzer.advice(for: reports)
-        XCTAssertEqual(advice.count, 1)
-        XCTAssertTrue(advice[0].hasPrefix("portctl cannot tell whether inet admin/input drops 554/tcp: check rule 2: meta mark 1 drop by hand; "), advice[0])
-        XCTAssertTrue(advice[0].contains("--attach 'inet admin input'"), advice[0])
+        XCTAssertEqual(BlockingAnalyzer.advice(for: reports), [
+            BlockingAdvice(
+                table: "inet admin", chain: "input", finding: .mayDrop(rule: "rule 2: meta mark 1 drop"), ports: [ports(plan, 0)],
+                fix: .attach(.init(family: "inet", table: "admin", chain: "input"))),
+        ])
     }
 
     func testOwnTableIsSkipped() throws {
@@ -161,13 +168,14 @@ final class BlockingAnalyzerTests: XCTestCase {
             "7070/tcp ipv6: open",
         ])
         let reports = BlockingAnalyzer.analyze(try LiveRuleset(json: Listings.both), entries: plan.entries, ownTable: nil)
-        let advice = BlockingAnalyzer.advice(for: reports)
-        XCTAssertEqual(advice.count, 2)
-        XCTAssertTrue(advice[0].hasPrefix("ip filter/INPUT drops 80/tcp (IPv4), 7070/tcp (IPv4) (policy drop); this is iptables"), advice[0])
-        XCTAssertTrue(advice[0].contains("--attach 'ip filter INPUT'"), advice[0])
-        XCTAssertTrue(advice[0].contains("--format iptables` with iptables-restore"), advice[0])
-        XCTAssertTrue(advice[1].hasPrefix("ip6 filter/INPUT drops 80/tcp (IPv6) (policy drop)"), advice[1])
-        XCTAssertTrue(advice[1].contains("ip6tables-restore"), advice[1])
+        XCTAssertEqual(BlockingAnalyzer.advice(for: reports), [
+            BlockingAdvice(
+                table: "ip filter", chain: "INPUT", finding: .drops(why: "policy drop"), ports: [ports(plan, 0, .ipv4), ports(plan, 2, .ipv4)],
+                fix: .iptablesRestore(family: .ipv4, profiles: ["media"], attach: .init(family: "ip", table: "filter", chain: "INPUT"))),
+            BlockingAdvice(
+                table: "ip6 filter", chain: "INPUT", finding: .drops(why: "policy drop"), ports: [ports(plan, 0, .ipv6)],
+                fix: .iptablesRestore(family: .ipv6, profiles: ["media"], attach: .init(family: "ip6", table: "filter", chain: "INPUT"))),
+        ])
     }
 
     func testAdviceForDockerAndOtherTables() {
@@ -177,9 +185,8 @@ final class BlockingAnalyzerTests: XCTestCase {
             BlockingReport(entry: entry, family: nil, verdict: .blocked(table: "inet custom", chain: "in", why: "rule 4: drop")),
             BlockingReport(entry: entry, family: nil, verdict: .open),
         ])
-        XCTAssertEqual(advice.count, 2)
-        XCTAssertTrue(advice[0].contains("Docker manages this table"), advice[0])
-        XCTAssertEqual(advice[1], "inet custom/in drops 554/tcp (rule 4: drop); an accept in portctl's table does not cancel a drop in another table: use --attach 'inet custom in' to put portctl's rules in that chain, or allow the ports there")
+        XCTAssertEqual(advice.map(\.fix), [.dockerConfiguration, .attach(.init(family: "inet", table: "custom", chain: "in"))])
+        XCTAssertEqual(advice.map(\.finding), [.drops(why: "policy drop"), .drops(why: "rule 4: drop")])
     }
 
     func testRulesReadLikeNft() throws {

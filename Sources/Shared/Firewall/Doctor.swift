@@ -11,11 +11,14 @@ public enum Doctor {
         public let name: String
         public let level: Level
         public let detail: String
+        /// For a hint: what to do about a table that drops the plan, for the CLI to word.
+        public let advice: BlockingAdvice?
 
-        public init(name: String, level: Level, detail: String) {
+        public init(name: String, level: Level, detail: String, advice: BlockingAdvice? = nil) {
             self.name = name
             self.level = level
             self.detail = detail
+            self.advice = advice
         }
     }
 
@@ -102,7 +105,7 @@ public enum Doctor {
         if reports.allSatisfy(\.verdict.isOpen) {
             checks.append(Check(name: "other tables", level: .ok, detail: "no other table drops the planned ports"))
         }
-        for advice in BlockingAnalyzer.advice(for: reports) { checks.append(Check(name: "hint", level: .warn, detail: advice)) }
+        for advice in BlockingAnalyzer.advice(for: reports) { checks.append(Check(name: "hint", level: .warn, detail: "", advice: advice)) }
         return checks
     }
 }

@@ -24,7 +24,7 @@ public struct StatusReport: Sendable {
     public let persisted: Bool
     public let drift: Drift?
     public let rows: [Row]
-    public let advice: [String]
+    public let advice: [BlockingAdvice]
     /// portctl's objects that are live although the state records nothing (another --state-dir, or
     /// a lost one): what `portctl remove` would take out.
     public var unrecorded: [Placement] = []

@@ -34,9 +34,9 @@ public enum ProbeReport {
                     var stats: [(String, JSONValue)] = [
                         ("clients", .int(media.clients)), ("failed_clients", .int(media.failedClients)),
                         ("packets", .int(media.packets)), ("expected", .int(media.expected)), ("lost", .int(media.lost)),
-                        ("loss_percent", .string(MediaSession.twoDecimals(media.lossPercent))),
-                        ("jitter_ms", .string(MediaSession.twoDecimals(media.jitter))),
-                        ("jitter_p99_ms", .string(MediaSession.twoDecimals(media.jitterP99))),
+                        ("loss_percent", .string(MediaVerdict.twoDecimals(media.lossPercent))),
+                        ("jitter_ms", .string(MediaVerdict.twoDecimals(media.jitter))),
+                        ("jitter_p99_ms", .string(MediaVerdict.twoDecimals(media.jitterP99))),
                         ("server_ports", .array(media.serverPorts.map { .string($0) })),
                     ]
                     if let received = media.punchesReceived { stats.append(("punches_received", .int(received))) }
