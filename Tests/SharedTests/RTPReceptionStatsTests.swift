@@ -49,6 +49,18 @@ final class RTPReceptionStatsTests: XCTestCase {
         XCTAssertEqual(stats.firstSequence, 10)
     }
 
+    /// A packet sent before the wrap and arriving after it (65533, 65535, 0, 65534, 1) is late, not
+    /// a second cycle: the sequence is extended from the highest number, as RFC 3550 A.1 does.
+    func testAPacketReorderedAcrossTheWrapIsNotAnotherCycle() {
+        var stats = RTPReceptionStats()
+        for (index, sequence) in [UInt16(65533), 65535, 0, 65534, 1].enumerated() {
+            stats.count(RTPFixture.packet(sequence: sequence, timestamp: UInt32(index * 160)), at: Double(index) * 0.02)
+        }
+        XCTAssertEqual(stats.packets, 5)
+        XCTAssertEqual(stats.highestSequence, 65536 + 1)
+        XCTAssertEqual(stats.expected, 5, "65533 through 65535, then 0 and 1: none lost")
+    }
+
     func testJitterFollowsRFC3550() {
         var stats = RTPReceptionStats()
         // Every other packet 4 ms late: |D| is 4 ms every time, so J tends to 4 ms.

@@ -13,7 +13,6 @@ public struct RTPReceptionStats: Sendable {
     public private(set) var firstSequence: Int?
     /// The highest sequence number received, plus 65536 for every wrap.
     public private(set) var highestSequence = 0
-    private var lastSequence: UInt16 = 0
     private var cycles = 0
     /// Arrival minus RTP time of the last packet timed, in seconds, up to a constant.
     private var lastTransit: Double?
@@ -41,11 +40,18 @@ public struct RTPReceptionStats: Sendable {
             firstSequence = Int(sequence)
             highestSequence = Int(sequence)
         } else {
-            // A number far below the last one is the next cycle, not a very late packet.
-            if sequence < lastSequence, lastSequence - sequence > 0x8000 { cycles += 1 }
-            highestSequence = max(highestSequence, cycles * 65536 + Int(sequence))
+            // RFC 3550 A.1: the distance from the highest number seen, modulo 2^16. Ahead of it
+            // (by less than half the space) the stream moved on, wrapping when the number is lower;
+            // behind it, a late or duplicate packet, which extends nothing. Comparing with the
+            // highest rather than the last packet keeps a packet reordered across the wrap (65535,
+            // 0, 65534) from counting a second cycle.
+            let highest = UInt16(truncatingIfNeeded: highestSequence)
+            let ahead = sequence &- highest
+            if ahead != 0, ahead < 0x8000 {
+                if sequence < highest { cycles += 1 }
+                highestSequence = cycles * 65536 + Int(sequence)
+            }
         }
-        lastSequence = sequence
         let transit = arrival - Double(timestamp) / clockRate
         if let last = lastTransit {
             var difference = abs(transit - last)
