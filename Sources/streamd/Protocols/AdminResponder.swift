@@ -28,7 +28,7 @@ enum AdminResponder {
         }
         return Response(
             version: "HTTP/1.0", status: 200, reason: "OK",
-            headers: [("Server", RTSPResponder.server), ("Content-Type", type), ("Content-Length", String(body.count)), ("Connection", "close")],
+            headers: [("Server", ServerHeader.streamd), ("Content-Type", type), ("Content-Length", String(body.count)), ("Connection", "close")],
             body: head.method == "HEAD" ? [] : body)
     }
 

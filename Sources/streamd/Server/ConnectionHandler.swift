@@ -268,7 +268,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                     guard tunnels.register(cookie, context.channel) else { return respondAndClose(context, HTTPResponder.badRequest()) }
                     mode = .tunnelGet(cookie: cookie)
                     write(context, Response(version: "HTTP/1.0", status: 200, reason: "OK", headers: [
-                        ("Server", RTSPResponder.server), ("Connection", "close"), ("Cache-Control", "no-cache"), ("Pragma", "no-cache"),
+                        ("Server", ServerHeader.streamd), ("Connection", "close"), ("Cache-Control", "no-cache"), ("Pragma", "no-cache"),
                         ("Content-Type", "application/x-rtsp-tunnelled"),
                     ]).bytes)
                     return
@@ -287,7 +287,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             switch ICYResponder.respond(to: head) {
             case .listener(let response) where head.method == "GET":
                 // The head, then paced MP3 frames from the media pump until the listener leaves.
-                startStream(context, sink: .icy(context.channel), answer: response, server: RTSPResponder.server)
+                startStream(context, sink: .icy(context.channel), answer: response, server: ServerHeader.streamd)
             case .listener(let response), .other(let response):
                 respondAndClose(context, response)
                 mode = .hold
@@ -302,7 +302,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 return
             }
             // Play: the head and the ASF header chunk, then `$D` data chunks from the media pump.
-            startStream(context, sink: .mmsh(context.channel), answer: MMSResponder.playResponse(), server: "Cougar/9.01.01.3814")
+            startStream(context, sink: .mmsh(context.channel), answer: MMSResponder.playResponse(), server: ServerHeader.windowsMedia)
         case .admin:
             respondAndClose(context, AdminResponder.respond(to: head, counters: counters))
             mode = .hold
@@ -329,7 +329,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func rtmptAnswer(_ head: RequestHead, body: [UInt8]) -> Response? {
         let parts = head.target.split(separator: "/").map(String.init)
         guard let verb = parts.first else { return nil }
-        let headers: [(String, String)] = [("Server", RTSPResponder.server), ("Content-Type", "application/x-fcs"), ("Connection", "keep-alive")]
+        let headers: [(String, String)] = [("Server", ServerHeader.streamd), ("Content-Type", "application/x-fcs"), ("Connection", "keep-alive")]
         func reply(_ bytes: [UInt8]) -> Response {
             Response(version: "HTTP/1.1", status: 200, reason: "OK", headers: headers + [("Content-Length", String(bytes.count))], body: bytes)
         }

@@ -318,9 +318,9 @@ final class MediaRegistry: @unchecked Sendable {
                 }
             case .interleaved(let channel, let rtpChannel, let rtcpChannel):
                 let packet = session.packetizer.packet(payload: toneFrame)
-                append(channel, bytes: RTSPResponder.interleavedFrame(channel: rtpChannel, packet: packet), into: &batches)
+                append(channel, bytes: InterleavedFrame.encode(channel: rtpChannel, packet: packet), into: &batches)
                 if session.sent % Self.reportEvery == 0 {
-                    append(channel, bytes: RTSPResponder.interleavedFrame(channel: rtcpChannel, packet: senderReport(session, wallClock: wallClock)), into: &batches)
+                    append(channel, bytes: InterleavedFrame.encode(channel: rtcpChannel, packet: senderReport(session, wallClock: wallClock)), into: &batches)
                 }
             case .rtmp(let channel, let stream):
                 append(channel, bytes: RTMPSession.audioMessage(timestamp: UInt32(truncatingIfNeeded: session.sent * 20), samples: toneFrame, stream: stream), into: &batches)
