@@ -124,7 +124,7 @@ final class StreamTests: XCTestCase {
             XCTAssertEqual(packet[1] & 0x7F, 0, "payload type 0, PCMU")
             XCTAssertEqual(UInt32(sequence(packet)), (firstSequence + UInt32(index)) & 0xFFFF)
             XCTAssertEqual(timestamp(packet), firstTime &+ UInt32(160 * index))
-            XCTAssertEqual(Array(packet[12...]), rig.media.toneFrame)
+            XCTAssertEqual(Array(packet[12...]), MediaPump.toneFrame)
         }
         XCTAssertEqual(rtp[0][1] & 0x80, 0x80, "the marker bit on the first packet")
 
@@ -304,7 +304,7 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(outbound(rig.control), RTMPSession.playReply(stream: 1))
         for _ in 0..<3 { rig.loop.advanceTime(by: .milliseconds(20)) }
         let audio = outbound(rig.control)
-        let tone = rig.media.toneFrame
+        let tone = MediaPump.toneFrame
         XCTAssertEqual(audio, [0, 20, 40].flatMap { RTMPSession.audioMessage(timestamp: UInt32($0), samples: tone, stream: 1) })
         // Idle readers are not idle players: the idle timeout leaves a playing connection alone.
         rig.control.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.read)
@@ -413,7 +413,7 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(answer, MMSResponder.playResponse().bytes)
         XCTAssertTrue(String(decoding: answer.prefix(200), as: UTF8.self).contains("Content-Type: application/x-mms-framed"))
         for _ in 0..<2 { rig.loop.advanceTime(by: .milliseconds(20)) }
-        let tone = rig.media.toneFrame
+        let tone = MediaPump.toneFrame
         XCTAssertEqual(outbound(rig.control), (0..<2).flatMap { index in
             MMSResponder.chunk("D", sequence: UInt32(index), body: ASF.dataPacket(objectNumber: index, milliseconds: UInt32(index * 20), samples: tone))
         })
