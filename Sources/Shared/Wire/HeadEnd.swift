@@ -20,8 +20,12 @@ public struct HeadEnd: Equatable, Sendable {
         while index < bytes.endIndex {
             if bytes[index] == 10 {
                 let head = index - bytes.startIndex
-                if index + 1 < bytes.endIndex, bytes[index + 1] == 10 { return HeadEnd(headLength: head, bodyStart: head + 2) }
-                if index + 2 < bytes.endIndex, bytes[index + 1] == 13, bytes[index + 2] == 10 { return HeadEnd(headLength: head, bodyStart: head + 3) }
+                if index + 1 < bytes.endIndex, bytes[index + 1] == 10 {
+                    return HeadEnd(headLength: head, bodyStart: head + 2)
+                }
+                if index + 2 < bytes.endIndex, bytes[index + 1] == 13, bytes[index + 2] == 10 {
+                    return HeadEnd(headLength: head, bodyStart: head + 3)
+                }
             }
             index += 1
         }

@@ -21,8 +21,8 @@ final class Connection {
     private var rtspMedia: ConnectionMedia?
 
     init(
-        service: Service, listener: String, port: Int, counters: Counters, tunnels: TunnelRegistry, rtmpt: RTMPTRegistry, media: MediaRegistry,
-        framer: StreamFramer
+        service: Service, listener: String, port: Int, counters: Counters, tunnels: TunnelRegistry, rtmpt: RTMPTRegistry,
+        media: MediaRegistry, framer: StreamFramer
     ) {
         self.service = service
         self.listener = listener
@@ -68,9 +68,10 @@ final class Connection {
     func startStream(_ context: ChannelHandlerContext, sink: MediaSink, answer: Response, server: String) {
         usesMedia = true
         guard media.add(owner: ObjectIdentifier(context.channel), sink: sink, playing: true) != nil else {
+            let reason = "--sessions-max \(media.maxSessions) reached"
             return respondAndClose(context, Response(
                 version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
-                headers: [("Server", server), ("X-Streamd-Reason", "--sessions-max \(media.maxSessions) reached"), ("Content-Length", "0")]))
+                headers: [("Server", server), ("X-Streamd-Reason", reason), ("Content-Length", "0")]))
         }
         write(context, answer.bytes)
         framer.mode = .ignore

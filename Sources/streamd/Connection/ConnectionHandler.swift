@@ -12,8 +12,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var counted = false
 
     init(
-        service: Service, listener: String, port: Int, counters: Counters, tunnels: TunnelRegistry, rtmpt: RTMPTRegistry, limits: ConnectionLimits,
-        media: MediaRegistry
+        service: Service, listener: String, port: Int, counters: Counters, tunnels: TunnelRegistry, rtmpt: RTMPTRegistry,
+        limits: ConnectionLimits, media: MediaRegistry
     ) {
         self.limits = limits
         connection = Connection(
@@ -39,8 +39,9 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         do {
-            if let handler = Self.protocolHandler(for: connection) { try context.pipeline.syncOperations.addHandler(handler, position: .after(self)) }
-            try context.pipeline.syncOperations.addHandler(ByteToMessageHandler(connection.framer), position: .after(self))
+            let pipeline = context.pipeline.syncOperations
+            if let handler = Self.protocolHandler(for: connection) { try pipeline.addHandler(handler, position: .after(self)) }
+            try pipeline.addHandler(ByteToMessageHandler(connection.framer), position: .after(self))
         } catch {
             context.close(promise: nil)
         }

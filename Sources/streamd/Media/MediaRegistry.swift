@@ -67,7 +67,8 @@ final class MediaRegistry: @unchecked Sendable {
     /// Adds a session; nil when --sessions-max is reached.
     func add(owner: ObjectIdentifier, sink: MediaSink, id: String = MediaRegistry.newID(), playing: Bool = false) -> MediaSession? {
         let packetizer = RTPPacketizer(
-            ssrc: UInt32.random(in: 1...UInt32.max), initialSequence: UInt16.random(in: 0...0x7FFF), initialTimestamp: UInt32.random(in: 0...0x7FFF_FFFF))
+            ssrc: UInt32.random(in: 1...UInt32.max), initialSequence: UInt16.random(in: 0...0x7FFF),
+            initialTimestamp: UInt32.random(in: 0...0x7FFF_FFFF))
         let session = MediaSession(id: id, owner: owner, sink: sink, packetizer: packetizer, now: loop.now)
         let added = state.withLockedValue { state -> Bool in
             guard state.sessions.count < maxSessions else { return false }
@@ -175,7 +176,10 @@ final class MediaRegistry: @unchecked Sendable {
         state.withLockedValue { state -> Bool in
             state.tick = tick
             if tick % 50 == 0 {
-                let expired = state.sessions.values.filter { if case .udp = $0.sink { return now - $0.lastSeen > timeout } else { return false } }
+                let expired = state.sessions.values.filter { session in
+                    if case .udp = session.sink { return now - session.lastSeen > timeout }
+                    return false
+                }
                 for session in expired { state.sessions[session.id] = nil }
             }
             if state.sessions.isEmpty {

@@ -1,13 +1,5 @@
-import StreamWire
 import PortModel
-import PortProfiles
-import PortPlanning
-import FirewallState
-import NftablesKernel
-import HostInspection
 import StreamWire
-import KnockAuth
-import CommandSupport
 
 /// The admin port's status page: every listener, whether it bound, and what it answered.
 /// JSON when the client asks for it with `Accept: application/json`.

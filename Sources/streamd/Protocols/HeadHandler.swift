@@ -27,9 +27,11 @@ extension HeadHandler {
         case .malformed(let start):
             connection.countRequest()
             let rtsp = start.starts(with: Array("OPTIONS".utf8)) || String(decoding: start, as: UTF8.self).contains("RTSP/")
-            connection.respondAndClose(context, rtsp || answersGarbageAsRTSP ? RTSPResponder.badRequest(cseq: nil) : HTTPResponder.badRequest())
+            let answer = rtsp || answersGarbageAsRTSP ? RTSPResponder.badRequest(cseq: nil) : HTTPResponder.badRequest()
+            connection.respondAndClose(context, answer)
         case .refused(let head):
-            connection.respondAndClose(context, head.isRTSP ? RTSPResponder.badRequest(cseq: head.header("CSeq")) : HTTPResponder.badRequest())
+            let answer = head.isRTSP ? RTSPResponder.badRequest(cseq: head.header("CSeq")) : HTTPResponder.badRequest()
+            connection.respondAndClose(context, answer)
         case .mmst:
             // Only on the MMS port, where the framer looks for it.
             connection.countRequest()

@@ -16,6 +16,7 @@ final class MMSHandler: HeadHandler {
             connection.framer.mode = .ignore
             return
         }
-        connection.startStream(context, sink: .mmsh(context.channel), answer: MMSResponder.playResponse(), server: ServerHeader.windowsMedia)
+        let sink = MediaSink.mmsh(context.channel)
+        connection.startStream(context, sink: sink, answer: MMSResponder.playResponse(), server: ServerHeader.windowsMedia)
     }
 }

@@ -18,9 +18,12 @@ final class RTMPTHandler: HeadHandler {
     private func tunnelAnswer(_ head: RequestHead, body: [UInt8]) -> Response? {
         let parts = head.target.split(separator: "/").map(String.init)
         guard let verb = parts.first else { return nil }
-        let headers: [(String, String)] = [("Server", ServerHeader.streamd), ("Content-Type", "application/x-fcs"), ("Connection", "keep-alive")]
+        let headers: [(String, String)] = [
+            ("Server", ServerHeader.streamd), ("Content-Type", "application/x-fcs"), ("Connection", "keep-alive"),
+        ]
         func reply(_ bytes: [UInt8]) -> Response {
-            Response(version: "HTTP/1.1", status: 200, reason: "OK", headers: headers + [("Content-Length", String(bytes.count))], body: bytes)
+            let length = ("Content-Length", String(bytes.count))
+            return Response(version: "HTTP/1.1", status: 200, reason: "OK", headers: headers + [length], body: bytes)
         }
         let sessions = connection.rtmpt
         switch verb {

@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import StreamWire
 import Glibc
 #endif
 

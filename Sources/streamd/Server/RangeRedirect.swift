@@ -1,14 +1,9 @@
-import StreamWire
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
 import FirewallState
-import NftablesKernel
+import Foundation
 import HostInspection
+import NftablesKernel
+import PortModel
 import StreamWire
-import KnockAuth
-import CommandSupport
 
 #if canImport(Glibc)
 import Glibc
