@@ -3,7 +3,8 @@ import StreamWire  // the SwiftPM build; scripts/fuzz compiles the parsers into 
 #endif
 
 /// One fuzz input through every parser streamd exposes to the network: request heads (RTSP,
-/// HTTP, ICY, MMSH), the RTMP handshake and chunk stream, and AMF0. A crash, a hang or a
+/// HTTP, ICY, MMSH), `$` interleaved frames and the end of a head (which the probe reads too),
+/// the RTMP handshake and chunk stream, and AMF0. A crash, a hang or a
 /// runaway allocation is a finding; answers themselves are not checked here (the tests do that).
 func fuzzOne(_ bytes: [UInt8]) {
     if case .head(let head, _) = RequestHead.parse(bytes) {
@@ -17,6 +18,10 @@ func fuzzOne(_ bytes: [UInt8]) {
         _ = head.contentLength
     }
     _ = MMSResponder.isMMST(bytes)
+    var framed = 0
+    while let frame = InterleavedFrame.parse(bytes[framed...]) { framed += frame.consumed }
+    _ = HeadEnd.request(in: bytes[...])
+    _ = HeadEnd.reply(in: bytes[...])
     _ = AMF0.decodeAll(bytes)
     // RTMP from the first byte, and again after a valid handshake so the chunk parser is reached.
     var raw = RTMPSession(serverRandom: [UInt8](repeating: 0, count: 1528))

@@ -5,7 +5,6 @@ import NIOEmbedded
 @testable import PortModel
 @testable import PortPlanning
 import XCTest
-@testable import StreamWire
 @testable import streamd
 
 /// Issue 11 item 12c: a request head (and its body) must be complete within the head deadline

@@ -5,7 +5,6 @@ import NIOEmbedded
 @testable import PortModel
 @testable import PortPlanning
 import XCTest
-@testable import StreamWire
 @testable import streamd
 
 /// A corpus of malformed and hostile requests: none may crash streamd or make it buffer without bound.

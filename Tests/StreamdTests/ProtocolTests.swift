@@ -5,7 +5,6 @@ import NIOEmbedded
 @testable import PortModel
 @testable import PortPlanning
 import XCTest
-@testable import StreamWire
 @testable import streamd
 
 /// Every protocol streamd speaks, driven through its real handler on an EmbeddedChannel:

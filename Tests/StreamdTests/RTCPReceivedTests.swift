@@ -7,7 +7,6 @@ import NIOEmbedded
 @testable import PortPlanning
 import TestSupport
 import XCTest
-@testable import StreamWire
 @testable import streamd
 
 /// streamd counts what a UDP player sends to its session's server pair (punch packets, RTCP

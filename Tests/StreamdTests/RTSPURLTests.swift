@@ -5,7 +5,6 @@ import NIOEmbedded
 @testable import PortModel
 @testable import PortPlanning
 import XCTest
-@testable import StreamWire
 @testable import streamd
 
 /// Issue 11 item 12a: the URLs streamd builds from the address a request reached (Content-Base,

@@ -8,7 +8,6 @@ import NIOCore
 @testable import PortModel
 @testable import PortPlanning
 import XCTest
-@testable import StreamWire
 @testable import streamd
 
 /// Issue 11 item 5: a knock whose reply cannot be sent (a source port 0, a broadcast source)
@@ -148,23 +147,5 @@ final class UDPSendErrorTests: XCTestCase {
         XCTAssertTrue(knock(ports[0]), "the pair the RTP leaves from still answers knocks")
         XCTAssertTrue(knock(ports[1]))
         XCTAssertEqual(logged.lines.filter { $0.contains("cannot send a UDP datagram") }.count, 1, "\(logged.lines)")
-    }
-}
-
-/// Log lines, for tests that check what streamd logs: `level message key=value ...`.
-final class LogCapture: LogHandler, @unchecked Sendable {
-    private let captured = NIOLockedValueBox<[String]>([])
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-    var lines: [String] { captured.withLockedValue { $0 } }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        captured.withLockedValue { $0.append("\(event.level) \(event.message) \(fields)") }
     }
 }

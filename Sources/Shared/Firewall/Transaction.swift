@@ -4,7 +4,7 @@ import PlanRendering
 
 /// Builds the libnftables batches that change portctl's objects, and nothing else, in one transaction.
 public enum Transaction {
-    static let metainfo = JSONValue.object([("metainfo", .object([("json_schema_version", .int(1))]))])
+    package static let metainfo = JSONValue.object([("metainfo", .object([("json_schema_version", .int(1))]))])
 
     /// Replaces portctl's objects with `ruleset`. Standalone: add the table, delete it, declare it anew.
     /// Attach: empty portctl's chain, drop its old sets, declare the new ones, and jump to the chain
@@ -81,12 +81,31 @@ public enum Transaction {
         ])
     }
 
-    static func tableRef(_ family: String, _ name: String) -> JSONValue {
-        .object([("family", .string(family)), ("name", .string(name))])
+    package static func tableRef(_ family: String, _ name: String, flags: [String] = []) -> JSONValue {
+        let flagged: [(String, JSONValue)] = flags.isEmpty ? [] : [("flags", .array(flags.map { .string($0) }))]
+        return .object([("family", .string(family)), ("name", .string(name))] + flagged)
     }
 
-    static func command(_ verb: String, _ kind: String, _ body: JSONValue) -> JSONValue {
+    package static func command(_ verb: String, _ kind: String, _ body: JSONValue) -> JSONValue {
         .object([(verb, .object([(kind, body)]))])
+    }
+
+    /// A base chain on a hook (streamd's range redirect declares nat chains with it).
+    package static func baseChain(
+        family: String, table: String, name: String, type: String, hook: String, priority: Int, policy: String
+    ) -> JSONValue {
+        .object([
+            ("family", .string(family)), ("table", .string(table)), ("name", .string(name)), ("type", .string(type)),
+            ("hook", .string(hook)), ("prio", .int(priority)), ("policy", .string(policy)),
+        ])
+    }
+
+    /// A rule of `expressions` in a chain, with its comment.
+    package static func rule(family: String, table: String, chain: String, expressions: [JSONValue], comment: String) -> JSONValue {
+        .object([
+            ("family", .string(family)), ("table", .string(table)), ("chain", .string(chain)), ("expr", .array(expressions)),
+            ("comment", .string(comment)),
+        ])
     }
 }
 

@@ -4,14 +4,13 @@
 /// Every reply echoes CSeq when the request had one (nmap's probe has none). Methods streamd does
 /// not serve get 501; malformed requests get 400.
 public enum RTSPResponder {
-    public static let server = "streamd/0.1"
     public static let publicMethods = "OPTIONS, DESCRIBE, GET_PARAMETER"
 
     public static func respond(to head: RequestHead, host: String, port: Int, media: RTSPMediaHost? = nil) -> Response {
         let methods = media == nil ? publicMethods : streamingMethods
         var headers: [(String, String)] = []
         if let cseq = head.header("CSeq") { headers.append(("CSeq", cseq)) }
-        headers.append(("Server", server))
+        headers.append(("Server", ServerHeader.streamd))
         guard head.version == "RTSP/1.0" || head.version == "RTSP/2.0" else {
             return Response(version: "RTSP/1.0", status: 505, reason: "RTSP Version Not Supported", headers: headers)
         }
@@ -41,7 +40,7 @@ public enum RTSPResponder {
     public static func badRequest(cseq: String?) -> Response {
         var headers: [(String, String)] = []
         if let cseq { headers.append(("CSeq", cseq)) }
-        headers.append(("Server", server))
+        headers.append(("Server", ServerHeader.streamd))
         return Response(version: "RTSP/1.0", status: 400, reason: "Bad Request", headers: headers)
     }
 

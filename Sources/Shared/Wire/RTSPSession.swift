@@ -146,11 +146,6 @@ extension RTSPResponder {
         let digits = Array("0123456789ABCDEF")
         return String((0..<8).reversed().map { digits[Int((value >> (UInt32($0) * 4)) & 0xF)] })
     }
-
-    /// An RTP or RTCP packet framed for an RTSP connection: `$`, channel, length (RFC 2326 §10.12).
-    public static func interleavedFrame(channel: Int, packet: [UInt8]) -> [UInt8] {
-        [0x24, UInt8(channel & 0xFF), UInt8((packet.count >> 8) & 0xFF), UInt8(packet.count & 0xFF)] + packet
-    }
 }
 
 extension StringProtocol {

@@ -37,7 +37,7 @@ public struct RequestHead: Sendable, Equatable {
 
     /// Parses a head from the start of `bytes`: everything up to the blank line.
     public static func parse(_ bytes: [UInt8]) -> Parse {
-        guard let end = headEnd(bytes) else {
+        guard let end = HeadEnd.request(in: bytes[...]) else {
             return bytes.count > maxHeadBytes ? .malformed("head longer than \(maxHeadBytes) bytes") : .needMore
         }
         guard end.bodyStart <= maxHeadBytes else { return .malformed("head longer than \(maxHeadBytes) bytes") }
@@ -68,19 +68,6 @@ public struct RequestHead: Sendable, Equatable {
         }
         return .head(RequestHead(method: parts[0], target: parts[1], version: parts[2], headers: headers), consumed: end.bodyStart)
     }
-
-    /// Where the head ends: after "\r\n\r\n" or "\n\n" (nmap and hand-typed requests use bare newlines).
-    public static func headEnd(_ bytes: [UInt8]) -> (headLength: Int, bodyStart: Int)? {
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == 10 {
-                if index + 1 < bytes.count, bytes[index + 1] == 10 { return (index, index + 2) }
-                if index + 2 < bytes.count, bytes[index + 1] == 13, bytes[index + 2] == 10 { return (index, index + 3) }
-            }
-            index += 1
-        }
-        return nil
-    }
 }
 
 extension String {
@@ -95,31 +82,5 @@ extension String {
         while let first = view.first, first.isWhitespace { view = view.dropFirst() }
         while let last = view.last, last.isWhitespace { view = view.dropLast() }
         return String(view)
-    }
-}
-
-/// A response: status line, headers, body, rendered byte for byte.
-public struct Response: Sendable, Equatable {
-    public var version: String
-    public var status: Int
-    public var reason: String
-    public var headers: [(String, String)]
-    public var body: [UInt8]
-
-    public static func == (lhs: Response, rhs: Response) -> Bool { lhs.bytes == rhs.bytes }
-
-    public init(version: String, status: Int, reason: String, headers: [(String, String)] = [], body: [UInt8] = []) {
-        self.version = version
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-    }
-
-    public var bytes: [UInt8] {
-        var text = "\(version) \(status) \(reason)\r\n"
-        for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        text += "\r\n"
-        return Array(text.utf8) + body
     }
 }

@@ -1,13 +1,5 @@
-import StreamWire
 import PortModel
-import PortProfiles
-import PortPlanning
-import FirewallState
-import NftablesKernel
-import HostInspection
 import StreamWire
-import KnockAuth
-import CommandSupport
 
 /// The admin port's status page: every listener, whether it bound, and what it answered.
 /// JSON when the client asks for it with `Accept: application/json`.
@@ -28,7 +20,7 @@ enum AdminResponder {
         }
         return Response(
             version: "HTTP/1.0", status: 200, reason: "OK",
-            headers: [("Server", RTSPResponder.server), ("Content-Type", type), ("Content-Length", String(body.count)), ("Connection", "close")],
+            headers: [("Server", ServerHeader.streamd), ("Content-Type", type), ("Content-Length", String(body.count)), ("Connection", "close")],
             body: head.method == "HEAD" ? [] : body)
     }
 

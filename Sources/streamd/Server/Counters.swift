@@ -1,14 +1,5 @@
-import StreamWire
 import NIOConcurrencyHelpers
 import PortModel
-import PortProfiles
-import PortPlanning
-import FirewallState
-import NftablesKernel
-import HostInspection
-import StreamWire
-import KnockAuth
-import CommandSupport
 
 /// What streamd has bound and answered, for the admin page and the logs; safe from every event loop.
 final class Counters: Sendable {

@@ -1,17 +1,8 @@
-import StreamWire
-import Crypto
 import Foundation
+import KnockAuth
 import NIOConcurrencyHelpers
 import NIOCore
-import PortModel
-import PortProfiles
-import PortPlanning
-import FirewallState
-import NftablesKernel
-import HostInspection
 import StreamWire
-import KnockAuth
-import CommandSupport
 
 /// Answers the UDP knock: a valid request gets its signed reply, anything else gets silence.
 /// A reply is never larger than its request, and each source address is rate-limited. Replies go

@@ -1,16 +1,8 @@
-import StreamWire
+import FirewallState
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import PortModel
-import PortProfiles
-import PortPlanning
-import FirewallState
-import NftablesKernel
-import HostInspection
-import StreamWire
-import KnockAuth
-import CommandSupport
 
 /// Where log lines go: standard error, or a file that SIGHUP reopens (for logrotate).
 final class LogSink: Sendable {

@@ -1,5 +1,3 @@
-import StreamWire
-
 #if canImport(Glibc)
 import Glibc
 #endif

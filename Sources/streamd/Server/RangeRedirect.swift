@@ -1,14 +1,9 @@
-import StreamWire
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
 import FirewallState
-import NftablesKernel
+import Foundation
 import HostInspection
+import NftablesKernel
+import PortModel
 import StreamWire
-import KnockAuth
-import CommandSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -37,45 +32,53 @@ final class RangeRedirect: @unchecked Sendable {
     static let knockMagic = Knock.magic.reduce(0) { $0 << 8 | Int($1) }
 
     func install(_ ranges: [(PortRange, target: UInt16)]) throws(NftablesError) {
-        var commands: [JSONValue] = [
-            .object([("metainfo", .object([("json_schema_version", .int(1))]))]),
-            .object([("add", .object([("table", .object([("family", .string("inet")), ("name", .string(Self.table)), ("flags", .array([.string("owner")]))]))]))]),
-        ]
-        for (hook, priority) in [("prerouting", -100), ("output", -100)] {
-            commands.append(.object([("add", .object([("chain", .object([
-                ("family", .string("inet")), ("table", .string(Self.table)), ("name", .string(hook)), ("type", .string("nat")),
-                ("hook", .string(hook)), ("prio", .int(priority)), ("policy", .string("accept")),
-            ]))]))]))
+        try backend.run(Self.batch(ranges), check: false)
+    }
+
+    /// The batch that installs the table: in each hook's nat chain, a rule per range that sends new
+    /// datagrams for local addresses to the range's target port.
+    static func batch(_ ranges: [(PortRange, target: UInt16)]) -> JSONValue {
+        let ownTable = Transaction.tableRef("inet", table, flags: ["owner"])
+        var commands = [Transaction.metainfo, Transaction.command("add", "table", ownTable)]
+        for hook in ["prerouting", "output"] {
+            let chain = Transaction.baseChain(
+                family: "inet", table: table, name: hook, type: "nat", hook: hook, priority: -100, policy: "accept")
+            commands.append(Transaction.command("add", "chain", chain))
             for (range, target) in ranges {
                 let low = Int(range.low.value) == Int(target) ? Int(target) + 1 : Int(range.low.value)
                 guard low <= Int(range.high.value) else { continue }
-                var expressions: [JSONValue] = [
-                    .object([("match", .object([("op", .string("==")), ("left", .object([("fib", .object([("result", .string("type")), ("flags", .array([.string("daddr")]))]))])), ("right", .string("local"))]))]),
-                    .object([("match", .object([("op", .string("in")), ("left", .object([("ct", .object([("key", .string("state"))]))])), ("right", .string("new"))]))]),
-                    .object([("match", .object([("op", .string("==")), ("left", .object([("payload", .object([("protocol", .string("udp")), ("field", .string("dport"))]))])), ("right", .object([("range", .array([.int(low), .int(Int(range.high.value))]))]))]))]),
+                let addressType = JSONValue.object([("result", .string("type")), ("flags", .array([.string("daddr")]))])
+                let port = JSONValue.object([("payload", .object([("protocol", .string("udp")), ("field", .string("dport"))]))])
+                var expressions = [
+                    match("==", .object([("fib", addressType)]), .string("local")),
+                    match("in", .object([("ct", .object([("key", .string("state"))]))]), .string("new")),
+                    match("==", port, .object([("range", .array([.int(low), .int(Int(range.high.value))]))])),
                 ]
                 // From this host's own programs, only knocks ("PCK1" at the start of the UDP payload):
                 // other local flows to high ports (another server's RTP to a local player) are left alone.
                 if hook == "output" {
-                    expressions.append(.object([("match", .object([
-                        ("op", .string("==")), ("left", .object([("payload", .object([("base", .string("th")), ("offset", .int(64)), ("len", .int(32))]))])),
-                        ("right", .int(Self.knockMagic)),
-                    ]))]))
+                    let payloadStart = JSONValue.object([("base", .string("th")), ("offset", .int(64)), ("len", .int(32))])
+                    expressions.append(match("==", .object([("payload", payloadStart)]), .int(knockMagic)))
                 }
                 expressions.append(.object([("redirect", .object([("port", .int(Int(target)))]))]))
-                commands.append(.object([("add", .object([("rule", .object([
-                    ("family", .string("inet")), ("table", .string(Self.table)), ("chain", .string(hook)),
-                    ("expr", .array(expressions)),
-                    ("comment", .string(hook == "output" ? "streamd: answer knocks from this host on \(range)/udp on port \(target)" : "streamd: answer \(range)/udp on port \(target)")),
-                ]))]))]))
+                let comment = hook == "output"
+                    ? "streamd: answer knocks from this host on \(range)/udp on port \(target)"
+                    : "streamd: answer \(range)/udp on port \(target)"
+                let rule = Transaction.rule(family: "inet", table: table, chain: hook, expressions: expressions, comment: comment)
+                commands.append(Transaction.command("add", "rule", rule))
             }
         }
-        try backend.run(.object([("nftables", .array(commands))]), check: false)
+        return .object([("nftables", .array(commands))])
+    }
+
+    /// A match expression (libnftables-json(5)).
+    private static func match(_ op: String, _ left: JSONValue, _ right: JSONValue) -> JSONValue {
+        .object([("match", .object([("op", .string(op)), ("left", left), ("right", right)]))])
     }
 
     /// The batch that takes the table out: add it (so the delete cannot fail), then delete it.
     static var removal: JSONValue {
-        let table = JSONValue.object([("table", .object([("family", .string("inet")), ("name", .string(Self.table))]))])
+        let table = JSONValue.object([("table", .object([("family", .string("inet")), ("name", .string(table))]))])
         return .object([("nftables", .array([.object([("add", table)]), .object([("delete", table)])]))])
     }
 

@@ -1,4 +1,3 @@
-import StreamWire
 import Dispatch
 import Foundation
 

@@ -1,52 +1,12 @@
-import StreamWire
-import Crypto
 import Foundation
+import KnockAuth
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
 import PortModel
-import PortProfiles
-import PortPlanning
-import FirewallState
-import NftablesKernel
-import HostInspection
 import StreamWire
-import KnockAuth
-import CommandSupport
-
-/// One port (or UDP range) streamd answers on, derived from a plan.
-struct ListenerSpec: Sendable {
-    let name: String
-    let transport: Transport
-    let range: PortRange
-    let service: Service
-    let labels: [String]
-    /// The address to bind: the admin scope's loopback for admin ports without declared admins.
-    let bindAddress: String
-
-    /// One listener per opening of the plan, on the same ports `portctl plan` shows.
-    static func from(_ plan: Plan, bind: String) -> [ListenerSpec] {
-        var specs: [ListenerSpec] = []
-        var seen = Set<String>()
-        for entry in plan.entries {
-            for contribution in entry.contributions {
-                let spec = contribution.spec
-                for range in [spec.range] {
-                    let name = "\(range)/\(spec.transport.rawValue)"
-                    guard seen.insert(name).inserted else { continue }
-                    let address = entry.scope == .loopback ? "127.0.0.1" : bind
-                    let labels = plan.entries.filter { $0.transport == spec.transport && $0.range.overlaps(range) }.flatMap(\.labels)
-                    specs.append(ListenerSpec(
-                        name: name, transport: spec.transport, range: range, service: contribution.service,
-                        labels: Array(Set(labels)).sorted(), bindAddress: address))
-                }
-            }
-        }
-        return specs
-    }
-}
 
 /// streamd's server: TCP listeners that answer in each port's protocol, UDP sockets and range
 /// redirects that answer the knock. Built by `start`, which tests call with their own specs and port 0.
@@ -62,7 +22,8 @@ final class StreamServer: @unchecked Sendable {
     let media: MediaRegistry
     /// TLS for RTMPS and HTTPS ports; nil serves them without TLS.
     var tls: NIOSSLContext?
-    private let channels = NIOLockedValueBox<[Channel]>([])
+    /// The bound sockets, each with its listener's name.
+    private let channels = NIOLockedValueBox<[(listener: String, channel: Channel)]>([])
     private let limiter = NIOLockedValueBox(KnockRateLimiter())
     private let errorLogs = NIOLockedValueBox<[String: SendErrorLog]>([:])
     private(set) var redirect: RangeRedirect?
@@ -86,7 +47,9 @@ final class StreamServer: @unchecked Sendable {
                 name: spec.name, transport: spec.transport, ports: spec.range.description, service: spec.service, labels: spec.labels,
                 bound: false, error: nil))
             let ports: [Int]
-            if spec.transport == .udp, spec.range.count > RangeRedirect.threshold {
+            if spec.anyPort {
+                ports = [0]
+            } else if spec.transport == .udp, spec.range.count > RangeRedirect.threshold {
                 ports = [Int(spec.range.low.value)]
                 redirects.append((spec.range, target: spec.range.low.value))
             } else {
@@ -162,7 +125,7 @@ final class StreamServer: @unchecked Sendable {
                     }
                 }
             let channel = try bindWithFallback(spec.bindAddress) { try bootstrap.bind(host: $0, port: port).wait() }
-            channels.withLockedValue { $0.append(channel) }
+            channels.withLockedValue { $0.append((spec.name, channel)) }
         case .udp:
             let key = self.key, counters = self.counters, limiter = self.limiter, name = spec.name
             // The media range's sockets both answer the knock and send RTP, from the pump's loop.
@@ -180,7 +143,7 @@ final class StreamServer: @unchecked Sendable {
                     KnockHandler(key: key, listener: name, counters: counters, limiter: limiter, socket: socket, media: media)
                 }
             }
-            channels.withLockedValue { $0.append(socket.channel) }
+            channels.withLockedValue { $0.append((spec.name, socket.channel)) }
             if isMedia, let bound = socket.channel.localAddress?.port { self.media.registerMediaPort(bound, socket) }
         }
     }
@@ -208,18 +171,20 @@ final class StreamServer: @unchecked Sendable {
     /// Starts accepting connections and reading datagrams. Called after privileges are dropped, so
     /// that no request is ever handled as root.
     func serve() {
-        for channel in channels.withLockedValue({ $0 }) {
+        for (_, channel) in channels.withLockedValue({ $0 }) {
             channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
     }
 
-    /// The ports actually bound, for tests that asked for port 0.
-    var localPorts: [Int] { channels.withLockedValue { $0.compactMap { $0.localAddress?.port } } }
+    /// The ports a listener actually bound: the kernel's choice for a spec with `anyPort`.
+    func localPorts(of listener: String) -> [Int] {
+        channels.withLockedValue { $0.filter { $0.listener == listener }.compactMap { $0.channel.localAddress?.port } }
+    }
 
     /// Stops accepting, lets open connections finish for up to `grace` seconds, then stops.
     func shutdown(grace: Double = 2) {
         let all = channels.withLockedValue { $0 }
-        for channel in all { try? channel.close().wait() }
+        for (_, channel) in all { try? channel.close().wait() }
         let deadline = Date().addingTimeInterval(grace)
         while counters.openConnections > 0, Date() < deadline { usleep(50_000) }
         try? group.syncShutdownGracefully()
