@@ -260,9 +260,7 @@ enum ProbeCheck {
         return nil
     }
 
-    static func headEnds(_ bytes: [UInt8]) -> Bool {
-        bytes.count >= 4 && (bytes.indices.dropLast(3).contains { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 })
-    }
+    static func headEnds(_ bytes: [UInt8]) -> Bool { HeadEnd.reply(in: bytes[...]) != nil }
 
     static func describe(_ text: String) -> String {
         if text.hasPrefix("HTTP/") { return "HTTP (\(String(text.prefix { !$0.isNewline }.prefix(60))))" }

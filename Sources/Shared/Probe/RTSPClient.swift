@@ -1,4 +1,5 @@
 import Foundation
+import StreamWire
 
 #if canImport(Glibc)
     import Glibc
@@ -121,7 +122,7 @@ final class RTSPClient {
     /// the bytes cannot begin one, or nil while more must come.
     func takeReply(protocol prefix: String) -> ReadOutcome? {
         consumeFrames(now: monotonic())
-        if pending.first == 0x24 { return nil }
+        if InterleavedFrame.starts(pending[...]) { return nil }
         let expected = Array(prefix.utf8)
         let compared = min(pending.count, expected.count)
         if Array(pending[0..<compared]) != Array(expected[0..<compared]) {
@@ -135,11 +136,9 @@ final class RTSPClient {
     /// Takes `$`-framed packets off the front of `pending`; RTP on channel 0 goes to `interleaved`.
     func consumeFrames(now: Double) {
         var offset = 0
-        while pending.count - offset >= 4, pending[offset] == 0x24 {
-            let length = Int(pending[offset + 2]) << 8 | Int(pending[offset + 3])
-            guard pending.count - offset >= 4 + length else { break }
-            if pending[offset + 1] == 0 { interleaved(Array(pending[(offset + 4)..<(offset + 4 + length)]), now) }
-            offset += 4 + length
+        while let frame = InterleavedFrame.parse(pending[offset...]) {
+            if frame.channel == 0 { interleaved(Array(frame.payload), now) }
+            offset += frame.consumed
         }
         if offset > 0 { pending.removeFirst(offset) }
     }

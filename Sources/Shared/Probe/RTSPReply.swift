@@ -1,4 +1,5 @@
 import Foundation
+import StreamWire
 
 /// One RTSP reply (or the HTTP reply to the tunnel's GET), parsed from the bytes of the control
 /// connection, and what the media check reads from replies.
@@ -22,14 +23,8 @@ struct RTSPReply {
     /// A whole reply off the front of `bytes` and the bytes it used; nil while more must come.
     /// A body is at most 1 MiB.
     static func parse(_ bytes: [UInt8]) -> (RTSPReply, Int)? {
-        guard bytes.first != 0x24,
-            let end = (0..<max(0, bytes.count - 3)).first(where: {
-                bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10
-            })
-        else {
-            return nil
-        }
-        let lines = String(decoding: bytes[0..<end], as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+        guard !InterleavedFrame.starts(bytes[...]), let end = HeadEnd.reply(in: bytes[...]) else { return nil }
+        let lines = String(decoding: bytes[0..<end.headLength], as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
         guard let first = lines.first else { return nil }
         let parts = first.split(separator: " ")
         let status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
@@ -42,8 +37,8 @@ struct RTSPReply {
             first.hasPrefix("HTTP/") && headers.contains { $0.0.lowercased() == "content-type" && $0.1.contains("rtsp-tunnelled") }
         let length =
             isTunnelHead ? 0 : max(0, min(1 << 20, headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0))
-        guard bytes.count >= end + 4 + length else { return nil }
-        return (RTSPReply(status: status, headers: headers, body: Array(bytes[(end + 4)..<(end + 4 + length)])), end + 4 + length)
+        guard bytes.count >= end.bodyStart + length else { return nil }
+        return (RTSPReply(status: status, headers: headers, body: Array(bytes[end.bodyStart..<(end.bodyStart + length)])), end.bodyStart + length)
     }
 
     /// The `a=control:` of the SDP's first media section (a line of its own, after the first `m=`):
