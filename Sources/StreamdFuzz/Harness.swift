@@ -1,5 +1,5 @@
 #if canImport(StreamWire)
-import StreamWire  // the SwiftPM build; scripts/fuzz compiles the parsers into this module instead
+    import StreamWire  // the SwiftPM build; scripts/fuzz compiles the parsers into this module instead
 #endif
 
 /// One fuzz input through every parser streamd exposes to the network: request heads (RTSP,
@@ -42,9 +42,12 @@ final class AcceptingMediaHost: RTSPMediaHost {
         for offer in offers {
             switch offer {
             case .udp(let rtp, let rtcp):
-                return .ok(session: session ?? "0123456789abcdef", transport: RTSPResponder.udpTransport(clientRTP: rtp, clientRTCP: rtcp, serverRTP: 6970, serverRTCP: 6971, ssrc: 1))
+                return .ok(
+                    session: session ?? "0123456789abcdef",
+                    transport: RTSPResponder.udpTransport(clientRTP: rtp, clientRTCP: rtcp, serverRTP: 6970, serverRTCP: 6971, ssrc: 1))
             case .interleaved(let rtp, let rtcp):
-                return .ok(session: session ?? "0123456789abcdef", transport: RTSPResponder.interleavedTransport(rtp: rtp, rtcp: rtcp, ssrc: 1))
+                return .ok(
+                    session: session ?? "0123456789abcdef", transport: RTSPResponder.interleavedTransport(rtp: rtp, rtcp: rtcp, ssrc: 1))
             case .unsupported:
                 continue
             }
@@ -58,36 +61,36 @@ final class AcceptingMediaHost: RTSPMediaHost {
 }
 
 #if FUZZING
-/// libFuzzer's entry point (build with -sanitize=fuzzer -DFUZZING; see fuzz/README.md).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    fuzzOne(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
-#else
-/// Without the fuzzer: replays corpus files, or files of crashes the fuzzer found.
-@main
-struct Replay {
-    static func main() {
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() {
-            guard let file = fopen(path, "rb") else { continue }
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let got = fread(&chunk, 1, chunk.count, file)
-                if got <= 0 { break }
-                bytes += chunk[0..<got]
-            }
-            fclose(file)
-            fuzzOne(bytes)
-            count += 1
-        }
-        print("replayed \(count) inputs without a crash")
+    /// libFuzzer's entry point (build with -sanitize=fuzzer -DFUZZING; see fuzz/README.md).
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+        fuzzOne(Array(UnsafeBufferPointer(start: data, count: size)))
+        return 0
     }
-}
+#else
+    /// Without the fuzzer: replays corpus files, or files of crashes the fuzzer found.
+    @main
+    struct Replay {
+        static func main() {
+            var count = 0
+            for path in CommandLine.arguments.dropFirst() {
+                guard let file = fopen(path, "rb") else { continue }
+                var bytes: [UInt8] = []
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let got = fread(&chunk, 1, chunk.count, file)
+                    if got <= 0 { break }
+                    bytes += chunk[0..<got]
+                }
+                fclose(file)
+                fuzzOne(bytes)
+                count += 1
+            }
+            print("replayed \(count) inputs without a crash")
+        }
+    }
 #endif
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl apply`: one atomic, checked nftables transaction, with an optional confirm-or-rollback timer.
 struct ApplyCommand: ContextualCommand {
@@ -42,7 +42,9 @@ struct ApplyCommand: ContextualCommand {
     @OptionGroup var plan: PlanOptions
     @OptionGroup var state: StateOptions
 
-    @Option(help: ArgumentHelp("Attach to an existing input chain instead of portctl's own table, e.g. 'inet filter input'.", valueName: "family table chain"))
+    @Option(
+        help: ArgumentHelp(
+            "Attach to an existing input chain instead of portctl's own table, e.g. 'inet filter input'.", valueName: "family table chain"))
     var attach: String?
 
     @Flag(name: .customLong("dry-run"), help: "Check the change with the kernel and show it, but do not apply it.")
@@ -67,7 +69,6 @@ struct ApplyCommand: ContextualCommand {
     @Flag(name: .shortAndLong, help: "Print only the outcome line.")
     var quiet = false
 
-
     var confirmSeconds: Int? {
         get throws(CommandFailure) {
             guard let confirm else { return nil }
@@ -82,20 +83,22 @@ struct ApplyCommand: ContextualCommand {
         try state.check()
         let confirmSeconds = try self.confirmSeconds
         if dryRun, confirm != nil { throw CommandFailure(.usage, "--confirm cannot be combined with --dry-run") }
-        let placement: Placement = try attach.map { text throws(CommandFailure) in try Placement(attach: text) } ?? .standalone(table: RulesetBuilder.defaultTable)
+        let placement: Placement =
+            try attach.map { text throws(CommandFailure) in try Placement(attach: text) } ?? .standalone(table: RulesetBuilder.defaultTable)
         let environment = context.environment
         let ssh = plan.noSSHGuard ? SSHFacts(sources: [], session: nil) : SSHFacts.detect(environment: environment)
         let request = try plan.request(detectedSSH: ssh.ports, in: context)
         let result = Planner.plan(request)
         let forced = try plan.flags.checkPort80(result)
         if let forced { context.warning(forced) }
-        if !quiet { result.warnings.forEach { context.warning($0.message) } }
+        if !quiet { for warning in result.warnings { context.warning(warning.message) } }
 
         let lock = try state.lock(in: context)
         defer { lock.release() }
         state.faults.point("apply.locked")
         if let pending = state.store.pending() {
-            throw CommandFailure(.busy, "busy: generation \(pending.generation) awaits confirmation; run 'portctl confirm' or 'portctl rollback' first")
+            throw CommandFailure(
+                .busy, "busy: generation \(pending.generation) awaits confirmation; run 'portctl confirm' or 'portctl rollback' first")
         }
         let session = SSHFacts.parseSession(environment["SSH_CONNECTION"] ?? "")
         var options = ApplyOptions(
@@ -110,7 +113,8 @@ struct ApplyCommand: ContextualCommand {
             let deadline = Date().timeIntervalSince1970 + Double(confirmSeconds)
             do {
                 // The lifeline's write end stays open, unused, for as long as this process lives.
-                let (pid, _) = try Detached.spawnWithLifeline(context.selfExecutable, state.watchdogArguments(token: token, deadline: deadline))
+                let (pid, _) = try Detached.spawnWithLifeline(
+                    context.selfExecutable, state.watchdogArguments(token: token, deadline: deadline))
                 options.confirmation = Confirmation(token: token, deadline: deadline, watchdog: pid)
             } catch {
                 throw CommandFailure(.cannotCreate, "cannot start the rollback timer (\(error)), so nothing was changed")
@@ -126,18 +130,25 @@ struct ApplyCommand: ContextualCommand {
             if case .stranded = error {} else if let confirmation = options.confirmation { kill(confirmation.watchdog, SIGTERM) }
             throw error.commandFailure
         }
-        if case .applied = outcome {} else if let confirmation = options.confirmation {
+        if case .applied = outcome {
+        } else if let confirmation = options.confirmation {
             // Nothing was committed, so nothing needs a timer.
             kill(confirmation.watchdog, SIGTERM)
         }
         switch outcome {
         case .dryRun(let diff):
-            report(diff: diff, line: "dry run: the kernel accepts this change; nothing was applied", generation: nil, event: "dry-run", in: context)
+            report(
+                diff: diff, line: "dry run: the kernel accepts this change; nothing was applied", generation: nil, event: "dry-run",
+                in: context)
         case .noChange(let generation):
-            report(diff: [], line: "no change: generation \(generation) is live and matches the plan", generation: generation, event: "no-change", in: context)
+            report(
+                diff: [], line: "no change: generation \(generation) is live and matches the plan", generation: generation,
+                event: "no-change", in: context)
         case .applied(let generation, _, let diff):
             guard let confirmation = options.confirmation, let confirmSeconds else {
-                report(diff: diff, line: "applied generation \(generation) (\(placement))", generation: generation, event: "applied", in: context)
+                report(
+                    diff: diff, line: "applied generation \(generation) (\(placement))", generation: generation, event: "applied",
+                    in: context)
                 return
             }
             lock.release()
@@ -151,14 +162,14 @@ struct ApplyCommand: ContextualCommand {
 
     func report(diff: [String], line: String, generation: Int?, event: String, in context: CommandContext) {
         if json {
-            context.out(JSONValue.object([
-                ("outcome", .string(event)), ("generation", generation.map { .int($0) } ?? .null),
-                ("diff", .array(diff.map { .string($0) })), ("message", .string(line)),
-            ]).pretty)
+            context.out(
+                JSONValue.object([
+                    ("outcome", .string(event)), ("generation", generation.map { .int($0) } ?? .null),
+                    ("diff", .array(diff.map { .string($0) })), ("message", .string(line)),
+                ]).pretty)
             return
         }
         if !quiet, !diff.isEmpty { context.out(diff.joined(separator: "\n") + "\n") }
         context.out(line + "\n")
     }
 }
-

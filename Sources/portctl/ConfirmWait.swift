@@ -1,15 +1,15 @@
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// What `apply --confirm` does once its change is live: wait for the pending change to be settled
 /// (at the prompt when there is a terminal, by `portctl confirm` or `rollback` from any shell, or
@@ -39,7 +39,8 @@ struct ConfirmWait {
             if now >= confirmation.deadline + Self.patience {
                 throw CommandFailure(
                     .checkFailed,
-                    "generation \(generation) passed its deadline \(Int(Self.patience))s ago and is still pending, with no outcome recorded; it is \(liveness()); the rollback timer (pid \(pending.watchdog)) is \(Watchdog.isAlive(pending) ? "still running" : "gone"); run 'portctl status'")
+                    "generation \(generation) passed its deadline \(Int(Self.patience))s ago and is still pending, with no outcome recorded; it is \(liveness()); the rollback timer (pid \(pending.watchdog)) is \(Watchdog.isAlive(pending) ? "still running" : "gone"); run 'portctl status'"
+                )
             }
             if now >= confirmation.deadline + 1, !Watchdog.isAlive(pending) {
                 // The timer died: take its place. Recovery rolls back a pending change whose deadline
@@ -48,7 +49,8 @@ struct ConfirmWait {
                 // The state may be unable to record it (a read-only or full directory): the kernel says.
                 if state.store.pending()?.token == confirmation.token, state.applier(in: context).isLive(generation: generation) == false {
                     throw CommandFailure(
-                        .rolledBack, "not confirmed in time: generation \(generation) was rolled back, but \(state.store.directory) could not record it")
+                        .rolledBack,
+                        "not confirmed in time: generation \(generation) was rolled back, but \(state.store.directory) could not record it")
                 }
                 usleep(50_000)
                 continue
@@ -85,7 +87,8 @@ struct ConfirmWait {
         defer { lock.release() }
         let applier = state.applier(actor: "portctl apply", in: context)
         do throws(ApplyFailure) {
-            let settled = confirming
+            let settled =
+                confirming
                 ? try applier.pendingChanges.confirm(token: confirmation.token, detail: "at the prompt")
                 : try applier.pendingChanges.decline(token: confirmation.token, detail: "declined at the prompt")
             switch settled {
@@ -125,13 +128,18 @@ struct ConfirmWait {
             switch state.applier(in: context).isLive(generation: generation) {
             case false?:
                 throw CommandFailure(
-                    .rolledBack, "not confirmed in time: generation \(generation) was rolled back, but \(state.store.directory) could not record it")
+                    .rolledBack,
+                    "not confirmed in time: generation \(generation) was rolled back, but \(state.store.directory) could not record it")
             case true?:
                 throw CommandFailure(
-                    .checkFailed, "generation \(generation) is still live, but is no longer pending and no outcome is recorded for it; run 'portctl status'")
+                    .checkFailed,
+                    "generation \(generation) is still live, but is no longer pending and no outcome is recorded for it; run 'portctl status'"
+                )
             case nil:
                 throw CommandFailure(
-                    .checkFailed, "generation \(generation) is no longer pending, but no outcome is recorded for it; run 'portctl status' to see what is live")
+                    .checkFailed,
+                    "generation \(generation) is no longer pending, but no outcome is recorded for it; run 'portctl status' to see what is live"
+                )
             }
         }
         switch outcome {

@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl conflicts`: who holds each port a plan needs now, and who will at boot.
 struct ConflictsCommand: ContextualCommand {
@@ -37,7 +37,9 @@ struct ConflictsCommand: ContextualCommand {
 
     @OptionGroup var flags: PlanFlags
 
-    @Option(name: .customLong("port"), help: ArgumentHelp("Also check this port or range, e.g. 80/tcp or 6970-6999/udp (repeatable).", valueName: "port/proto"))
+    @Option(
+        name: .customLong("port"),
+        help: ArgumentHelp("Also check this port or range, e.g. 80/tcp or 6970-6999/udp (repeatable).", valueName: "port/proto"))
     var ports: [String] = []
 
     @Option(help: ArgumentHelp("Read /proc, /etc and /run under this directory instead of /.", valueName: "dir"))
@@ -49,7 +51,8 @@ struct ConflictsCommand: ContextualCommand {
         // A root that does not exist has no /proc: every port would read as free.
         var isDirectory: ObjCBool = false
         guard !root.isEmpty, FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CommandFailure.flag("--root", "'\(Shown.value(root))' is not an existing directory (it must hold the proc, etc and run of the system to check)")
+            throw CommandFailure.flag(
+                "--root", "'\(Shown.value(root))' is not an existing directory (it must hold the proc, etc and run of the system to check)")
         }
         var targets: [(spec: PortSpec, labels: [String], services: [Service])] = []
         var profileNames: [String] = []
@@ -72,7 +75,10 @@ struct ConflictsCommand: ContextualCommand {
         }
         let report = ConflictReport.check(targets, profiles: profileNames, root: root)
         if report.hiddenProcesses > 0, getuid() != 0 {
-            FileHandle.standardError.write(Data("portctl: notice: not running as root: owners of \(report.hiddenProcesses) other users' processes are hidden; ports are still shown (run with sudo to see who holds them)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "portctl: notice: not running as root: owners of \(report.hiddenProcesses) other users' processes are hidden; ports are still shown (run with sudo to see who holds them)\n"
+                        .utf8))
         }
         if json {
             context.out(ConflictsRendering.json(report).pretty)
@@ -99,29 +105,45 @@ enum ConflictsRendering {
         .object([
             ("conflict", .bool(report.hasConflict)),
             ("hidden_processes", .int(report.hiddenProcesses)),
-            ("ports", .array(report.rows.map { row in
-                .object([
-                    ("ports", .string(row.spec.range.description)), ("transport", .string(row.spec.transport.rawValue)),
-                    ("needed_by", .array(row.labels.map { .string($0) })),
-                    ("status", .string(row.verdict.rawValue)), ("conflict", .bool(row.isConflict)),
-                    ("holders", .array(row.holders.map { holder in
+            (
+                "ports",
+                .array(
+                    report.rows.map { row in
                         .object([
-                            ("address", .string(holder.socket.address)), ("port", .int(holder.socket.port)), ("uid", .int(holder.socket.uid)),
-                            ("pid", holder.owner.map { .int($0.pid) } ?? .null),
-                            ("executable", holder.owner?.executable.map { .string($0) } ?? .null),
-                            ("name", holder.owner.map { .string($0.name) } ?? .null),
-                            ("command_line", .array((holder.owner?.commandLine ?? []).map { .string($0) })),
-                            ("user", holder.owner?.uid.map { .int($0) } ?? .null),
-                            ("unit", holder.owner?.unit.map { .string($0) } ?? .null),
-                            ("kind", .string(holder.kind.description)),
+                            ("ports", .string(row.spec.range.description)), ("transport", .string(row.spec.transport.rawValue)),
+                            ("needed_by", .array(row.labels.map { .string($0) })),
+                            ("status", .string(row.verdict.rawValue)), ("conflict", .bool(row.isConflict)),
+                            (
+                                "holders",
+                                .array(
+                                    row.holders.map { holder in
+                                        .object([
+                                            ("address", .string(holder.socket.address)), ("port", .int(holder.socket.port)),
+                                            ("uid", .int(holder.socket.uid)),
+                                            ("pid", holder.owner.map { .int($0.pid) } ?? .null),
+                                            ("executable", holder.owner?.executable.map { .string($0) } ?? .null),
+                                            ("name", holder.owner.map { .string($0.name) } ?? .null),
+                                            ("command_line", .array((holder.owner?.commandLine ?? []).map { .string($0) })),
+                                            ("user", holder.owner?.uid.map { .int($0) } ?? .null),
+                                            ("unit", holder.owner?.unit.map { .string($0) } ?? .null),
+                                            ("kind", .string(holder.kind.description)),
+                                        ])
+                                    })
+                            ),
+                            (
+                                "claims",
+                                .array(
+                                    row.claims.map { claim in
+                                        .object([
+                                            ("unit", .string(claim.unit)), ("server", .string(claim.server)), ("port", .int(claim.port)),
+                                            ("origin", .string(claim.origin)),
+                                        ])
+                                    })
+                            ),
+                            ("advice", row.advice.map { .string($0) } ?? .null),
                         ])
-                    })),
-                    ("claims", .array(row.claims.map { claim in
-                        .object([("unit", .string(claim.unit)), ("server", .string(claim.server)), ("port", .int(claim.port)), ("origin", .string(claim.origin))])
-                    })),
-                    ("advice", row.advice.map { .string($0) } ?? .null),
-                ])
-            })),
+                    })
+            ),
         ])
     }
 }

@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl doctor`: checks the host for what would stop a plan from working.
 struct DoctorCommand: ContextualCommand {
@@ -41,11 +41,16 @@ struct DoctorCommand: ContextualCommand {
         let subject = Doctor.Subject(plan: plan, sshSources: ssh.sources.map { ($0.port, $0.origin) })
         let checks = Doctor.run(subject, store: state.store, backend: context.backend())
         if json {
-            context.out(JSONValue.array(checks.map {
-                .object([("check", .string($0.name)), ("level", .string($0.level.rawValue)), ("detail", .string(Self.detail($0)))])
-            }).pretty)
+            context.out(
+                JSONValue.array(
+                    checks.map {
+                        .object([("check", .string($0.name)), ("level", .string($0.level.rawValue)), ("detail", .string(Self.detail($0)))])
+                    }
+                ).pretty)
         } else {
-            context.out(checks.map { "\($0.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \($0.name): \(Self.detail($0))" }.joined(separator: "\n") + "\n")
+            context.out(
+                checks.map { "\($0.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \($0.name): \(Self.detail($0))" }
+                    .joined(separator: "\n") + "\n")
         }
         if checks.contains(where: { $0.level == .fail }) { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }

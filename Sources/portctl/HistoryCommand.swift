@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl history`: generations and what happened to them.
 struct HistoryCommand: ContextualCommand {
@@ -26,12 +26,20 @@ struct HistoryCommand: ContextualCommand {
         let store = state.store
         let events = store.history()
         if json {
-            context.out(JSONValue.object([
-                ("current", .int(store.current())),
-                ("events", .array(events.map { event in
-                    .object([("time", .string(event.time)), ("event", .string(event.event)), ("generation", .int(event.generation)), ("detail", .string(event.detail))])
-                })),
-            ]).pretty)
+            context.out(
+                JSONValue.object([
+                    ("current", .int(store.current())),
+                    (
+                        "events",
+                        .array(
+                            events.map { event in
+                                .object([
+                                    ("time", .string(event.time)), ("event", .string(event.event)), ("generation", .int(event.generation)),
+                                    ("detail", .string(event.detail)),
+                                ])
+                            })
+                    ),
+                ]).pretty)
             return
         }
         var rows = [["TIME", "EVENT", "GEN", "DETAIL"]]

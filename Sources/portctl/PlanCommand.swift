@@ -1,15 +1,15 @@
 import ArgumentParser
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl plan`: which ports to open, and why, in the format the admin's firewall uses.
 struct PlanCommand: ContextualCommand {
@@ -57,7 +57,9 @@ struct PlanCommand: ContextualCommand {
     @Flag(help: "Same as --format json.")
     var json = false
 
-    @Option(name: .customLong("ip-family"), help: ArgumentHelp("With --format iptables, print only this family: ipv4 or ipv6.", valueName: "family"))
+    @Option(
+        name: .customLong("ip-family"),
+        help: ArgumentHelp("With --format iptables, print only this family: ipv4 or ipv6.", valueName: "family"))
     var ipFamily: FamilyChoice?
 
     @Flag(name: .shortAndLong, help: "Do not print warnings.")
@@ -67,9 +69,8 @@ struct PlanCommand: ContextualCommand {
         let request = try plan.request(in: context)
         let result = Planner.plan(request)
         if let forced = try plan.flags.checkPort80(result) { context.warning(forced) }
-        if !quiet { result.warnings.forEach { context.warning($0.message) } }
+        if !quiet { for warning in result.warnings { context.warning(warning.message) } }
         let chosen = PlanFormat(rawValue: (json ? Format.json : format).rawValue)!
         context.out(chosen.render(result, family: ipFamily.map { $0 == .ipv4 ? .ipv4 : .ipv6 }))
     }
 }
-

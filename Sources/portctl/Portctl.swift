@@ -1,16 +1,16 @@
-import Foundation
 import ArgumentParser
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// The portctl command: plans, applies and checks the firewall openings of a streaming server.
 @main
@@ -42,7 +42,8 @@ struct Portctl: ParsableCommand {
         version: PortctlVersion.current,
         subcommands: [
             PlanCommand.self, ApplyCommand.self, ConfirmCommand.self, RollbackCommand.self, RemoveCommand.self,
-            HistoryCommand.self, StatusCommand.self, DoctorCommand.self, ConflictsCommand.self, ProbeCommand.self, ProfilesCommand.self, WatchdogCommand.self,
+            HistoryCommand.self, StatusCommand.self, DoctorCommand.self, ConflictsCommand.self, ProbeCommand.self, ProfilesCommand.self,
+            WatchdogCommand.self,
         ]
     )
 

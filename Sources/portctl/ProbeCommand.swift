@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl probe`: proves from outside that every planned port is reachable and speaks its protocol.
 struct ProbeCommand: ContextualCommand {
@@ -57,33 +57,49 @@ struct ProbeCommand: ContextualCommand {
     @Argument(help: ArgumentHelp("The host to probe: a name or an address.", valueName: "host")) var host: String
     @Argument(help: ArgumentHelp("Profiles whose ports to probe.", valueName: "profile")) var profiles: [String] = []
     @OptionGroup var flags: PlanFlags
-    @Option(help: ArgumentHelp("Probe these ports too, e.g. 554/tcp,6970-6999/udp (repeatable).", valueName: "ports")) var ports: [String] = []
+    @Option(help: ArgumentHelp("Probe these ports too, e.g. 554/tcp,6970-6999/udp (repeatable).", valueName: "ports")) var ports: [String] =
+        []
     // `.unconditional`: a value such as -1 is taken as the value (and refused with the valid
     // range), not read as a flag ("Missing value").
-    @Option(parsing: .unconditional, help: ArgumentHelp("How long to wait for each answer: 2s, 500ms or 1.5 (seconds).", valueName: "duration"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("How long to wait for each answer: 2s, 500ms or 1.5 (seconds).", valueName: "duration"))
     var timeout = "2s"
-    @Option(parsing: .unconditional, help: ArgumentHelp("Checks at once (threads and sockets in flight).", valueName: "n")) var concurrency = 128
-    @Option(parsing: .unconditional, help: ArgumentHelp("Random ports probed inside each large UDP range, besides its first and last.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Checks at once (threads and sockets in flight).", valueName: "n"))
+    var concurrency = 128
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Random ports probed inside each large UDP range, besides its first and last.", valueName: "n"))
     var sample = 8
     @Flag(help: "Probe every port of every range.") var full = false
     @Option(parsing: .unconditional, help: ArgumentHelp("Seed for the sample, to repeat a probe exactly.", valueName: "n")) var seed = "1"
-    @Option(name: .customLong("icmp-budget"), parsing: .unconditional,
-            help: ArgumentHelp("At most this long retrying silent UDP ports of a host that rate-limits ICMP (default 30s; 0: none).", valueName: "duration"))
+    @Option(
+        name: .customLong("icmp-budget"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "At most this long retrying silent UDP ports of a host that rate-limits ICMP (default 30s; 0: none).", valueName: "duration"))
     var icmpBudget = "30s"
-    @Option(help: ArgumentHelp("The knock key file streamd uses; without it a UDP reply is accepted unverified.", valueName: "file")) var key: String?
+    @Option(help: ArgumentHelp("The knock key file streamd uses; without it a UDP reply is accepted unverified.", valueName: "file"))
+    var key: String?
     @Option(help: ArgumentHelp("Report format: table, json, junit, tap.", valueName: "format")) var format: Format = .table
     @Option(help: ArgumentHelp("Send from this local address.", valueName: "address")) var source: String?
-    @Option(help: ArgumentHelp("Also DESCRIBE this stream on RTSP ports, e.g. /live/test; it must answer with an SDP.", valueName: "path")) var path: String?
+    @Option(help: ArgumentHelp("Also DESCRIBE this stream on RTSP ports, e.g. /live/test; it must answer with an SDP.", valueName: "path"))
+    var path: String?
     @Flag(help: "Also play the stream (--path, default /test) on every RTSP port and tunnel, and check that RTP arrives.") var media = false
-    @Option(parsing: .unconditional, help: ArgumentHelp("Sessions per media check, all at once (with --media).", valueName: "n")) var clients = 1
-    @Option(name: .customLong("media-duration"), parsing: .unconditional, help: ArgumentHelp("How long each media session receives: 3s, 500ms.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Sessions per media check, all at once (with --media).", valueName: "n"))
+    var clients = 1
+    @Option(
+        name: .customLong("media-duration"), parsing: .unconditional,
+        help: ArgumentHelp("How long each media session receives: 3s, 500ms.", valueName: "duration"))
     var mediaDuration = "3s"
-    @Option(name: .customLong("media-transport"), help: ArgumentHelp("Media transports to check: udp, tcp, http (comma-separated; default all).", valueName: "list"))
+    @Option(
+        name: .customLong("media-transport"),
+        help: ArgumentHelp("Media transports to check: udp, tcp, http (comma-separated; default all).", valueName: "list"))
     var mediaTransports: [String] = []
 
     func run(in context: CommandContext) throws {
         let seconds = try Self.duration(timeout)
-        guard (1...4096).contains(concurrency) else { throw CommandFailure.flag("--concurrency", "\(concurrency) is out of range (1-4096)") }
+        guard (1...4096).contains(concurrency) else {
+            throw CommandFailure.flag("--concurrency", "\(concurrency) is out of range (1-4096)")
+        }
         guard (0...10_000).contains(sample) else { throw CommandFailure.flag("--sample", "\(sample) is out of range (0-10000)") }
         guard seed.allSatisfy({ $0.isASCII && $0.isNumber }), let seed = UInt64(seed) else {
             throw CommandFailure.flag("--seed", "'\(Self.shown(seed))' is not a seed (a whole number, 0-18446744073709551615)")
@@ -91,10 +107,13 @@ struct ProbeCommand: ContextualCommand {
         guard (1...2000).contains(clients) else { throw CommandFailure.flag("--clients", "\(clients) is out of range (1-2000)") }
         let mediaSeconds = try Self.duration(mediaDuration, flag: "--media-duration")
         guard let retryBudget = Self.seconds(icmpBudget), retryBudget <= 600 else {
-            throw CommandFailure.flag("--icmp-budget", "'\(Self.shown(icmpBudget))' is not a duration between 0s and 600s (e.g. 30s; 0 for no retries)")
+            throw CommandFailure.flag(
+                "--icmp-budget", "'\(Self.shown(icmpBudget))' is not a duration between 0s and 600s (e.g. 30s; 0 for no retries)")
         }
         if let path, let bad = Self.unfitForPath(path) {
-            throw CommandFailure.flag("--path", "'\(Self.shown(bad))' has a control character or a space; write the path as in a URL, e.g. /live/test (a space as %20)")
+            throw CommandFailure.flag(
+                "--path",
+                "'\(Self.shown(bad))' has a control character or a space; write the path as in a URL, e.g. /live/test (a space as %20)")
         }
         var transports = Set<MediaTransport>()
         for name in try Self.items(mediaTransports, flag: "--media-transport", example: "udp,tcp,http") {
@@ -106,7 +125,9 @@ struct ProbeCommand: ContextualCommand {
         if transports.isEmpty { transports = Set(MediaTransport.allCases) }
         var specs: [PortSpec] = []
         for text in try Self.items(ports, flag: "--ports", example: "554/tcp,6970-6999/udp") {
-            do throws(ModelError) { specs.append(try PortSpec(parsing: text)) } catch { throw CommandFailure.flag("--ports", error.description) }
+            do throws(ModelError) { specs.append(try PortSpec(parsing: text)) } catch {
+                throw CommandFailure.flag("--ports", error.description)
+            }
         }
         var targets: [ProbeTarget] = []
         if !profiles.isEmpty {
@@ -114,7 +135,9 @@ struct ProbeCommand: ContextualCommand {
             targets = Prober.targets(plan, sample: sample, full: full, seed: seed)
         }
         var seen = Set(targets.map { "\($0.port)/\($0.transport.rawValue)" })
-        targets += Prober.targets(ports: specs, sample: sample, full: full, seed: seed).filter { seen.insert("\($0.port)/\($0.transport.rawValue)").inserted }
+        targets += Prober.targets(ports: specs, sample: sample, full: full, seed: seed).filter {
+            seen.insert("\($0.port)/\($0.transport.rawValue)").inserted
+        }
         guard !targets.isEmpty else { throw CommandFailure(.usage, "name profiles or --ports to probe, e.g. portctl probe \(host) dss") }
         try Self.checkHost(host, source: source)
         var prober = Prober(host: host)
@@ -128,19 +151,24 @@ struct ProbeCommand: ContextualCommand {
             // The same loader as streamd's --key: one file gives both the same key.
             let loaded: KnockKey.Loaded
             do { loaded = try KnockKey.load(path: key) } catch { throw CommandFailure.flag("--key", "\(error)") }
-            loaded.warnings.forEach { context.warning("--key: \($0)") }
+            for warning in loaded.warnings { context.warning("--key: \(warning)") }
             prober.key = loaded.key
         }
         let checks = media ? MediaProbe.checks(for: targets, transports: transports) : []
         if media, checks.isEmpty {
-            throw CommandFailure.flag("--media", "nothing to play: the plan has no RTSP port (or none for --media-transport); name an RTSP profile or --ports 554/tcp")
+            throw CommandFailure.flag(
+                "--media",
+                "nothing to play: the plan has no RTSP port (or none for --media-transport); name an RTSP profile or --ports 554/tcp")
         }
         let host = self.host
-        var results = prober.run(targets, progress: { done, total in
-            context.progress("probing \(host): \(done)/\(total)")
-        }, notice: { line in
-            context.progress(line)
-        })
+        var results = prober.run(
+            targets,
+            progress: { done, total in
+                context.progress("probing \(host): \(done)/\(total)")
+            },
+            notice: { line in
+                context.progress(line)
+            })
         if media {
             var player = MediaProbe(host: host)
             player.timeout = seconds
@@ -182,7 +210,9 @@ struct ProbeCommand: ContextualCommand {
         }
         let parts = number.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let digits = parts.joined()
-        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= "0" && $0 <= "9" }), let value = Double(number) else { return nil }
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= "0" && $0 <= "9" }), let value = Double(number) else {
+            return nil
+        }
         return value * scale
     }
 
@@ -192,7 +222,10 @@ struct ProbeCommand: ContextualCommand {
         for value in values {
             let parts = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard !parts.contains(where: { $0.allSatisfy(\.isWhitespace) }) else {
-                throw CommandFailure.flag(flag, "'\(shown(value))' has an empty item (a stray comma?); list \(flag == "--ports" ? "ports" : "transports") as \(example)")
+                throw CommandFailure.flag(
+                    flag,
+                    "'\(shown(value))' has an empty item (a stray comma?); list \(flag == "--ports" ? "ports" : "transports") as \(example)"
+                )
             }
             items += parts
         }
@@ -202,26 +235,36 @@ struct ProbeCommand: ContextualCommand {
     /// The path itself when it holds what cannot go into a request line: a control character
     /// (CR and LF would inject headers into DESCRIBE), a space, or a Unicode line separator.
     static func unfitForPath(_ path: String) -> String? {
-        path.unicodeScalars.contains { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" } ? path : nil
+        path.unicodeScalars.contains { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" }
+            ? path : nil
     }
 
     /// The host must be a name or an address that resolves, and --source an address of this host
     /// in a family the host has: usage errors (64), found before anything is sent.
     static func checkHost(_ host: String, source: String?) throws(CommandFailure) {
-        guard !host.isEmpty else { throw CommandFailure(.usage, "the host to probe is empty; name it, e.g. portctl probe stream.example.org dss") }
-        guard !host.hasPrefix("-") else { throw CommandFailure(.usage, "host: '\(shown(host))' starts with '-': it is not a host name or an address") }
+        guard !host.isEmpty else {
+            throw CommandFailure(.usage, "the host to probe is empty; name it, e.g. portctl probe stream.example.org dss")
+        }
+        guard !host.hasPrefix("-") else {
+            throw CommandFailure(.usage, "host: '\(shown(host))' starts with '-': it is not a host name or an address")
+        }
         var family: Prober.SourceCheck?
         if let source {
             family = Prober.check(source: source)
-            if family == .notAnAddress { throw CommandFailure.flag("--source", "'\(shown(source))' is not an IP address (e.g. 192.0.2.2 or 2001:db8::2)") }
+            if family == .notAnAddress {
+                throw CommandFailure.flag("--source", "'\(shown(source))' is not an IP address (e.g. 192.0.2.2 or 2001:db8::2)")
+            }
         }
         let resolved = Prober.families(of: host)
         guard resolved.ipv4 || resolved.ipv6 else { throw CommandFailure(.usage, "cannot resolve host '\(shown(host))'") }
         guard let source, let family else { return }
         switch family {
-        case .ipv4 where !resolved.ipv4: throw CommandFailure.flag("--source", "'\(shown(source))' is IPv4, but host '\(shown(host))' has no IPv4 address")
-        case .ipv6 where !resolved.ipv6: throw CommandFailure.flag("--source", "'\(shown(source))' is IPv6, but host '\(shown(host))' has no IPv6 address")
-        case .ipv4(local: false), .ipv6(local: false): throw CommandFailure.flag("--source", "'\(shown(source))' is not an address of this host")
+        case .ipv4 where !resolved.ipv4:
+            throw CommandFailure.flag("--source", "'\(shown(source))' is IPv4, but host '\(shown(host))' has no IPv4 address")
+        case .ipv6 where !resolved.ipv6:
+            throw CommandFailure.flag("--source", "'\(shown(source))' is IPv6, but host '\(shown(host))' has no IPv6 address")
+        case .ipv4(local: false), .ipv6(local: false):
+            throw CommandFailure.flag("--source", "'\(shown(source))' is not an address of this host")
         default: return
         }
     }

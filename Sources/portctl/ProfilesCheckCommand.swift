@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl profiles check`.
 struct ProfilesCheckCommand: ContextualCommand {
@@ -49,11 +49,12 @@ struct ProfilesCheckCommand: ContextualCommand {
             let valid = !diagnostics.hasErrors
             if !valid, worst == .ok { worst = .dataError }
             if json {
-                reports.append(.object([
-                    ("file", .string(file)), ("valid", .bool(valid)),
-                    ("profile", result.profile.map { .string($0.name) } ?? .null),
-                    ("diagnostics", .array(diagnostics.map(DiagnosticJSON.render))),
-                ]))
+                reports.append(
+                    .object([
+                        ("file", .string(file)), ("valid", .bool(valid)),
+                        ("profile", result.profile.map { .string($0.name) } ?? .null),
+                        ("diagnostics", .array(diagnostics.map(DiagnosticJSON.render))),
+                    ]))
             } else {
                 diagnostics.forEach(context.diagnostic)
                 if valid { context.out("\(file): ok (\(result.profile!.name), \(result.profile!.openings.count) openings)\n") }

@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl profiles list`.
 struct ProfilesListCommand: ContextualCommand {
@@ -32,10 +32,11 @@ struct ProfilesListCommand: ContextualCommand {
             let title = winner.decode().profile?.title ?? "(invalid: run portctl profiles show \(name))"
             let file = winner.origin + (all.count > 1 ? " (overrides \(all.dropFirst().map(\.origin).joined(separator: ", ")))" : "")
             rows.append([name, title, file])
-            items.append(.object([
-                ("name", .string(name)), ("title", .string(title)), ("file", .string(winner.origin)),
-                ("overrides", .array(all.dropFirst().map { .string($0.origin) })),
-            ]))
+            items.append(
+                .object([
+                    ("name", .string(name)), ("title", .string(title)), ("file", .string(winner.origin)),
+                    ("overrides", .array(all.dropFirst().map { .string($0.origin) })),
+                ]))
         }
         context.out(json ? JSONValue.array(items).pretty : PlanTable.layout(rows))
     }

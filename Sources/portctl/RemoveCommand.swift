@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl remove`: take out portctl's table (or its attached chain, sets and jump), nothing else.
 struct RemoveCommand: ContextualCommand {
@@ -36,14 +36,17 @@ struct RemoveCommand: ContextualCommand {
         do throws(ApplyFailure) {
             if store.current() > 0 {
                 let pending = store.pending()
-                try applier.restore(to: 0, event: "remove", detail: pending.map { "declining generation \($0.generation)" } ?? "", token: pending?.token)
+                try applier.restore(
+                    to: 0, event: "remove", detail: pending.map { "declining generation \($0.generation)" } ?? "", token: pending?.token)
                 if let pending { applier.pendingChanges.stopWatchdog(pending) }
                 context.out("removed portctl's rules\n")
                 return
             }
             let removed = try applier.removeUnrecorded()
             if !removed.isEmpty {
-                context.out("removed portctl's rules (\(removed.map(\.description).joined(separator: ", ")), live with no record in \(store.directory))\n")
+                context.out(
+                    "removed portctl's rules (\(removed.map(\.description).joined(separator: ", ")), live with no record in \(store.directory))\n"
+                )
                 return
             }
         } catch {

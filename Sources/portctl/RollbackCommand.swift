@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl rollback`: go back to the previous generation, or to a given one.
 struct RollbackCommand: ContextualCommand {
@@ -27,9 +27,10 @@ struct RollbackCommand: ContextualCommand {
             """)
 
     @OptionGroup var state: StateOptions
-    @Option(parsing: .unconditional, help: ArgumentHelp("The generation to restore (see portctl history); 0 takes portctl's rules out.", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("The generation to restore (see portctl history); 0 takes portctl's rules out.", valueName: "n"))
     var to: String?
-
 
     var target: Int? {
         get throws(CommandFailure) {
@@ -59,7 +60,9 @@ struct RollbackCommand: ContextualCommand {
         }
         if let requested, let pending = store.pending(), requested == pending.generation {
             throw CommandFailure.flag(
-                "--to", "generation \(requested) is the change awaiting confirmation; keep it with 'portctl confirm', or decline it with 'portctl rollback'")
+                "--to",
+                "generation \(requested) is the change awaiting confirmation; keep it with 'portctl confirm', or decline it with 'portctl rollback'"
+            )
         }
         let current = store.current()
         let target = requested ?? (current > 0 ? store.meta(current)?.previous ?? 0 : -1)
@@ -72,7 +75,8 @@ struct RollbackCommand: ContextualCommand {
         let pending = store.pending()
         do throws(ApplyFailure) {
             try applier.restore(
-                to: target, event: "rollback", detail: pending.map { "to generation \(target), declining generation \($0.generation)" } ?? "",
+                to: target, event: "rollback",
+                detail: pending.map { "to generation \(target), declining generation \($0.generation)" } ?? "",
                 token: pending?.token)
             if let pending { applier.pendingChanges.stopWatchdog(pending) }
             context.out(target == 0 ? "rolled back: portctl's rules are removed\n" : "rolled back to generation \(target)\n")

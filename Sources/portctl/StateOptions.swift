@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// Where portctl keeps its generations, and how long it waits for another portctl.
 struct StateOptions: ParsableArguments {
@@ -80,7 +80,8 @@ struct StateOptions: ParsableArguments {
 
     /// The arguments of a `portctl _watchdog` for the change `token`, carrying the fault plan.
     func watchdogArguments(token: String, deadline: Double) -> [String] {
-        ["_watchdog", "--state-dir", stateDirectory, "--token", token, "--deadline", String(Int(deadline.rounded(.up)) + 1)] + faults.arguments
+        ["_watchdog", "--state-dir", stateDirectory, "--token", token, "--deadline", String(Int(deadline.rounded(.up)) + 1)]
+            + faults.arguments
     }
 
     /// A rollback timer for a pending change whose own timer is gone, with no lifeline.
@@ -128,11 +129,13 @@ enum StatePath {
             throw CommandFailure.flag("--state-dir", "'\(Shown.value(text))' contains control characters")
         }
         guard text.hasPrefix("/") else {
-            throw CommandFailure.flag("--state-dir", "'\(Shown.value(text))' is relative; give an absolute directory, e.g. \(StateStore.defaultDirectory)")
+            throw CommandFailure.flag(
+                "--state-dir", "'\(Shown.value(text))' is relative; give an absolute directory, e.g. \(StateStore.defaultDirectory)")
         }
         let standardized = (text as NSString).standardizingPath
         if standardized == "/" || text.split(separator: "/").contains(where: { $0 == ".." }) {
-            throw CommandFailure.flag("--state-dir", "'\(Shown.value(text))' is not a directory of its own; give one such as \(StateStore.defaultDirectory)")
+            throw CommandFailure.flag(
+                "--state-dir", "'\(Shown.value(text))' is not a directory of its own; give one such as \(StateStore.defaultDirectory)")
         }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), !isDirectory.boolValue {

@@ -1,16 +1,16 @@
 import ArgumentParser
-import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
-import NftablesKernel
-import HostInspection
-import PortProbe
-import StreamWire
-import KnockAuth
 import CommandSupport
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import NftablesKernel
+import PlanRendering
+import PortModel
+import PortPlanning
+import PortProbe
+import PortProfiles
+import StreamWire
 
 /// `portctl status`: the live generation, per-opening counters, drift, and other tables' drops.
 struct StatusCommand: ContextualCommand {
@@ -54,7 +54,8 @@ enum StatusRendering {
         guard let meta = report.meta else {
             var out = "portctl has nothing applied.\n"
             for placement in report.unrecorded {
-                out += "But \(placement) is live with no record in this state directory (applied with another --state-dir, or the state was lost); 'portctl remove' takes it out.\n"
+                out +=
+                    "But \(placement) is live with no record in this state directory (applied with another --state-dir, or the state was lost); 'portctl remove' takes it out.\n"
             }
             if report.persisted { out += "Persisted for boot: yes (stale; run portctl remove)\n" }
             return out
@@ -71,14 +72,16 @@ enum StatusRendering {
             if drift.isEmpty {
                 out += "Drift: none\n"
             } else {
-                out += "Drift: the live rules differ from generation \(report.generation) (edited by hand?); 'portctl apply' restores them\n"
+                out +=
+                    "Drift: the live rules differ from generation \(report.generation) (edited by hand?); 'portctl apply' restores them\n"
                 for line in drift.added { out += "  + \(String(line.prefix(160)))\n" }
                 for line in drift.missing { out += "  - \(String(line.prefix(160)))\n" }
             }
         }
         var rows = [["PORTS", "FROM", "OPENINGS", "PACKETS", "BYTES", "OTHER TABLES"]]
         for row in report.rows {
-            let verdicts = row.verdicts.isEmpty
+            let verdicts =
+                row.verdicts.isEmpty
                 ? (row.entry.direction.needsInboundRule ? "open" : "-")
                 : row.verdicts.map { ($0.family.map { "\($0.rawValue): " } ?? "") + $0.verdict.description }.joined(separator: "; ")
             rows.append([
@@ -100,19 +103,38 @@ enum StatusRendering {
             ("profiles", .array((report.meta?.profiles ?? []).map { .string($0) })),
             ("options", .array((report.meta?.options ?? []).map { .string($0) })),
             ("placement", report.meta.map { .string($0.placement) } ?? .null),
-            ("pending", report.pending.map { .object([("generation", .int($0.generation)), ("deadline", .int(Int($0.deadline)))]) } ?? .null),
+            (
+                "pending",
+                report.pending.map { .object([("generation", .int($0.generation)), ("deadline", .int(Int($0.deadline)))]) } ?? .null
+            ),
             ("persisted", .bool(report.persisted)),
-            ("drift", report.drift.map { .object([("added", .array($0.added.map { .string($0) })), ("missing", .array($0.missing.map { .string($0) }))]) } ?? .null),
-            ("openings", .array(report.rows.map { row in
-                .object([
-                    ("ports", .string(row.entry.range.description)), ("transport", .string(row.entry.transport.rawValue)),
-                    ("from", .string(row.entry.scope.name)), ("openings", .array(row.entry.labels.map { .string($0) })),
-                    ("packets", row.packets.map { .int($0) } ?? .null), ("bytes", row.bytes.map { .int($0) } ?? .null),
-                    ("other_tables", .array(row.verdicts.map { verdict in
-                        .object([("family", verdict.family.map { .string($0.rawValue) } ?? .null), ("verdict", .string(verdict.verdict.description))])
-                    })),
-                ])
-            })),
+            (
+                "drift",
+                report.drift.map {
+                    .object([("added", .array($0.added.map { .string($0) })), ("missing", .array($0.missing.map { .string($0) }))])
+                } ?? .null
+            ),
+            (
+                "openings",
+                .array(
+                    report.rows.map { row in
+                        .object([
+                            ("ports", .string(row.entry.range.description)), ("transport", .string(row.entry.transport.rawValue)),
+                            ("from", .string(row.entry.scope.name)), ("openings", .array(row.entry.labels.map { .string($0) })),
+                            ("packets", row.packets.map { .int($0) } ?? .null), ("bytes", row.bytes.map { .int($0) } ?? .null),
+                            (
+                                "other_tables",
+                                .array(
+                                    row.verdicts.map { verdict in
+                                        .object([
+                                            ("family", verdict.family.map { .string($0.rawValue) } ?? .null),
+                                            ("verdict", .string(verdict.verdict.description)),
+                                        ])
+                                    })
+                            ),
+                        ])
+                    })
+            ),
             ("advice", .array(report.advice.map { .string($0.text) })),
             ("unrecorded", .array(report.unrecorded.map { .string($0.description) })),
         ])

@@ -1,18 +1,18 @@
+import CommandSupport
+import FirewallState
 import Foundation
+import HostInspection
+import KnockAuth
 import NIOCore
 import NIOPosix
 import NIOSSL
-import PortModel
-import PortProfiles
-import PortPlanning
-import PlanRendering
-import FirewallState
 import NftablesKernel
-import HostInspection
+import PlanRendering
+import PortModel
+import PortPlanning
 import PortProbe
+import PortProfiles
 import StreamWire
-import KnockAuth
-import CommandSupport
 
 /// The probe's TLS check: a TLS session (the certificate is not verified: this proves the path,
 /// not the identity), then RTMP's C0/C1 for RTMPS or an HTTP GET for HTTPS inside it.
@@ -25,7 +25,8 @@ enum TLSProbe {
             configuration.certificateVerification = .none
             let context = try NIOSSLContext(configuration: configuration)
             let promise = group.next().makePromise(of: [UInt8].self)
-            let request: [UInt8] = service == .rtmps
+            let request: [UInt8] =
+                service == .rtmps
                 ? [0x03] + [UInt8](repeating: 0, count: 1536)
                 : Array("GET / HTTP/1.0\r\nHost: \(host)\r\nUser-Agent: portctl-probe\r\n\r\n".utf8)
             let wanted = service == .rtmps ? 1537 : 12
@@ -43,10 +44,12 @@ enum TLSProbe {
             group.next().scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { promise.fail(ChannelError.connectTimeout(.seconds(0))) }
             let reply = try promise.futureResult.wait()
             if service == .rtmps {
-                return reply.count >= 1537 && reply[0] == 0x03 ? (.ok, "RTMPS: TLS, then S0 version 3 and S1") : (.openWrongProtocol, "TLS, but no RTMP handshake inside")
+                return reply.count >= 1537 && reply[0] == 0x03
+                    ? (.ok, "RTMPS: TLS, then S0 version 3 and S1") : (.openWrongProtocol, "TLS, but no RTMP handshake inside")
             }
             let text = String(decoding: reply.prefix(80), as: UTF8.self)
-            return text.hasPrefix("HTTP/1.") ? (.ok, "HTTPS: \(text.prefix { !$0.isNewline })") : (.openWrongProtocol, "TLS, but no HTTP inside")
+            return text.hasPrefix("HTTP/1.")
+                ? (.ok, "HTTPS: \(text.prefix { !$0.isNewline })") : (.openWrongProtocol, "TLS, but no HTTP inside")
         } catch let error as NIOSSLError {
             return (.openWrongProtocol, "open, but no TLS handshake (\(error))")
         } catch {

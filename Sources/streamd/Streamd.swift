@@ -1,17 +1,16 @@
-import StreamWire
 import ArgumentParser
-import Crypto
-import Foundation
-import Logging
-import PortModel
-import PortProfiles
-import PortPlanning
-import FirewallState
-import NftablesKernel
-import HostInspection
-import StreamWire
-import KnockAuth
 import CommandSupport
+import Crypto
+import FirewallState
+import Foundation
+import HostInspection
+import KnockAuth
+import Logging
+import NftablesKernel
+import PortModel
+import PortPlanning
+import PortProfiles
+import StreamWire
 
 /// streamd: a test server that listens on every port of a plan and answers in each port's protocol.
 @main
@@ -46,22 +45,38 @@ struct Streamd: ParsableCommand {
     @OptionGroup var flags: PlanFlags
 
     @Option(help: ArgumentHelp("Address to listen on (default :: , all IPv6 and IPv4 addresses).", valueName: "address")) var bind = "::"
-    @Option(help: ArgumentHelp("File holding the knock key; without it a random key is made and printed.", valueName: "file")) var key: String?
+    @Option(help: ArgumentHelp("File holding the knock key; without it a random key is made and printed.", valueName: "file")) var key:
+        String?
     @Option(help: ArgumentHelp("After binding, drop root and serve as this user.", valueName: "name")) var user = "nobody"
-    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain for the RTMPS and HTTPS ports; without it streamd makes a self-signed one.", valueName: "file"))
+    @Option(
+        name: .customLong("tls-cert"),
+        help: ArgumentHelp(
+            "PEM certificate chain for the RTMPS and HTTPS ports; without it streamd makes a self-signed one.", valueName: "file"))
     var tlsCert: String?
-    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key that goes with --tls-cert.", valueName: "file")) var tlsKey: String?
-    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Refuse TCP connections beyond this many.", valueName: "n")) var maxConnections = 20_000
-    @Option(name: .customLong("sessions-max"), help: ArgumentHelp("Serve at most this many media sessions at once (RTSP, RTMP play, ICY and MMSH listeners); more are refused.", valueName: "n"))
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key that goes with --tls-cert.", valueName: "file")) var tlsKey:
+        String?
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Refuse TCP connections beyond this many.", valueName: "n"))
+    var maxConnections = 20_000
+    @Option(
+        name: .customLong("sessions-max"),
+        help: ArgumentHelp(
+            "Serve at most this many media sessions at once (RTSP, RTMP play, ICY and MMSH listeners); more are refused.", valueName: "n"))
     var sessionsMax = 1000
-    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection silent for this many seconds.", valueName: "seconds")) var idleTimeout = 60
-    @Option(name: .customLong("log-file"), help: ArgumentHelp("Write logs here instead of standard error; SIGHUP reopens it.", valueName: "file")) var logFile: String?
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection silent for this many seconds.", valueName: "seconds"))
+    var idleTimeout = 60
+    @Option(
+        name: .customLong("log-file"),
+        help: ArgumentHelp("Write logs here instead of standard error; SIGHUP reopens it.", valueName: "file")) var logFile: String?
     @Flag(name: .customLong("require-all"), help: "Exit non-zero when any listener cannot be bound.") var requireAll = false
     @Flag(help: "Log one JSON object per line.") var json = false
 
     func validate() throws {
-        if profiles.isEmpty, !cleanupHelper { throw ValidationError("name at least one profile, e.g. streamd dss (portctl profiles list shows them)") }
-        guard (1...100_000).contains(sessionsMax) else { throw ValidationError("--sessions-max \(sessionsMax): give a number from 1 to 100000") }
+        if profiles.isEmpty, !cleanupHelper {
+            throw ValidationError("name at least one profile, e.g. streamd dss (portctl profiles list shows them)")
+        }
+        guard (1...100_000).contains(sessionsMax) else {
+            throw ValidationError("--sessions-max \(sessionsMax): give a number from 1 to 100000")
+        }
     }
 
     func run() throws {
@@ -78,11 +93,11 @@ struct Streamd: ParsableCommand {
         let plan: Plan
         do {
             let (request, warnings) = try inputs.build(environment: ProcessInfo.processInfo.environment)
-            warnings.forEach { sink.write(line: $0.description) }
+            for warning in warnings { sink.write(line: warning.description) }
             plan = Planner.plan(request)
         } catch {
-            error.diagnostics.forEach { sink.write(line: $0.description) }
-            error.lines.forEach { sink.write(line: "streamd: error: \($0)") }
+            for diagnostic in error.diagnostics { sink.write(line: diagnostic.description) }
+            for line in error.lines { sink.write(line: "streamd: error: \(line)") }
             throw ExitCode(error.status.rawValue)
         }
 
@@ -110,12 +125,16 @@ struct Streamd: ParsableCommand {
         let specs = ListenerSpec.from(plan, bind: bind)
         let server = StreamServer(
             key: knockKey,
-            limits: ConnectionLimits(idleTimeout: Int64(idleTimeout), maxConnections: maxConnections), sessionsMax: sessionsMax, logger: logger)
+            limits: ConnectionLimits(idleTimeout: Int64(idleTimeout), maxConnections: maxConnections), sessionsMax: sessionsMax,
+            logger: logger)
         if specs.contains(where: { $0.service == .rtmps || $0.service == .https }) || tlsCert != nil {
             do {
                 let (context, selfSigned) = try TLSSetup.context(certificate: tlsCert, key: tlsKey)
                 server.tls = context
-                if selfSigned { logger.notice("RTMPS and HTTPS use a self-signed certificate streamd made; give a real one with --tls-cert and --tls-key") }
+                if selfSigned {
+                    logger.notice(
+                        "RTMPS and HTTPS use a self-signed certificate streamd made; give a real one with --tls-cert and --tls-key")
+                }
             } catch {
                 sink.write(line: "streamd: error: \(error)")
                 throw ExitCode(ExitStatus.usage.rawValue)
@@ -127,13 +146,18 @@ struct Streamd: ParsableCommand {
         }
         let failed = specs.count - bound
         if bound == 0 || (requireAll && failed > 0) {
-            sink.write(line: "streamd: error: \(bound == 0 ? "nothing could be bound" : "\(failed) listeners could not be bound and --require-all is on")")
+            sink.write(
+                line:
+                    "streamd: error: \(bound == 0 ? "nothing could be bound" : "\(failed) listeners could not be bound and --require-all is on")"
+            )
             server.shutdown(grace: 0)
             throw ExitCode(ExitStatus.checkFailed.rawValue)
         }
         do {
             let now = try Privileges.drop(to: user)
-            if geteuid() == 0 { logger.warning("serving as root: every request is handled with full privileges (--user names someone else)") }
+            if geteuid() == 0 {
+                logger.warning("serving as root: every request is handled with full privileges (--user names someone else)")
+            }
             server.serve()
             logger.info("serving", metadata: ["user": "\(now)", "listeners": "\(bound) of \(specs.count)"])
         } catch {

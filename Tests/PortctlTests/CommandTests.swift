@@ -17,7 +17,9 @@ final class CommandTests: XCTestCase {
     }
 
     func testIssueExampleCombinesProfiles() throws {
-        let result = try portctl(["plan", "dss", "rtmp", "--port80", "--admin-from", "192.0.2.0/24", "--broadcaster", "198.51.100.7", "--json", "-q"])
+        let result = try portctl([
+            "plan", "dss", "rtmp", "--port80", "--admin-from", "192.0.2.0/24", "--broadcaster", "198.51.100.7", "--json", "-q",
+        ])
         XCTAssertEqual(result.status, 0)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["schema"] as? String, "portctl.plan")
@@ -55,15 +57,15 @@ final class CommandTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try """
-            name: dss
-            title: Our DSS
-            source: our own notes
-            openings:
-              - id: rtsp
-                purpose: RTSP on our port
-                ports: [8554/tcp]
-                service: rtsp
-            """.write(to: directory.appendingPathComponent("dss.yaml"), atomically: true, encoding: .utf8)
+        name: dss
+        title: Our DSS
+        source: our own notes
+        openings:
+          - id: rtsp
+            purpose: RTSP on our port
+            ports: [8554/tcp]
+            service: rtsp
+        """.write(to: directory.appendingPathComponent("dss.yaml"), atomically: true, encoding: .utf8)
 
         let show = try portctl(["profiles", "show", "dss", "--profile-dir", directory.path])
         XCTAssertEqual(show.status, 0)
@@ -77,7 +79,8 @@ final class CommandTests: XCTestCase {
         let config = directory.appendingPathComponent("config/portctl/profiles")
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: directory.appendingPathComponent("dss.yaml"), to: config.appendingPathComponent("dss.yaml"))
-        let list = try portctl(["profiles", "list", "--json"], environment: ["XDG_CONFIG_HOME": directory.appendingPathComponent("config").path])
+        let list = try portctl(
+            ["profiles", "list", "--json"], environment: ["XDG_CONFIG_HOME": directory.appendingPathComponent("config").path])
         let items = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         let dss = try XCTUnwrap(items.first { $0["name"] as? String == "dss" })
         XCTAssertEqual(dss["file"] as? String, config.appendingPathComponent("dss.yaml").path)

@@ -29,7 +29,10 @@ final class ConflictsCommandTests: XCTestCase {
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
-        addTeardownBlock { process.terminate(); process.waitUntilExit() }
+        addTeardownBlock {
+            process.terminate()
+            process.waitUntilExit()
+        }
         let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
         var ports: [String: Int] = [:]
         for pair in line.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
@@ -40,8 +43,10 @@ final class ConflictsCommandTests: XCTestCase {
     }
 
     func testFindsRealSocketsWithTheirProcess() throws {
-        let sockets = [("127.0.0.1", "tcp"), ("0.0.0.0", "tcp"), ("::1", "tcp"), ("::", "tcp"), ("::ffff:127.0.0.1", "tcp"),
-                       ("127.0.0.1", "udp"), ("::", "udp")]
+        let sockets = [
+            ("127.0.0.1", "tcp"), ("0.0.0.0", "tcp"), ("::1", "tcp"), ("::", "tcp"), ("::ffff:127.0.0.1", "tcp"),
+            ("127.0.0.1", "udp"), ("::", "udp"),
+        ]
         let (process, ports) = try holder(sockets)
         XCTAssertEqual(ports.count, sockets.count, "\(ports)")
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/exe")

@@ -46,14 +46,17 @@ final class CorpusTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let name = String(repeating: "n", count: 1_000_000)
         let named = directory.appendingPathComponent("named.yaml")
-        try "name: \(name)\ntitle: t\nsource: s\nopenings:\n  - id: a\n    purpose: p\n    ports: [554/tcp]\n".write(to: named, atomically: true, encoding: .utf8)
+        try "name: \(name)\ntitle: t\nsource: s\nopenings:\n  - id: a\n    purpose: p\n    ports: [554/tcp]\n".write(
+            to: named, atomically: true, encoding: .utf8)
         let result = try portctl(["profiles", "check", named.path])
         XCTAssertEqual(result.status, 65)
         XCTAssertEqual(
             result.stderr,
-            "\(named.path):1:7: error: profile name '\(String(repeating: "n", count: 80))...' is not valid (lowercase letters, digits and '-', starting with a letter or digit, at most 32 characters)\n")
+            "\(named.path):1:7: error: profile name '\(String(repeating: "n", count: 80))...' is not valid (lowercase letters, digits and '-', starting with a letter or digit, at most 32 characters)\n"
+        )
         let big = directory.appendingPathComponent("big.yaml")
-        try ("name: big\ndescription: |\n" + String(repeating: "  padding padding padding padding\n", count: 40_000)).write(to: big, atomically: true, encoding: .utf8)
+        try ("name: big\ndescription: |\n" + String(repeating: "  padding padding padding padding\n", count: 40_000)).write(
+            to: big, atomically: true, encoding: .utf8)
         let refused = try portctl(["profiles", "check", big.path])
         XCTAssertEqual(refused.status, 65)
         XCTAssertTrue(refused.stderr.hasPrefix("\(big.path):1:1: error: the file is 1"), refused.stderr)
@@ -106,11 +109,12 @@ final class CorpusTests: XCTestCase {
         try source.write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
         let result = try portctl(["plan", "bad", "--profile-dir", directory.path])
         XCTAssertEqual(result.status, 65)
-        XCTAssertEqual(result.stderr, """
+        XCTAssertEqual(
+            result.stderr,
+            """
             \(directory.path)/bad.yaml:7:13: error: opening 'broadcast': port 65635 is out of range (1-65535); the seed document's "10000-65635" is a typo for 65535
             portctl: error: profile 'bad' is invalid
 
             """)
     }
 }
-

@@ -2,6 +2,7 @@ import CommandSupport
 import FirewallState
 import Foundation
 import TestSupport
+
 @testable import portctl
 
 /// Runs a portctl command line in this process, on a context of the test's own: its output and

@@ -30,7 +30,8 @@ final class ManPageTests: XCTestCase {
 
     func testEveryCommandAndFlagIsInPortctl8() throws {
         let page = try String(contentsOf: TestPaths.repository.appendingPathComponent("man/portctl.8"), encoding: .utf8)
-        let unescaped = page.replacingOccurrences(of: "\\-", with: "-").replacingOccurrences(of: "\\fB", with: "").replacingOccurrences(of: "\\fR", with: "")
+        let unescaped = page.replacingOccurrences(of: "\\-", with: "-").replacingOccurrences(of: "\\fB", with: "").replacingOccurrences(
+            of: "\\fR", with: "")
         var missing: [String] = []
         func visit(_ command: Command, path: [String]) {
             if path.count > 1, !unescaped.contains(path.dropFirst().joined(separator: " ")) {
@@ -56,7 +57,8 @@ final class ManPageTests: XCTestCase {
         struct Root: Decodable { let command: Command }
         let command = try JSONDecoder().decode(Root.self, from: Data(result.stdout.utf8)).command
         let page = try String(contentsOf: TestPaths.repository.appendingPathComponent("man/streamd.8"), encoding: .utf8)
-        let unescaped = page.replacingOccurrences(of: "\\-", with: "-").replacingOccurrences(of: "\\fB", with: "").replacingOccurrences(of: "\\fR", with: "")
+        let unescaped = page.replacingOccurrences(of: "\\-", with: "-").replacingOccurrences(of: "\\fB", with: "").replacingOccurrences(
+            of: "\\fR", with: "")
         let hidden = ["help", "version", "experimental-dump-help", "cleanup-helper"]
         let missing = (command.arguments ?? []).flatMap { $0.names ?? [] }.filter { $0.kind == "long" && !hidden.contains($0.name) }
             .map(\.name).filter { !unescaped.contains("--\($0)") }
@@ -71,7 +73,10 @@ final class ManPageTests: XCTestCase {
 
     func testProfileFormatPageNamesEveryKey() throws {
         let page = try String(contentsOf: TestPaths.repository.appendingPathComponent("man/portctl-profile.5"), encoding: .utf8)
-        for key in ["name", "title", "description", "source", "options", "sources", "openings", "id", "purpose", "ports", "service", "direction", "from", "when", "conflicts"] {
+        for key in [
+            "name", "title", "description", "source", "options", "sources", "openings", "id", "purpose", "ports", "service", "direction",
+            "from", "when", "conflicts",
+        ] {
             XCTAssertTrue(page.contains(".BR \(key) ") || page.contains(".B \(key)\n"), key)
         }
         // Every service a profile may name is documented.

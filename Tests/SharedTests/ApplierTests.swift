@@ -1,16 +1,17 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 /// The apply logic against the recording fake: what it sends, in which order, and when it sends nothing.
 final class ApplierTests: XCTestCase {
@@ -93,9 +94,11 @@ final class ApplierTests: XCTestCase {
     func testAttachNeedsTheAdminsTableAndChain() {
         let attach = Placement.attach(family: "inet", table: "filter", chain: "input")
         XCTAssertThrowsError(try applier.apply(dss(), options: ApplyOptions(placement: attach))) { error in
-            XCTAssertEqual((error as? ApplyFailure)?.description, "--attach: table inet filter does not exist; create it first, or apply standalone")
+            XCTAssertEqual(
+                (error as? ApplyFailure)?.description, "--attach: table inet filter does not exist; create it first, or apply standalone")
         }
-        backend.listingJSON = #"{"nftables": [{"table": {"family": "inet", "name": "filter"}}, {"chain": {"family": "inet", "table": "filter", "name": "input", "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}}]}"#
+        backend.listingJSON =
+            #"{"nftables": [{"table": {"family": "inet", "name": "filter"}}, {"chain": {"family": "inet", "table": "filter", "name": "input", "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}}]}"#
         XCTAssertNoThrow(try applier.apply(dss(), options: ApplyOptions(placement: attach)))
         let commands = backend.commits.last?["nftables"]?.array ?? []
         XCTAssertEqual(commands.last?.soleKey, "insert", "the jump goes first in the admin's chain")
@@ -107,9 +110,11 @@ final class ApplierTests: XCTestCase {
         backend.listingJSON = #"{"nftables": [{"table": {"family": "inet", "name": "portctl"}}]}"#
         try applier.restore(to: 0, event: "remove")
         let commands = backend.commits.last?["nftables"]?.array?.dropFirst().map(\.compact)
-        XCTAssertEqual(commands, [
-            #"{"add":{"table":{"family":"inet","name":"portctl"}}}"#, #"{"delete":{"table":{"family":"inet","name":"portctl"}}}"#,
-        ])
+        XCTAssertEqual(
+            commands,
+            [
+                #"{"add":{"table":{"family":"inet","name":"portctl"}}}"#, #"{"delete":{"table":{"family":"inet","name":"portctl"}}}"#,
+            ])
         XCTAssertEqual(StateStore(directory: directory).current(), 0)
         XCTAssertEqual(StateStore(directory: directory).history().map(\.event), ["apply", "remove"])
     }

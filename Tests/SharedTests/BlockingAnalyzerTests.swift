@@ -1,14 +1,15 @@
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 final class BlockingAnalyzerTests: XCTestCase {
     /// A profile with one opening per port spec; `from` picks the source set of every opening.
@@ -44,19 +45,21 @@ final class BlockingAnalyzerTests: XCTestCase {
 
     func testIptablesPolicyDropBlocksWhatItDoesNotAccept() throws {
         let plan = self.plan(["554/tcp", "7070/tcp", "80/tcp", "6970-6999/udp", "8000/tcp"])
-        XCTAssertEqual(try verdicts(Listings.iptables, plan), [
-            "80/tcp ipv4: blocked by ip filter/INPUT (rule 5: reject)",
-            "80/tcp ipv6: open",
-            "554/tcp: open",
-            // Accepted only from 192.0.2.0/24: not open for everyone.
-            "7070/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
-            "7070/tcp ipv6: open",
-            // `-m multiport` hides its ports: its accept cannot be counted on.
-            "8000/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
-            "8000/tcp ipv6: open",
-            // `-m comment` always matches.
-            "6970-6999/udp: open",
-        ])
+        XCTAssertEqual(
+            try verdicts(Listings.iptables, plan),
+            [
+                "80/tcp ipv4: blocked by ip filter/INPUT (rule 5: reject)",
+                "80/tcp ipv6: open",
+                "554/tcp: open",
+                // Accepted only from 192.0.2.0/24: not open for everyone.
+                "7070/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
+                "7070/tcp ipv6: open",
+                // `-m multiport` hides its ports: its accept cannot be counted on.
+                "8000/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
+                "8000/tcp ipv6: open",
+                // `-m comment` always matches.
+                "6970-6999/udp: open",
+            ])
     }
 
     func testSourceLimitedAcceptIsExactForSourceSets() throws {
@@ -73,12 +76,14 @@ final class BlockingAnalyzerTests: XCTestCase {
 
     func testAMaybeDropIsUnknownUnlessEveryPathDrops() throws {
         let world = plan(["554/tcp", "7070/tcp"])
-        XCTAssertEqual(try verdicts(Listings.saddrdrop, world), [
-            "554/tcp ipv4: unknown (ip filter/INPUT: rule 2: ip saddr 203.0.113.0/24 drop)",
-            "554/tcp ipv6: open",
-            "7070/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
-            "7070/tcp ipv6: open",
-        ])
+        XCTAssertEqual(
+            try verdicts(Listings.saddrdrop, world),
+            [
+                "554/tcp ipv4: unknown (ip filter/INPUT: rule 2: ip saddr 203.0.113.0/24 drop)",
+                "554/tcp ipv6: open",
+                "7070/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
+                "7070/tcp ipv6: open",
+            ])
         let elsewhere = plan(["554/tcp"], from: "admins", sourceSets: ["admins": [Fixtures.cidr("198.51.100.0/24")]])
         XCTAssertEqual(try verdicts(Listings.saddrdrop, elsewhere), ["554/tcp: open"])
         let there = plan(["554/tcp"], from: "admins", sourceSets: ["admins": [Fixtures.cidr("203.0.113.64/26")]])
@@ -87,18 +92,23 @@ final class BlockingAnalyzerTests: XCTestCase {
 
     func testFirewalldZoneChainsEndInReject() throws {
         let plan = self.plan(["554/tcp", "7070/tcp", "6970-6999/udp"])
-        XCTAssertEqual(try verdicts(Listings.firewalld, plan), [
-            "554/tcp: open",
-            "7070/tcp: blocked by inet firewalld/filter_INPUT (rule 12: reject)",
-            "6970-6999/udp: blocked by inet firewalld/filter_INPUT (rule 12: reject)",
-        ])
-        let reports = BlockingAnalyzer.analyze(try LiveRuleset(json: Listings.firewalld), entries: plan.entries, ownTable: ("inet", "portctl"))
-        XCTAssertEqual(BlockingAnalyzer.advice(for: reports), [
-            BlockingAdvice(
-                table: "inet firewalld", chain: "filter_INPUT", finding: .drops(why: "rule 12: reject"),
-                ports: [ports(plan, 1), ports(plan, 2)],
-                fix: .firewalldService(profiles: ["media"], attach: .init(family: "inet", table: "firewalld", chain: "filter_INPUT"))),
-        ])
+        XCTAssertEqual(
+            try verdicts(Listings.firewalld, plan),
+            [
+                "554/tcp: open",
+                "7070/tcp: blocked by inet firewalld/filter_INPUT (rule 12: reject)",
+                "6970-6999/udp: blocked by inet firewalld/filter_INPUT (rule 12: reject)",
+            ])
+        let reports = BlockingAnalyzer.analyze(
+            try LiveRuleset(json: Listings.firewalld), entries: plan.entries, ownTable: ("inet", "portctl"))
+        XCTAssertEqual(
+            BlockingAnalyzer.advice(for: reports),
+            [
+                BlockingAdvice(
+                    table: "inet firewalld", chain: "filter_INPUT", finding: .drops(why: "rule 12: reject"),
+                    ports: [ports(plan, 1), ports(plan, 2)],
+                    fix: .firewalldService(profiles: ["media"], attach: .init(family: "inet", table: "firewalld", chain: "filter_INPUT")))
+            ])
     }
 
     func testUnevaluableMatchIsUnknown() throws {
@@ -107,11 +117,13 @@ final class BlockingAnalyzerTests: XCTestCase {
         XCTAssertEqual(result, ["554/tcp: unknown (inet admin/input: rule 2: meta mark 1 drop)"])
         XCTAssertEqual(try verdicts(Listings.fib, plan), ["554/tcp: unknown (inet admin/input: rule 2: fib daddr type != local drop)"])
         let reports = BlockingAnalyzer.analyze(try LiveRuleset(json: Listings.mark), entries: plan.entries, ownTable: nil)
-        XCTAssertEqual(BlockingAnalyzer.advice(for: reports), [
-            BlockingAdvice(
-                table: "inet admin", chain: "input", finding: .mayDrop(rule: "rule 2: meta mark 1 drop"), ports: [ports(plan, 0)],
-                fix: .attach(.init(family: "inet", table: "admin", chain: "input"))),
-        ])
+        XCTAssertEqual(
+            BlockingAnalyzer.advice(for: reports),
+            [
+                BlockingAdvice(
+                    table: "inet admin", chain: "input", finding: .mayDrop(rule: "rule 2: meta mark 1 drop"), ports: [ports(plan, 0)],
+                    fix: .attach(.init(family: "inet", table: "admin", chain: "input")))
+            ])
     }
 
     func testOwnTableIsSkipped() throws {
@@ -122,36 +134,44 @@ final class BlockingAnalyzerTests: XCTestCase {
 
     func testNamedSetsOfPortsAndConcatenations() throws {
         let plan = self.plan(["443/tcp", "8050-8200/tcp", "554/tcp", "554/udp", "6990-7010/udp"])
-        XCTAssertEqual(try verdicts(Listings.sets, plan), [
-            "443/tcp: open",
-            "554/tcp: open",
-            "8050-8200/tcp: blocked by inet admin/input (policy drop for ports 8100-8200)",
-            "554/udp: blocked by inet admin/input (policy drop)",
-            "6990-7010/udp: blocked by inet admin/input (policy drop for ports 7000-7010)",
-        ])
+        XCTAssertEqual(
+            try verdicts(Listings.sets, plan),
+            [
+                "443/tcp: open",
+                "554/tcp: open",
+                "8050-8200/tcp: blocked by inet admin/input (policy drop for ports 8100-8200)",
+                "554/udp: blocked by inet admin/input (policy drop)",
+                "6990-7010/udp: blocked by inet admin/input (policy drop for ports 7000-7010)",
+            ])
     }
 
     func testAttachModeCountsTheJumpToPortctlsChainAsAccept() throws {
         let plan = self.plan(["554/tcp", "7070/tcp"])
-        XCTAssertEqual(try verdicts(Listings.attach, plan, ownTable: nil, ownChain: ("inet", "filter", "portctl")), [
-            "554/tcp: open", "7070/tcp: open",
-        ])
+        XCTAssertEqual(
+            try verdicts(Listings.attach, plan, ownTable: nil, ownChain: ("inet", "filter", "portctl")),
+            [
+                "554/tcp: open", "7070/tcp: open",
+            ])
         // Without it the chain is read like any other: it accepts 554 only.
-        XCTAssertEqual(try verdicts(Listings.attach, plan, ownTable: nil), [
-            "554/tcp: open", "7070/tcp: blocked by inet filter/input (policy drop)",
-        ])
+        XCTAssertEqual(
+            try verdicts(Listings.attach, plan, ownTable: nil),
+            [
+                "554/tcp: open", "7070/tcp: blocked by inet filter/input (policy drop)",
+            ])
     }
 
     func testVerdictMapsInterfacesComparisonsAndLoopback() throws {
         let world = plan(["110/tcp", "25/tcp", "1500/tcp", "3000/tcp", "80/tcp", "80/udp"])
-        XCTAssertEqual(try verdicts(Listings.features, world), [
-            "25/tcp: blocked by inet admin/input (rule 5: drop)",
-            "80/tcp: blocked by inet admin/input (rule 8: drop)",
-            "110/tcp: open",
-            #"1500/tcp: unknown (inet admin/input: rule 6: tcp dport 1000-2000 iifname "eth*" drop)"#,
-            "3000/tcp: open",
-            "80/udp: open",
-        ])
+        XCTAssertEqual(
+            try verdicts(Listings.features, world),
+            [
+                "25/tcp: blocked by inet admin/input (rule 5: drop)",
+                "80/tcp: blocked by inet admin/input (rule 8: drop)",
+                "110/tcp: open",
+                #"1500/tcp: unknown (inet admin/input: rule 6: tcp dport 1000-2000 iifname "eth*" drop)"#,
+                "3000/tcp: open",
+                "80/udp: open",
+            ])
         // Admin ports default to loopback: `iif lo accept` lets them in.
         let loopback = plan(["1500/tcp", "80/tcp"], from: "admins")
         XCTAssertEqual(loopback.entries.map(\.scope), [.loopback, .loopback])
@@ -160,22 +180,28 @@ final class BlockingAnalyzerTests: XCTestCase {
 
     func testIPv4AndIPv6TablesGiveOneReportPerFamilyWhenTheyDiffer() throws {
         let plan = self.plan(["554/tcp", "7070/tcp", "80/tcp"])
-        XCTAssertEqual(try verdicts(Listings.both, plan), [
-            "80/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
-            "80/tcp ipv6: blocked by ip6 filter/INPUT (policy drop)",
-            "554/tcp: open",
-            "7070/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
-            "7070/tcp ipv6: open",
-        ])
+        XCTAssertEqual(
+            try verdicts(Listings.both, plan),
+            [
+                "80/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
+                "80/tcp ipv6: blocked by ip6 filter/INPUT (policy drop)",
+                "554/tcp: open",
+                "7070/tcp ipv4: blocked by ip filter/INPUT (policy drop)",
+                "7070/tcp ipv6: open",
+            ])
         let reports = BlockingAnalyzer.analyze(try LiveRuleset(json: Listings.both), entries: plan.entries, ownTable: nil)
-        XCTAssertEqual(BlockingAnalyzer.advice(for: reports), [
-            BlockingAdvice(
-                table: "ip filter", chain: "INPUT", finding: .drops(why: "policy drop"), ports: [ports(plan, 0, .ipv4), ports(plan, 2, .ipv4)],
-                fix: .iptablesRestore(family: .ipv4, profiles: ["media"], attach: .init(family: "ip", table: "filter", chain: "INPUT"))),
-            BlockingAdvice(
-                table: "ip6 filter", chain: "INPUT", finding: .drops(why: "policy drop"), ports: [ports(plan, 0, .ipv6)],
-                fix: .iptablesRestore(family: .ipv6, profiles: ["media"], attach: .init(family: "ip6", table: "filter", chain: "INPUT"))),
-        ])
+        XCTAssertEqual(
+            BlockingAnalyzer.advice(for: reports),
+            [
+                BlockingAdvice(
+                    table: "ip filter", chain: "INPUT", finding: .drops(why: "policy drop"),
+                    ports: [ports(plan, 0, .ipv4), ports(plan, 2, .ipv4)],
+                    fix: .iptablesRestore(family: .ipv4, profiles: ["media"], attach: .init(family: "ip", table: "filter", chain: "INPUT"))),
+                BlockingAdvice(
+                    table: "ip6 filter", chain: "INPUT", finding: .drops(why: "policy drop"), ports: [ports(plan, 0, .ipv6)],
+                    fix: .iptablesRestore(family: .ipv6, profiles: ["media"], attach: .init(family: "ip6", table: "filter", chain: "INPUT"))
+                ),
+            ])
     }
 
     func testAdviceForDockerAndOtherTables() {
@@ -204,8 +230,12 @@ final class BlockingAnalyzerTests: XCTestCase {
 
     func testDescriptions() {
         XCTAssertEqual(BlockingVerdict.open.description, "open")
-        XCTAssertEqual(BlockingVerdict.blocked(table: "ip filter", chain: "INPUT", why: "policy drop").description, "blocked by ip filter/INPUT (policy drop)")
-        XCTAssertEqual(BlockingVerdict.unknown(table: "ip filter", chain: "INPUT", rule: "rule 3: x").description, "unknown (ip filter/INPUT: rule 3: x)")
+        XCTAssertEqual(
+            BlockingVerdict.blocked(table: "ip filter", chain: "INPUT", why: "policy drop").description,
+            "blocked by ip filter/INPUT (policy drop)")
+        XCTAssertEqual(
+            BlockingVerdict.unknown(table: "ip filter", chain: "INPUT", rule: "rule 3: x").description,
+            "unknown (ip filter/INPUT: rule 3: x)")
     }
 }
 

@@ -1,16 +1,17 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 /// Every bundled profile in every format, compared byte for byte with Tests/SharedTests/Golden.
 /// Regenerate with scripts/update-goldens after a deliberate change, and review the diff.
@@ -40,7 +41,9 @@ final class GoldenTests: XCTestCase {
             return
         }
         if expected != actual {
-            XCTFail("\(name) \(Self.difference(expected: expected, actual: actual)); run scripts/update-goldens if the change is intended", file: file, line: line)
+            XCTFail(
+                "\(name) \(Self.difference(expected: expected, actual: actual)); run scripts/update-goldens if the change is intended",
+                file: file, line: line)
         }
     }
 

@@ -1,14 +1,15 @@
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 /// What the profile decoder does with hostile bytes and YAML, before and instead of Yams.
 final class HostileProfileTests: XCTestCase {
@@ -26,7 +27,8 @@ final class HostileProfileTests: XCTestCase {
         let refusal = AliasGuard.check(text)
         XCTAssertLessThan(Date().timeIntervalSince(started), 5, "linear in the text, not in the expansion")
         XCTAssertEqual(refusal?.line, 5)
-        XCTAssertTrue(refusal?.message.hasPrefix("aliases expand this file to more than 100000 nodes") ?? false, "\(String(describing: refusal))")
+        XCTAssertTrue(
+            refusal?.message.hasPrefix("aliases expand this file to more than 100000 nodes") ?? false, "\(String(describing: refusal))")
     }
 
     func testModestAliasesAreAllowed() {
@@ -39,7 +41,9 @@ final class HostileProfileTests: XCTestCase {
         let bytes = Array("name: x\ntitle: ok\n".utf8) + [0x66, 0xC3] + Array(" broken\n".utf8)
         let result = ProfileDecoder.decode(data: bytes, file: "f.yaml")
         XCTAssertNil(result.profile)
-        XCTAssertEqual(result.diagnostics.map(\.description), ["f.yaml:3:2: error: not valid UTF-8 (byte 0xc3 at offset 19); profiles must be UTF-8 text"])
+        XCTAssertEqual(
+            result.diagnostics.map(\.description),
+            ["f.yaml:3:2: error: not valid UTF-8 (byte 0xc3 at offset 19); profiles must be UTF-8 text"])
     }
 
     func testLineSeparatorsAndBidiOverridesAreControlCharacters() {
@@ -50,12 +54,14 @@ final class HostileProfileTests: XCTestCase {
             let result = ProfileDecoder.decode(data: Array(yaml.utf8), file: "f.yaml")
             XCTAssertNil(result.profile, written)
             // libyaml itself refuses raw C0 controls and DEL; portctl refuses the rest.
-            let expected = ["\u{1B}", "\u{7F}"].contains(written)
+            let expected =
+                ["\u{1B}", "\u{7F}"].contains(written)
                 ? "not valid YAML: control characters are not allowed (profiles must be UTF-8 text)" : "'title' contains control characters"
             XCTAssertEqual(result.diagnostics.first?.message, expected, written)
         }
         let folded = ProfileDecoder.decode(
-            data: Array("name: x\ntitle: \"a\u{85}b\"\nsource: s\nopenings:\n  - id: a\n    purpose: p\n    ports: [554/tcp]\n".utf8), file: "f.yaml")
+            data: Array("name: x\ntitle: \"a\u{85}b\"\nsource: s\nopenings:\n  - id: a\n    purpose: p\n    ports: [554/tcp]\n".utf8),
+            file: "f.yaml")
         XCTAssertEqual(folded.profile?.title, "a b", "a raw NEL is a YAML line break, folded to a space: nothing raw survives")
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An RTSP server on 127.0.0.1 that misbehaves on purpose, for the media check's tests: it answers
@@ -46,7 +46,10 @@ final class HostileRTSPServer: @unchecked Sendable {
         // An even/odd UDP pair for server_port.
         for _ in 0..<32 where rtp < 0 {
             let first = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-            guard Self.bind(first, port: 0) else { close(first); continue }
+            guard Self.bind(first, port: 0) else {
+                close(first)
+                continue
+            }
             let even = Self.localPort(first)
             let second = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
             if even % 2 == 0, even < 65535, Self.bind(second, port: even + 1) {
@@ -113,13 +116,17 @@ final class HostileRTSPServer: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = in_port_t(UInt16(port)).bigEndian
-        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     static func localPort(_ descriptor: Int32) -> Int {
         var bound = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
         return Int(UInt16(bigEndian: bound.sin_port))
     }
 
@@ -150,7 +157,9 @@ final class HostileRTSPServer: @unchecked Sendable {
                 pending.removeFirst(end + 4)
                 let lines = head.split(separator: "\r\n").map(String.init)
                 let method = lines.first?.split(separator: " ").first.map(String.init) ?? ""
-                let cseq = lines.first { $0.lowercased().hasPrefix("cseq:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: .whitespaces) } ?? "0"
+                let cseq =
+                    lines.first { $0.lowercased().hasPrefix("cseq:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: .whitespaces) }
+                    ?? "0"
                 let transport = lines.first { $0.lowercased().hasPrefix("transport:") } ?? ""
                 func answer(_ text: String) { _ = text.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
                 switch method {
@@ -160,17 +169,24 @@ final class HostileRTSPServer: @unchecked Sendable {
                         _ = send(client, junk, junk.count, Int32(MSG_NOSIGNAL))
                         continue
                     }
-                    let sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=hostile\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=control:trackID=0\r\n"
+                    let sdp =
+                        "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=hostile\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=control:trackID=0\r\n"
                     // Like streamd, the servers that count what players send say who they are.
                     let server = behaviour == .streamdLike || behaviour == .oneWay ? "Server: streamd/0.1\r\n" : ""
-                    answer("RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\n\(server)Content-Base: rtsp://127.0.0.1:\(port)/test/\r\nContent-Type: application/sdp\r\nContent-Length: \(sdp.utf8.count)\r\n\r\n\(sdp)")
+                    answer(
+                        "RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\n\(server)Content-Base: rtsp://127.0.0.1:\(port)/test/\r\nContent-Type: application/sdp\r\nContent-Length: \(sdp.utf8.count)\r\n\r\n\(sdp)"
+                    )
                 case "SETUP":
                     if let field = transport.split(separator: ";").first(where: { $0.hasPrefix("client_port=") }) {
                         clientRTP = Int(field.dropFirst("client_port=".count).split(separator: "-")[0])
-                        answer("RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\nSession: 12345678;timeout=60\r\nTransport: RTP/AVP;unicast;client_port=\(clientRTP ?? 0)-\((clientRTP ?? 0) + 1);server_port=\(mediaPort)-\(mediaPort + 1)\r\n\r\n")
+                        answer(
+                            "RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\nSession: 12345678;timeout=60\r\nTransport: RTP/AVP;unicast;client_port=\(clientRTP ?? 0)-\((clientRTP ?? 0) + 1);server_port=\(mediaPort)-\(mediaPort + 1)\r\n\r\n"
+                        )
                     } else {
                         interleaved = true
-                        answer("RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\nSession: 12345678;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n")
+                        answer(
+                            "RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\nSession: 12345678;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"
+                        )
                     }
                 case "PLAY":
                     answer("RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\nSession: 12345678\r\n\r\n")
@@ -187,7 +203,9 @@ final class HostileRTSPServer: @unchecked Sendable {
                     answer("RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\n\r\n")
                     streaming = false
                 case "GET_PARAMETER":
-                    let counted = behaviour == .streamdLike ? "X-Streamd-RTCP: received=\(datagramsFromPlayers)\r\n"
+                    let counted =
+                        behaviour == .streamdLike
+                        ? "X-Streamd-RTCP: received=\(datagramsFromPlayers)\r\n"
                         : behaviour == .oneWay ? "X-Streamd-RTCP: received=0\r\n" : ""
                     answer("RTSP/1.0 200 OK\r\nCSeq: \(cseq)\r\nSession: 12345678\r\n\(counted)\r\n")
                 default:
@@ -200,8 +218,11 @@ final class HostileRTSPServer: @unchecked Sendable {
     /// One RTP packet (PCMU, 160 samples): on the connection, or from the RTP port to the client's.
     private func sendRTP(client: Int32, interleaved: Bool, clientRTP: Int?, sequence: UInt16) {
         let timestamp = UInt32(sequence) &* 160
-        let packet: [UInt8] = [0x80, 0x00, UInt8(sequence >> 8), UInt8(sequence & 0xFF), UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF),
-                               UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF), 0, 0, 0, 1] + [UInt8](repeating: 0xFF, count: 160)
+        let packet: [UInt8] =
+            [
+                0x80, 0x00, UInt8(sequence >> 8), UInt8(sequence & 0xFF), UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF),
+                UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF), 0, 0, 0, 1,
+            ] + [UInt8](repeating: 0xFF, count: 160)
         if interleaved {
             let frame = [0x24, 0x00, UInt8(packet.count >> 8), UInt8(packet.count & 0xFF)] + packet
             _ = send(client, frame, frame.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
@@ -211,7 +232,9 @@ final class HostileRTSPServer: @unchecked Sendable {
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             address.sin_port = in_port_t(UInt16(clientRTP)).bigEndian
             _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(rtp, packet, packet.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(rtp, packet, packet.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         }
     }

@@ -1,19 +1,20 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A clock that moves only when a test (or the pacer's sleep) moves it.
@@ -44,7 +45,8 @@ final class KnockPacingTests: XCTestCase {
     func testTheFirstKnocksGoAtOnceThenAtTheRate() {
         let clock = FakeClock()
         let pacer = pacer(clock)
-        let burst = Int(KnockPacer.defaultBurst), interval = 1 / KnockPacer.defaultRate
+        let burst = Int(KnockPacer.defaultBurst)
+        let interval = 1 / KnockPacer.defaultRate
         let waits = (0..<(burst + 3)).map { _ in pacer.reserve() }
         XCTAssertEqual(waits.prefix(burst).filter { $0 == 0 }.count, burst, "a burst at once")
         XCTAssertEqual(waits[burst], interval, accuracy: 1e-9, "then one every 1/rate s, in the order asked")
@@ -89,9 +91,13 @@ final class KnockPacingTests: XCTestCase {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(silent, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(silent, $0, &length) }
+        }
         let port = Int(UInt16(bigEndian: address.sin_port))
         let clock = FakeClock()
         var prober = Prober(host: "127.0.0.1")
@@ -166,7 +172,8 @@ final class KnockPacingTests: XCTestCase {
         let rest = results.filter { $0.verdict != .closed }
         XCTAssertEqual(rest.count, 30 - closed)
         XCTAssertTrue(rest.allSatisfy { $0.verdict == .closedOrFiltered })
-        XCTAssertEqual(rest.first?.detail, "no reply; this host rate-limits ICMP (\(closed) of 30 closed), so it may be closed rather than filtered")
+        XCTAssertEqual(
+            rest.first?.detail, "no reply; this host rate-limits ICMP (\(closed) of 30 closed), so it may be closed rather than filtered")
         XCTAssertLessThanOrEqual(host.clock.now, 10, "within the budget")
         XCTAssertFalse(ProbeReport.passed(rest), "closed-or-filtered is not ok")
     }
@@ -176,7 +183,8 @@ final class KnockPacingTests: XCTestCase {
         let results = ICMPRetry(budget: 0, clock: { host.clock.now }).run(firstPass(), knock: host.knock)
         XCTAssertEqual(host.knocked, [])
         XCTAssertEqual(results.filter { $0.verdict == .closedOrFiltered }.count, 22)
-        XCTAssertEqual(results[29].detail, "no reply; this host rate-limits ICMP (8 of 30 closed), so it may be closed rather than filtered")
+        XCTAssertEqual(
+            results[29].detail, "no reply; this host rate-limits ICMP (8 of 30 closed), so it may be closed rather than filtered")
     }
 
     func testAPortThatStaysSilentOnItsRetryIsFiltered() {
@@ -185,7 +193,9 @@ final class KnockPacingTests: XCTestCase {
         let results = ICMPRetry(budget: 60, clock: { host.clock.now }).run(firstPass(), knock: host.knock)
         XCTAssertEqual(results.filter { $0.verdict == .closed }.count, 29)
         XCTAssertEqual(results[20].verdict, .filtered)
-        XCTAssertEqual(results[20].detail, "filtered or no responder: silence for 2s, and again on a paced retry (this host sends ICMP unreachable for other ports)")
+        XCTAssertEqual(
+            results[20].detail,
+            "filtered or no responder: silence for 2s, and again on a paced retry (this host sends ICMP unreachable for other ports)")
     }
 
     func testAHostThatSentNoICMPKeepsFiltered() {

@@ -2,16 +2,17 @@ import Crypto
 import Foundation
 import TestSupport
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 final class KnockTests: XCTestCase {
     let key = SymmetricKey(data: Array("portctl-test-key".utf8))
@@ -31,7 +32,9 @@ final class KnockTests: XCTestCase {
         XCTAssertEqual(hex(reply), head + "4d98fd390bc9f1956a5d349de4d26416beccd0861ed05003a57ef805c497caa1")
         // The HMAC agrees with an independent implementation, Python's hmac module, when present.
         if let python = SystemTestGate.find("python3") {
-            let result = try runProcess(python, ["-c", "import hmac,hashlib; print(hmac.new(b'portctl-test-key', bytes.fromhex('\(head)'), hashlib.sha256).hexdigest())"])
+            let result = try runProcess(
+                python,
+                ["-c", "import hmac,hashlib; print(hmac.new(b'portctl-test-key', bytes.fromhex('\(head)'), hashlib.sha256).hexdigest())"])
             XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), String(hex(reply).dropFirst(48)))
         }
         XCTAssertTrue(Knock.verify(reply: reply, for: request, key: key))
@@ -93,7 +96,8 @@ final class KnockTests: XCTestCase {
         // Still a limit: a flood from one (possibly forged) source gets at most the bucket and its refill.
         var flood = KnockRateLimiter()
         let answered = (0..<100_000).filter { flood.allow("198.51.100.7", now: 200 + Double($0) / 100_000) }.count
-        XCTAssertLessThanOrEqual(answered, Int(flood.burst + flood.perSecond) + 1, "a second of flood gets the bucket and a second's refill")
+        XCTAssertLessThanOrEqual(
+            answered, Int(flood.burst + flood.perSecond) + 1, "a second of flood gets the bucket and a second's refill")
     }
 
     func testKeyFileText() {
@@ -173,13 +177,17 @@ final class KnockTests: XCTestCase {
         let short = try keyFile(Array("hunter2\n".utf8))
         let loaded = try KnockKey.load(path: short)
         XCTAssertEqual(loaded.size, 7)
-        XCTAssertEqual(loaded.warnings, ["the key in '\(short)' is 7 bytes; use at least 16 (make one with: head -c 32 /dev/urandom > \(short))"])
+        XCTAssertEqual(
+            loaded.warnings, ["the key in '\(short)' is 7 bytes; use at least 16 (make one with: head -c 32 /dev/urandom > \(short))"])
         XCTAssertTrue(verifies(loaded, as: Array("hunter2".utf8)), "a short key still works")
         let shared = try keyFile(Array(Knock.randomKeyText().utf8), mode: 0o644)
-        XCTAssertEqual(try KnockKey.load(path: shared).warnings, [
-            "'\(shared)' is readable by its group or others (mode 0644): anyone who reads it can forge streamd's replies; chmod 600 \(shared)",
-        ])
-        XCTAssertEqual(try KnockKey.load(path: try keyFile(Array(Knock.randomKeyText().utf8), mode: 0o640)).warnings.count, 1, "group-readable")
+        XCTAssertEqual(
+            try KnockKey.load(path: shared).warnings,
+            [
+                "'\(shared)' is readable by its group or others (mode 0644): anyone who reads it can forge streamd's replies; chmod 600 \(shared)"
+            ])
+        XCTAssertEqual(
+            try KnockKey.load(path: try keyFile(Array(Knock.randomKeyText().utf8), mode: 0o640)).warnings.count, 1, "group-readable")
         XCTAssertEqual(try KnockKey.load(path: try keyFile(Array(Knock.randomKeyText().utf8), mode: 0o400)).warnings, [])
     }
 
@@ -197,7 +205,8 @@ final class KnockTests: XCTestCase {
             print(key.hex())
             """
         let files: [[UInt8]] = [
-            (0..<32).map { _ in UInt8.random(in: 0...255) }, Array((Knock.randomKeyText() + "\n").utf8), Array("  portctl-test-key\r\n".utf8),
+            (0..<32).map { _ in UInt8.random(in: 0...255) }, Array((Knock.randomKeyText() + "\n").utf8),
+            Array("  portctl-test-key\r\n".utf8),
             Array("no\u{A0}break\n".utf8), Array("tab\tinside and é\n".utf8), Array("line\u{2028}separator".utf8), [0x41, 0x00, 0x42],
         ]
         for bytes in files {

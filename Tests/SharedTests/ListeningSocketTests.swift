@@ -1,15 +1,16 @@
 import Foundation
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 /// Real sockets, bound by this test on loopback and wildcard addresses, found by both readers.
 final class ListeningSocketTests: XCTestCase {
@@ -32,19 +33,24 @@ final class ListeningSocketTests: XCTestCase {
             withUnsafeBytes(of: sin6) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) } }
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         }
-        let bound = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, length) } }
+        let bound = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, length) }
+        }
         guard bound == 0 else { throw XCTSkip("cannot bind \(address): \(String(cString: strerror(errno)))") }
         if type == Int32(SOCK_STREAM.rawValue) { XCTAssertEqual(listen(descriptor, 8), 0) }
         var actual = sockaddr_storage()
         var actualLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &actualLength) } }
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &actualLength) }
+        }
         let port = withUnsafeBytes(of: actual) { Int($0[2]) << 8 | Int($0[3]) }
         addTeardownBlock { close(descriptor) }
         return (descriptor, port)
     }
 
     func testBothReadersFindTCPAndUDPOnEveryKindOfAddress() throws {
-        let tcp = Int32(SOCK_STREAM.rawValue), udp = Int32(SOCK_DGRAM.rawValue)
+        let tcp = Int32(SOCK_STREAM.rawValue)
+        let udp = Int32(SOCK_DGRAM.rawValue)
         let cases: [(Int32, Int32, String, Transport, String)] = [
             (AF_INET, tcp, "127.0.0.1", .tcp, "127.0.0.1"),
             (AF_INET, tcp, "0.0.0.0", .tcp, "0.0.0.0"),

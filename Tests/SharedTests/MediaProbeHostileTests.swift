@@ -1,22 +1,25 @@
 import Foundation
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 /// The media check against RTSP servers that misbehave (issue 11, item 4): it must return within
 /// a bound, with one result per check, whatever the server does after PLAY, and TEARDOWN never
 /// decides a verdict. Over UDP and interleaved TCP, with one client and with 50.
 final class MediaProbeHostileTests: XCTestCase {
     /// --timeout 0.5s and --media-duration 0.5s: a session costs about a second when all goes well.
-    func play(_ behaviour: HostileRTSPServer.Behaviour, clients: Int, duration: Double = 0.5) throws -> (results: [ProbeResult], seconds: Double, server: HostileRTSPServer) {
+    func play(_ behaviour: HostileRTSPServer.Behaviour, clients: Int, duration: Double = 0.5) throws -> (
+        results: [ProbeResult], seconds: Double, server: HostileRTSPServer
+    ) {
         let server = try HostileRTSPServer(behaviour)
         addTeardownBlock { server.stop() }
         var probe = MediaProbe(host: "127.0.0.1")
@@ -32,7 +35,9 @@ final class MediaProbeHostileTests: XCTestCase {
     func testAServerThatClosesTheConnectionAfterPlay() throws {
         for clients in [1, 50] {
             let (results, seconds, _) = try play(.closeAfterPlay, clients: clients)
-            XCTAssertEqual(results.map(\.target.name), ["\(results.first?.target.port ?? 0)/tcp media/udp", "\(results.first?.target.port ?? 0)/tcp media/tcp"])
+            XCTAssertEqual(
+                results.map(\.target.name),
+                ["\(results.first?.target.port ?? 0)/tcp media/udp", "\(results.first?.target.port ?? 0)/tcp media/tcp"])
             for result in results {
                 XCTAssertEqual(result.verdict, .openWrongProtocol, "\(clients) clients: \(result.detail)")
                 XCTAssertEqual(result.detail, "RTSP failed: the server closed the RTSP connection after PLAY", "\(clients) clients")
@@ -95,7 +100,10 @@ final class MediaProbeHostileTests: XCTestCase {
         let (results, _, server) = try play(.oneWay, clients: 1)
         let udp = results[0]
         XCTAssertEqual(udp.verdict, .mediaOneWay, udp.detail)
-        XCTAssertEqual(udp.detail, "media one-way: RTP arrives, RTCP from the player is blocked on udp/\(server.mediaPort)-\(server.mediaPort + 1); real servers will drop the session")
+        XCTAssertEqual(
+            udp.detail,
+            "media one-way: RTP arrives, RTCP from the player is blocked on udp/\(server.mediaPort)-\(server.mediaPort + 1); real servers will drop the session"
+        )
         XCTAssertGreaterThan(udp.media?.packets ?? 0, 0)
         XCTAssertEqual(results[1].verdict, .ok, "interleaved media needs no UDP path back")
     }

@@ -1,14 +1,15 @@
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 final class ModelTests: XCTestCase {
     func testPortAcceptsTheWholeRange() throws {
@@ -49,7 +50,9 @@ final class ModelTests: XCTestCase {
     }
 
     func testRangeTouchingAndOverlap() throws {
-        let a = try PortRange(parsing: "10-20"), b = try PortRange(parsing: "21-30"), c = try PortRange(parsing: "22-30")
+        let a = try PortRange(parsing: "10-20")
+        let b = try PortRange(parsing: "21-30")
+        let c = try PortRange(parsing: "22-30")
         XCTAssertTrue(a.touches(b))
         XCTAssertFalse(a.overlaps(b))
         XCTAssertFalse(a.touches(c))
@@ -70,7 +73,9 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(try CIDR(parsing: "2001:DB8::/32").description, "2001:db8::/32")
         XCTAssertEqual(try CIDR(parsing: "::1").family, .ipv6)
         XCTAssertThrowsError(try CIDR(parsing: "300.1.1.1")) { XCTAssertEqual($0 as? ModelError, .notAnAddress("300.1.1.1")) }
-        XCTAssertThrowsError(try CIDR(parsing: "192.0.2.0/33")) { XCTAssertEqual($0 as? ModelError, .badPrefixLength("192.0.2.0/33", max: 32)) }
+        XCTAssertThrowsError(try CIDR(parsing: "192.0.2.0/33")) {
+            XCTAssertEqual($0 as? ModelError, .badPrefixLength("192.0.2.0/33", max: 32))
+        }
         XCTAssertThrowsError(try CIDR(parsing: "192.0.2.1/24")) {
             XCTAssertEqual($0 as? ModelError, .hostBitsSet("192.0.2.1/24", network: "192.0.2.0/24"))
         }

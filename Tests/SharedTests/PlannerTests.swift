@@ -1,17 +1,19 @@
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 final class PlannerTests: XCTestCase {
-    let two = Fixtures.profile("""
+    let two = Fixtures.profile(
+        """
         name: two
         title: Two
         source: test
@@ -47,7 +49,9 @@ final class PlannerTests: XCTestCase {
     }
 
     func testOverlapsAcrossProfilesMergeAndBothProfilesAreNamed() {
-        let dss = Fixtures.bundled("dss"), rtsp = Fixtures.bundled("rtsp"), pna = Fixtures.bundled("pna")
+        let dss = Fixtures.bundled("dss")
+        let rtsp = Fixtures.bundled("rtsp")
+        let pna = Fixtures.bundled("pna")
         let plan = Planner.plan(PlanRequest(profiles: [dss, rtsp, pna]))
         let rtspEntry = plan.entries.first { $0.transport == .tcp && $0.range.low.value == 554 }!
         XCTAssertEqual(rtspEntry.labels, ["dss/rtsp", "rtsp/rtsp"])
@@ -58,9 +62,11 @@ final class PlannerTests: XCTestCase {
 
     func testMergingKeepsTransportsAndScopesApart() {
         let plan = Planner.plan(PlanRequest(profiles: [two], sourceSets: ["admins": [Fixtures.cidr("192.0.2.0/24")]]))
-        XCTAssertEqual(plan.entries.map { "\($0.spec) \($0.scope.name)" }, [
-            "100-120/tcp world", "500/udp world", "9000/tcp admins",
-        ])
+        XCTAssertEqual(
+            plan.entries.map { "\($0.spec) \($0.scope.name)" },
+            [
+                "100-120/tcp world", "500/udp world", "9000/tcp admins",
+            ])
     }
 
     func testAdminPortsDefaultToLoopbackAndBroadcastStaysClosed() {
@@ -78,7 +84,8 @@ final class PlannerTests: XCTestCase {
             profiles: [Fixtures.bundled("dss")],
             sourceSets: ["admins": [Fixtures.cidr("192.0.2.0/24")], "broadcasters": [Fixtures.cidr("198.51.100.7")]])
         let plan = Planner.plan(request)
-        XCTAssertEqual(plan.entries.first { $0.range.low.value == 1220 }!.scope, .addresses(set: "admins", cidrs: [Fixtures.cidr("192.0.2.0/24")]))
+        XCTAssertEqual(
+            plan.entries.first { $0.range.low.value == 1220 }!.scope, .addresses(set: "admins", cidrs: [Fixtures.cidr("192.0.2.0/24")]))
         XCTAssertEqual(plan.entries.first { $0.range.low.value == 10000 }!.scope.name, "broadcasters")
         XCTAssertTrue(plan.closed.isEmpty)
         XCTAssertFalse(plan.warnings.contains { $0.code == .adminLoopback || $0.code == .setClosed })
@@ -115,7 +122,8 @@ final class PlannerTests: XCTestCase {
     }
 
     func testOutboundOnlyOpeningsNeedNoRule() {
-        let out = Fixtures.profile("""
+        let out = Fixtures.profile(
+            """
             name: out
             title: Out
             source: test

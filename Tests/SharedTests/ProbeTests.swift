@@ -1,19 +1,20 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The probe against servers this test runs on loopback: well-behaved, silent, endless, and wrong.
@@ -26,19 +27,29 @@ final class ProbeTests: XCTestCase {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var one: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         listen(listener, 16)
         var bound = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
         Thread.detachNewThread {
             while true {
                 let client = accept(listener, nil, nil)
                 if client < 0 { return }
-                Thread.detachNewThread { behaviour(client); close(client) }
+                Thread.detachNewThread {
+                    behaviour(client)
+                    close(client)
+                }
             }
         }
-        addTeardownBlock { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+        addTeardownBlock {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
         return Int(UInt16(bigEndian: bound.sin_port))
     }
 
@@ -70,7 +81,11 @@ final class ProbeTests: XCTestCase {
     }
 
     func testDescribeWhenAPathIsGiven() throws {
-        let port = try server(replies(["RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n", "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n"]))
+        let port = try server(
+            replies([
+                "RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n",
+                "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n",
+            ]))
         var prober = Prober(host: "127.0.0.1")
         prober.timeout = 0.5
         prober.rtspPath = "/live/test"
@@ -141,19 +156,6 @@ final class ProbeTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 2.5, "20 checks of 0.5 s take about one timeout, not ten seconds")
     }
 
-    func testSamplingIsReproducibleAndKeepsTheEnds() {
-        let plan = Planner.plan(PlanRequest(profiles: [Fixtures.bundled("dss")], sourceSets: ["broadcasters": [Fixtures.cidr("192.0.2.2")]]))
-        let first = Prober.targets(plan, sample: 8, seed: 7)
-        XCTAssertEqual(first.map(\.port), Prober.targets(plan, sample: 8, seed: 7).map(\.port))
-        XCTAssertNotEqual(first.map(\.port), Prober.targets(plan, sample: 8, seed: 8).map(\.port))
-        let broadcast = first.filter { $0.labels == ["dss/broadcast"] }.map(\.port)
-        XCTAssertEqual(broadcast.count, 10)
-        XCTAssertEqual(broadcast.first, 10000)
-        XCTAssertEqual(broadcast.last, 65535)
-        XCTAssertEqual(first.filter { $0.labels == ["dss/media"] }.count, 30, "a 30-port range is probed whole")
-        XCTAssertEqual(Prober.targets(plan, full: true).filter { $0.labels == ["dss/broadcast"] }.count, 55536)
-    }
-
     /// A server that accepts and resets at once (SO_LINGER 0): "reset", not "nothing answered" (item 12b).
     func testAnImmediateResetIsReportedAsReset() throws {
         let port = try server { client in
@@ -178,20 +180,6 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(result.verdict, .openWrongProtocol)
         XCTAssertEqual(result.detail, "open, but closed without answering")
         XCTAssertLessThan(result.seconds, 1.5, "a close is an answer: no need to wait for the timeout")
-    }
-
-    /// `--ports 10000-65535/udp` is sampled like a plan's range, unless --full (item 14).
-    func testPortsRangesAreSampledLikePlanRanges() throws {
-        let wide = try PortSpec(parsing: "10000-65535/udp")
-        let sampled = Prober.targets(ports: [wide])
-        XCTAssertEqual(sampled.count, 10, "first, last and 8 random ports")
-        XCTAssertEqual(sampled.first?.port, 10000)
-        XCTAssertEqual(sampled.last?.port, 65535)
-        XCTAssertEqual(sampled.map(\.port), Prober.targets(ports: [wide]).map(\.port), "reproducible")
-        XCTAssertEqual(Prober.targets(ports: [wide], sample: 3, seed: 9).count, 5)
-        XCTAssertEqual(Prober.targets(ports: [wide], full: true).count, 55536)
-        XCTAssertEqual(Prober.targets(ports: [try PortSpec(parsing: "6970-6999/udp")]).count, 30, "64 ports or fewer: whole")
-        XCTAssertEqual(Prober.targets(ports: [try PortSpec(parsing: "20000-20999/tcp")]).count, 1000, "TCP ranges are probed whole, as in plans")
     }
 
     /// Threads started and sockets open while a wide range is probed, read from /proc/self.
@@ -237,7 +225,8 @@ final class ProbeTests: XCTestCase {
 
     func testAWideRangeRunsOnAFixedPoolOfThreadsAndSockets() throws {
         // --full over 2,000 UDP ports and 2,000 TCP ports of loopback: refused or ICMP at once.
-        let targets = Prober.targets(ports: [try PortSpec(parsing: "40000-41999/udp"), try PortSpec(parsing: "40000-41999/tcp")], full: true)
+        let targets = Prober.targets(
+            ports: [try PortSpec(parsing: "40000-41999/udp"), try PortSpec(parsing: "40000-41999/tcp")], full: true)
         XCTAssertEqual(targets.count, 4000)
         var prober = Prober(host: "127.0.0.1")
         prober.timeout = 0.5
@@ -266,7 +255,10 @@ final class ProbeTests: XCTestCase {
             usleep(8_000_000)
             return (.ok, "never seen")
         }
-        let targets = [ProbeTarget(transport: .tcp, port: port, service: .https, labels: [], range: ""), ProbeTarget(transport: .tcp, port: freeLoopbackPort(), service: .http, labels: [], range: "")]
+        let targets = [
+            ProbeTarget(transport: .tcp, port: port, service: .https, labels: [], range: ""),
+            ProbeTarget(transport: .tcp, port: freeLoopbackPort(), service: .http, labels: [], range: ""),
+        ]
         let started = Date()
         let results = prober.run(targets)
         XCTAssertLessThan(Date().timeIntervalSince(started), 4.5)
@@ -274,23 +266,5 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(results[0].verdict, .error)
         XCTAssertEqual(results[0].detail, "the check did not finish within 2.8s (4 timeouts and 2s); the probe stopped waiting for it")
         XCTAssertEqual(results[1].verdict, .closed)
-    }
-
-    func testReports() {
-        let ok = ProbeResult(target: ProbeTarget(transport: .tcp, port: 554, service: .rtsp, labels: ["dss/rtsp"], range: "554/tcp"), verdict: .ok, detail: "RTSP/1.0 200 OK", seconds: 0.0123)
-        let bad = ProbeResult(target: ProbeTarget(transport: .udp, port: 6970, service: .rtp, labels: ["dss/media"], range: "6970-6999/udp"), verdict: .filtered, detail: "filtered or no responder: silence for 2s", seconds: 2)
-        XCTAssertEqual(ProbeReport.tap([ok, bad], host: "h"), """
-            TAP version 13
-            1..2
-            ok 1 - h 554/tcp dss/rtsp: ok (RTSP/1.0 200 OK)
-            not ok 2 - h 6970/udp dss/media: filtered (filtered or no responder: silence for 2s)
-
-            """)
-        let junit = ProbeReport.junit([ok, bad], host: "h<&>")
-        XCTAssertTrue(junit.contains("<testsuite name=\"h&lt;&amp;&gt;\" tests=\"2\" failures=\"1\""))
-        XCTAssertTrue(junit.contains("<failure message=\"filtered: filtered or no responder: silence for 2s\" type=\"filtered\"/>"))
-        XCTAssertTrue(junit.contains("time=\"0.012\""))
-        XCTAssertFalse(ProbeReport.passed([ok, bad]))
-        XCTAssertEqual(ProbeReport.json([ok], host: "h")["passed"], .bool(true))
     }
 }

@@ -1,14 +1,15 @@
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 final class RulesetTests: XCTestCase {
     func fullDSS(ssh: [PortNumber] = [PortNumber.ssh]) -> Plan {
@@ -26,12 +27,14 @@ final class RulesetTests: XCTestCase {
         XCTAssertLessThanOrEqual(ruleset.ruleCount, 12)
         XCTAssertEqual(ruleset.ruleCount, 11)
         // Every option and both families: baseline 6, everyone 1, admins 2, broadcasters 2.
-        let worldOnly = RulesetBuilder.standalone(Planner.plan(PlanRequest(profiles: [Fixtures.bundled("dss")], options: ["port80"], world: true)))
+        let worldOnly = RulesetBuilder.standalone(
+            Planner.plan(PlanRequest(profiles: [Fixtures.bundled("dss")], options: ["port80"], world: true)))
         XCTAssertEqual(worldOnly.ruleCount, 7)
     }
 
     func testRuleCountDoesNotGrowWithPorts() {
-        let many = Fixtures.profile("""
+        let many = Fixtures.profile(
+            """
             name: many
             title: Many
             source: test
@@ -86,7 +89,10 @@ final class RulesetTests: XCTestCase {
             XCTAssertTrue(json.contains("\"name\":\"\(set.name)\""), set.name)
             XCTAssertTrue(text.contains("set \(set.name) {"), set.name)
         }
-        XCTAssertTrue(json.hasPrefix(#"{"nftables":[{"metainfo":{"json_schema_version":1}},{"add":{"table":{"family":"inet","name":"portctl"}}},{"delete":{"table":{"family":"inet","name":"portctl"}}}"#))
+        XCTAssertTrue(
+            json.hasPrefix(
+                #"{"nftables":[{"metainfo":{"json_schema_version":1}},{"add":{"table":{"family":"inet","name":"portctl"}}},{"delete":{"table":{"family":"inet","name":"portctl"}}}"#
+            ))
         XCTAssertEqual(json.components(separatedBy: "{\"add\":{\"rule\"").count - 1, ruleset.ruleCount)
     }
 }

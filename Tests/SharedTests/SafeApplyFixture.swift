@@ -1,16 +1,17 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 /// What the safe-apply unit tests share: a state directory and an applier on the recording fake.
 class SafeApplyUnitFixture: XCTestCase {

@@ -1,16 +1,17 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 /// What the adversarial review of the safe-apply order found, each as a test.
 final class SafeApplyReviewTests: SafeApplyUnitFixture {
@@ -18,11 +19,13 @@ final class SafeApplyReviewTests: SafeApplyUnitFixture {
     /// A journal whose objects are gone (the ruleset was flushed, or the machine restarted) is
     /// not proof of a commit: it is discarded, never recorded, and a later apply is no "no change".
     func testAJournalWhoseObjectsAreGoneIsNotRecorded() throws {
-        backend.listingJSON = #"{"nftables": [{"table": {"family": "inet", "name": "portctl"}}, {"chain": {"family": "inet", "table": "portctl", "name": "input"}}]}"#
+        backend.listingJSON =
+            #"{"nftables": [{"table": {"family": "inet", "name": "portctl"}}, {"chain": {"family": "inet", "table": "portctl", "name": "input"}}]}"#
         let before = try JSONValue.parse(backend.listingJSON)
-        try store.setJournal(StateStore.Journal(
-            operation: "apply", id: "j3", generation: 2, previous: 0, event: "apply", detail: "", token: nil,
-            placement: standalone.description, before: Fingerprint.digest(before, placements: [standalone]), persist: "keep"))
+        try store.setJournal(
+            StateStore.Journal(
+                operation: "apply", id: "j3", generation: 2, previous: 0, event: "apply", detail: "", token: nil,
+                placement: standalone.description, before: Fingerprint.digest(before, placements: [standalone]), persist: "keep"))
         backend.listingJSON = #"{"nftables": [{"metainfo": {"json_schema_version": 1}}]}"#
         let notes = applier.recover()
         XCTAssertEqual(notes.count, 1)
@@ -68,7 +71,8 @@ final class SafeApplyReviewTests: SafeApplyUnitFixture {
         try Data("not json".utf8).write(to: URL(fileURLWithPath: directory + "/generations/1/declaration.json"))
         let commits = backend.commits.count
         let confirmation = Confirmation(token: "u", deadline: Date().timeIntervalSince1970 + 60, watchdog: 0)
-        XCTAssertThrowsError(try applier.apply(dss(["port80"]), options: ApplyOptions(placement: standalone, confirmation: confirmation))) { error in
+        XCTAssertThrowsError(try applier.apply(dss(["port80"]), options: ApplyOptions(placement: standalone, confirmation: confirmation))) {
+            error in
             XCTAssertEqual(
                 (error as? ApplyFailure)?.description,
                 "generation 1, which a rollback would restore, cannot be read from \(self.directory!), so nothing was changed")
@@ -84,9 +88,11 @@ final class SafeApplyReviewTests: SafeApplyUnitFixture {
         backend.listingJSON = #"{"nftables": [{"table": {"family": "inet", "name": "portctl"}}]}"#
         try applier.pendingChanges.expire(token: "x")
         let removal = backend.commits.last?["nftables"]?.array?.dropFirst().map(\.compact)
-        XCTAssertEqual(removal, [
-            #"{"add":{"table":{"family":"inet","name":"portctl"}}}"#, #"{"delete":{"table":{"family":"inet","name":"portctl"}}}"#,
-        ], "the unconfirmed change does not stay: portctl's table is taken out")
+        XCTAssertEqual(
+            removal,
+            [
+                #"{"add":{"table":{"family":"inet","name":"portctl"}}}"#, #"{"delete":{"table":{"family":"inet","name":"portctl"}}}"#,
+            ], "the unconfirmed change does not stay: portctl's table is taken out")
         let outcome = try XCTUnwrap(store.outcome(token: "x"))
         XCTAssertEqual(outcome.event, "auto-rollback")
         XCTAssertTrue(outcome.detail.hasSuffix("generation 1 cannot be read, so portctl's rules were taken out instead"), outcome.detail)

@@ -1,16 +1,17 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import PortModel
-@testable import PortProfiles
-@testable import PortPlanning
-@testable import PlanRendering
+
+@testable import CommandSupport
 @testable import FirewallState
 @testable import HostInspection
-@testable import PortProbe
-@testable import StreamWire
 @testable import KnockAuth
-@testable import CommandSupport
+@testable import PlanRendering
+@testable import PortModel
+@testable import PortPlanning
+@testable import PortProbe
+@testable import PortProfiles
+@testable import StreamWire
 
 /// The order that makes apply safe, against the recording fake: what is on disk at the moment of
 /// the commit, what a failed write changes (nothing), and how recovery settles what an interrupted
@@ -57,7 +58,10 @@ final class SafeApplyTests: SafeApplyUnitFixture {
         XCTAssertTrue(FileManager.default.createFile(atPath: directory + "/generations", contents: Data("x".utf8)))
         XCTAssertThrowsError(try applier.apply(dss(), options: ApplyOptions(placement: standalone))) { error in
             guard case .state(let message) = error as? ApplyFailure else { return XCTFail("\(error)") }
-            XCTAssertTrue(message.hasPrefix("cannot save the state before applying, so nothing was changed: cannot create \(self.directory!)/generations/1: Not a directory"), message)
+            XCTAssertTrue(
+                message.hasPrefix(
+                    "cannot save the state before applying, so nothing was changed: cannot create \(self.directory!)/generations/1: Not a directory"
+                ), message)
         }
         XCTAssertTrue(backend.commits.isEmpty, "nothing reached the kernel")
         XCTAssertEqual(store.current(), 0)
@@ -74,9 +78,11 @@ final class SafeApplyTests: SafeApplyUnitFixture {
         }
         XCTAssertEqual(backend.commits.count, 2, "the commit, then its undo")
         let undo = backend.commits.last?["nftables"]?.array?.dropFirst().map(\.compact)
-        XCTAssertEqual(undo, [
-            #"{"add":{"table":{"family":"inet","name":"portctl"}}}"#, #"{"delete":{"table":{"family":"inet","name":"portctl"}}}"#,
-        ], "with nothing applied before, the undo takes portctl's table out")
+        XCTAssertEqual(
+            undo,
+            [
+                #"{"add":{"table":{"family":"inet","name":"portctl"}}}"#, #"{"delete":{"table":{"family":"inet","name":"portctl"}}}"#,
+            ], "with nothing applied before, the undo takes portctl's table out")
         XCTAssertNil(store.journal(), "the undone change leaves no journal")
         XCTAssertEqual(store.generations(), [], "nor its generation")
         XCTAssertEqual(store.history().map(\.event), ["apply", "undone"], "the history says the recorded change was undone")
@@ -86,10 +92,12 @@ final class SafeApplyTests: SafeApplyUnitFixture {
     func testRecoveryRecordsAJournalWhoseCommitReachedTheKernel() throws {
         // An apply killed between the commit and the record: the journal, and a kernel that
         // shows a portctl table where there was none.
-        try store.setJournal(StateStore.Journal(
-            operation: "apply", id: "j1", generation: 1, previous: 0, event: "apply", detail: "portctl apply dss", token: nil,
-            placement: standalone.description, before: Fingerprint.digest(.object([("nftables", .array([]))]), placements: [standalone]),
-            persist: "keep"))
+        try store.setJournal(
+            StateStore.Journal(
+                operation: "apply", id: "j1", generation: 1, previous: 0, event: "apply", detail: "portctl apply dss", token: nil,
+                placement: standalone.description,
+                before: Fingerprint.digest(.object([("nftables", .array([]))]), placements: [standalone]),
+                persist: "keep"))
         _ = try store.addGeneration(
             meta: StateStore.Meta(
                 generation: 1, time: "t", placement: standalone.description, profiles: ["dss"], options: [], command: [], forced: false,
@@ -106,11 +114,14 @@ final class SafeApplyTests: SafeApplyUnitFixture {
     }
 
     func testRecoveryDiscardsAJournalThatNeverReachedTheKernel() throws {
-        try store.setPending(StateStore.Pending(generation: 1, restore: 0, deadline: Date().timeIntervalSince1970 + 60, token: "t1", watchdog: 0))
-        try store.setJournal(StateStore.Journal(
-            operation: "apply", id: "j2", generation: 1, previous: 0, event: "apply", detail: "", token: "t1",
-            placement: standalone.description, before: Fingerprint.digest(.object([("nftables", .array([]))]), placements: [standalone]),
-            persist: "keep"))
+        try store.setPending(
+            StateStore.Pending(generation: 1, restore: 0, deadline: Date().timeIntervalSince1970 + 60, token: "t1", watchdog: 0))
+        try store.setJournal(
+            StateStore.Journal(
+                operation: "apply", id: "j2", generation: 1, previous: 0, event: "apply", detail: "", token: "t1",
+                placement: standalone.description,
+                before: Fingerprint.digest(.object([("nftables", .array([]))]), placements: [standalone]),
+                persist: "keep"))
         _ = try store.addGeneration(
             meta: StateStore.Meta(
                 generation: 1, time: "t", placement: standalone.description, profiles: ["dss"], options: [], command: [], forced: false,
@@ -162,7 +173,8 @@ final class SafeApplyTests: SafeApplyUnitFixture {
         _ = try applier.apply(dss(), options: ApplyOptions(placement: standalone, confirmation: confirmation))
         XCTAssertEqual(try applier.pendingChanges.confirm(detail: "x", now: confirmation.deadline + 0.01), .tooLate(generation: 1))
         XCTAssertEqual(store.pending()?.token, "t", "too late changes nothing: the watchdog rolls it back")
-        XCTAssertEqual(try applier.pendingChanges.confirm(detail: "x", now: confirmation.deadline - 1), .confirmed(generation: 1, note: nil))
+        XCTAssertEqual(
+            try applier.pendingChanges.confirm(detail: "x", now: confirmation.deadline - 1), .confirmed(generation: 1, note: nil))
         XCTAssertNil(store.pending())
         XCTAssertEqual(store.outcome(token: "t")?.event, "confirm")
     }
@@ -183,7 +195,8 @@ final class SafeApplyTests: SafeApplyUnitFixture {
              {"rule": {"family": "ip", "table": "filter", "chain": "input", "handle": 4, "expr": [{"jump": {"target": "portctl"}}]}}]}
             """
         let live = try LiveRuleset(json: backend.listingJSON)
-        XCTAssertEqual(Applier.unrecordedPlacements(live), [.standalone(table: "portctl"), .attach(family: "ip", table: "filter", chain: "input")])
+        XCTAssertEqual(
+            Applier.unrecordedPlacements(live), [.standalone(table: "portctl"), .attach(family: "ip", table: "filter", chain: "input")])
         let removed = try applier.removeUnrecorded()
         XCTAssertEqual(removed.count, 2)
         XCTAssertEqual(backend.commits.count, 2)
@@ -198,8 +211,10 @@ final class SafeApplyTests: SafeApplyUnitFixture {
     }
 
     func testFaultSpecificationsParse() {
-        XCTAssertEqual(FaultPlan.parse("apply.committed=kill, watchdog.locked=delay:50,x=fail,bad,y=delay:-1"), [
-            "apply.committed": .kill, "watchdog.locked": .delay(milliseconds: 50), "x": .fail,
-        ])
+        XCTAssertEqual(
+            FaultPlan.parse("apply.committed=kill, watchdog.locked=delay:50,x=fail,bad,y=delay:-1"),
+            [
+                "apply.committed": .kill, "watchdog.locked": .delay(milliseconds: 50), "x": .fail,
+            ])
     }
 }

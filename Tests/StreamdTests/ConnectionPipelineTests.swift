@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import PortModel
 import XCTest
+
 @testable import streamd
 
 /// Which handlers a connection's pipeline holds, and how a request swaps one protocol's handler
@@ -11,9 +12,11 @@ final class ConnectionPipelineTests: XCTestCase {
 
     func channel(_ service: Service) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-            service: service, listener: "x/tcp", port: 80, counters: Counters(), tunnels: tunnels, rtmpt: RTMPTRegistry(), limits: ConnectionLimits(),
-            media: MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)))
+        try channel.pipeline.syncOperations.addHandler(
+            ConnectionHandler(
+                service: service, listener: "x/tcp", port: 80, counters: Counters(), tunnels: tunnels, rtmpt: RTMPTRegistry(),
+                limits: ConnectionLimits(),
+                media: MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)))
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.2", port: 40000)).wait()
         return channel
     }
@@ -32,7 +35,8 @@ final class ConnectionPipelineTests: XCTestCase {
             (.rtsp, { self.holds($0, RTSPHandler.self) }), (.rtspHTTP, { self.holds($0, TunnelHandler.self) }),
             (.http, { self.holds($0, HTTPHandler.self) }), (.https, { self.holds($0, HTTPHandler.self) }),
             (.rtmp, { self.holds($0, RTMPHandler.self) }), (.rtmpt, { self.holds($0, RTMPTHandler.self) }),
-            (.icy, { self.holds($0, ICYHandler.self) }), (.mms, { self.holds($0, MMSHandler.self) }), (.admin, { self.holds($0, AdminHandler.self) }),
+            (.icy, { self.holds($0, ICYHandler.self) }), (.mms, { self.holds($0, MMSHandler.self) }),
+            (.admin, { self.holds($0, AdminHandler.self) }),
         ]
         for (service, holdsItsHandler) in expected {
             let channel = try channel(service)

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import XCTest
+
 @testable import StreamWire
 @testable import streamd
 
@@ -51,7 +52,9 @@ final class HTTPStreamTests: StreamTestCase {
         XCTAssertEqual(Array(header[134..<150]), streamGUID)
         XCTAssertEqual(Array(header[158..<174]), audioGUID)
         // WAVEFORMATEX after the 78-byte head of the stream properties: µ-law, mono, 8 kHz, 8 bits.
-        XCTAssertEqual(Array(header[(134 + 78)..<(134 + 78 + 18)]), [0x07, 0x00, 0x01, 0x00, 0x40, 0x1F, 0, 0, 0x40, 0x1F, 0, 0, 0x01, 0x00, 0x08, 0x00, 0x00, 0x00])
+        XCTAssertEqual(
+            Array(header[(134 + 78)..<(134 + 78 + 18)]),
+            [0x07, 0x00, 0x01, 0x00, 0x40, 0x1F, 0, 0, 0x40, 0x1F, 0, 0, 0x01, 0x00, 0x08, 0x00, 0x00, 0x00])
         XCTAssertEqual(Array(header[(header.count - 50)..<(header.count - 34)]), dataGUID)
         XCTAssertEqual(Array(header.suffix(2)), [0x01, 0x01])
     }
@@ -60,13 +63,15 @@ final class HTTPStreamTests: StreamTestCase {
         let samples = [UInt8](repeating: 0xAB, count: 160)
         let packet = ASF.dataPacket(objectNumber: 258, milliseconds: 1000, samples: samples)
         XCTAssertEqual(packet.count, 200)
-        XCTAssertEqual(Array(packet[0..<27]), [
-            0x82, 0x00, 0x00,  // error correction
-            0x08, 0x5D, 13,  // a byte of padding length, then the property flags; 13 bytes of padding
-            0xE8, 0x03, 0x00, 0x00, 0x14, 0x00,  // send time 1000 ms, duration 20 ms
-            0x81, 0x02, 0x00, 0x00, 0x00, 0x00,  // stream 1 (key frame), object 258 & 0xFF, offset 0
-            0x08, 0xA0, 0x00, 0x00, 0x00, 0xE8, 0x03, 0x00, 0x00,  // replicated: 160 bytes, at 1000 ms
-        ])
+        XCTAssertEqual(
+            Array(packet[0..<27]),
+            [
+                0x82, 0x00, 0x00,  // error correction
+                0x08, 0x5D, 13,  // a byte of padding length, then the property flags; 13 bytes of padding
+                0xE8, 0x03, 0x00, 0x00, 0x14, 0x00,  // send time 1000 ms, duration 20 ms
+                0x81, 0x02, 0x00, 0x00, 0x00, 0x00,  // stream 1 (key frame), object 258 & 0xFF, offset 0
+                0x08, 0xA0, 0x00, 0x00, 0x00, 0xE8, 0x03, 0x00, 0x00,  // replicated: 160 bytes, at 1000 ms
+            ])
         XCTAssertEqual(Array(packet[27..<187]), samples)
         XCTAssertEqual(Array(packet[187...]), [UInt8](repeating: 0, count: 13))
         XCTAssertEqual(MMSResponder.chunk("D", sequence: 7, body: [1, 2]), [0x24, 0x44, 10, 0, 7, 0, 0, 0, 0, 0, 10, 0, 1, 2])
@@ -74,16 +79,21 @@ final class HTTPStreamTests: StreamTestCase {
 
     func testMMSHPlayStreamsDataChunks() throws {
         let rig = try rig(.mms)
-        let play = "GET /test HTTP/1.0\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nPragma: no-cache,rate=1.000000,request-context=2\r\nPragma: xPlayStrm=1\r\n\r\n"
+        let play =
+            "GET /test HTTP/1.0\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nPragma: no-cache,rate=1.000000,request-context=2\r\nPragma: xPlayStrm=1\r\n\r\n"
         try rig.control.writeInbound(rig.control.allocator.buffer(bytes: Array(play.utf8)))
         let answer = outbound(rig.control)
         XCTAssertEqual(answer, MMSResponder.playResponse().bytes)
         XCTAssertTrue(String(decoding: answer.prefix(200), as: UTF8.self).contains("Content-Type: application/x-mms-framed"))
         for _ in 0..<2 { rig.loop.advanceTime(by: .milliseconds(20)) }
         let tone = MediaPump.toneFrame
-        XCTAssertEqual(outbound(rig.control), (0..<2).flatMap { index in
-            MMSResponder.chunk("D", sequence: UInt32(index), body: ASF.dataPacket(objectNumber: index, milliseconds: UInt32(index * 20), samples: tone))
-        })
+        XCTAssertEqual(
+            outbound(rig.control),
+            (0..<2).flatMap { index in
+                MMSResponder.chunk(
+                    "D", sequence: UInt32(index), body: ASF.dataPacket(objectNumber: index, milliseconds: UInt32(index * 20), samples: tone)
+                )
+            })
         try rig.control.close().wait()
         XCTAssertEqual(rig.media.activeSessions, 0)
     }

@@ -1,10 +1,11 @@
 import NIOCore
 import NIOEmbedded
-@testable import StreamWire
+import XCTest
+
 @testable import KnockAuth
 @testable import PortModel
 @testable import PortPlanning
-import XCTest
+@testable import StreamWire
 @testable import streamd
 
 /// Issue 11 item 12c: a request head (and its body) must be complete within the head deadline
@@ -13,9 +14,10 @@ import XCTest
 final class HeadDeadlineTests: XCTestCase {
     func channel(_ service: Service = .rtsp) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-            service: service, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
-            limits: ConnectionLimits(), media: MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)))
+        try channel.pipeline.syncOperations.addHandler(
+            ConnectionHandler(
+                service: service, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
+                limits: ConnectionLimits(), media: MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)))
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.2", port: 40000)).wait()
         return channel
     }

@@ -54,7 +54,8 @@ struct LoopbackClient {
         let bytes = receive(descriptor) { bytes in
             guard let end = HeadEnd.reply(in: bytes[...]) else { return false }
             let head = String(decoding: bytes[0..<end.headLength], as: UTF8.self)
-            let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            let length =
+                head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                 .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
             return bytes.count >= end.bodyStart + length
         }

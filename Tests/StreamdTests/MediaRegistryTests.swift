@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import XCTest
+
 @testable import streamd
 
 /// The session registry and the pump apart (issue 12 split them): what the pump asks of the
@@ -21,7 +22,10 @@ final class MediaRegistryTests: XCTestCase {
         let stream = EmbeddedChannel(loop: loop)
         let address = try SocketAddress(ipAddress: "192.0.2.2", port: 5000)
         let sender = EmbeddedUDPSender(EmbeddedChannel(loop: loop))
-        let udp = try XCTUnwrap(registry.add(owner: ObjectIdentifier(self), sink: .udp(rtp: sender, rtcp: sender, to: address, rtcpTo: address, serverPorts: (6970, 6971))))
+        let udp = try XCTUnwrap(
+            registry.add(
+                owner: ObjectIdentifier(self),
+                sink: .udp(rtp: sender, rtcp: sender, to: address, rtcpTo: address, serverPorts: (6970, 6971))))
         let paused = try XCTUnwrap(registry.add(owner: ObjectIdentifier(self), sink: .interleaved(stream, rtp: 0, rtcp: 1)))
         // Marked playing by hand: the pump itself stays out of this test.
         let playing = try XCTUnwrap(registry.add(owner: ObjectIdentifier(self), sink: .icy(stream)))
@@ -40,7 +44,8 @@ final class MediaRegistryTests: XCTestCase {
     func testThePumpStopsWithTheLastSessionAndStartsAgainOnItsGrid() throws {
         let channel = EmbeddedChannel()
         let registry = MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)
-        let first = try XCTUnwrap(registry.add(owner: ObjectIdentifier(channel), sink: .interleaved(channel, rtp: 0, rtcp: 1), playing: true))
+        let first = try XCTUnwrap(
+            registry.add(owner: ObjectIdentifier(channel), sink: .interleaved(channel, rtp: 0, rtcp: 1), playing: true))
         for _ in 0..<3 { channel.embeddedEventLoop.advanceTime(by: .milliseconds(20)) }
         XCTAssertEqual(rtpPackets(channel), 3, "one RTP packet per tick (the first with its sender report)")
         XCTAssertTrue(registry.remove(first.id))

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import StreamWire
 
 /// The test stream's building blocks (issue 7): µ-law, the tone, RTP and RTCP.
@@ -16,7 +17,8 @@ final class MediaTests: XCTestCase {
 
     func testToneIsContinuousAcrossFrames() {
         var tone = ToneGenerator()
-        let first = tone.nextFrame(), second = tone.nextFrame()
+        let first = tone.nextFrame()
+        let second = tone.nextFrame()
         XCTAssertEqual(first.count, 160)
         // 1 kHz at 8 kHz repeats every 8 samples, so every frame of 160 samples is the same.
         XCTAssertEqual(first, second)
@@ -35,7 +37,8 @@ final class MediaTests: XCTestCase {
         let first = packetizer.packet(payload: payload)
         let second = packetizer.packet(payload: payload)
         let third = packetizer.packet(payload: payload)
-        XCTAssertEqual(Array(first[0..<12]), [0x80, 0x80, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x02, 0x03, 0x04], "marker on the first packet")
+        XCTAssertEqual(
+            Array(first[0..<12]), [0x80, 0x80, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x02, 0x03, 0x04], "marker on the first packet")
         XCTAssertEqual(Array(second[0..<4]), [0x80, 0x00, 0xFF, 0xFF])
         XCTAssertEqual(Array(third[2..<8]), [0x00, 0x00, 0x00, 0x00, 0x00, 0x40], "sequence and timestamp wrap around")
         XCTAssertEqual(first.count, 172)

@@ -1,12 +1,13 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
-@testable import StreamWire
+import TestSupport
+import XCTest
+
 @testable import KnockAuth
 @testable import PortModel
 @testable import PortPlanning
-import TestSupport
-import XCTest
+@testable import StreamWire
 @testable import streamd
 
 /// streamd counts what a UDP player sends to its session's server pair (punch packets, RTCP
@@ -21,30 +22,38 @@ final class RTCPReceivedTests: XCTestCase {
     }
 
     func testDatagramsFromThePlayerAreCountedAndReported() throws {
-        let rtpSocket = EmbeddedChannel(), rtcpSocket = EmbeddedChannel()
+        let rtpSocket = EmbeddedChannel()
+        let rtcpSocket = EmbeddedChannel()
         for socket in [rtpSocket, rtcpSocket] { try socket.connect(to: SocketAddress(ipAddress: "0.0.0.0", port: 9)).wait() }
         let control = EmbeddedChannel()
         let media = MediaRegistry(loop: control.embeddedEventLoop, maxSessions: 8)
         media.registerMediaPort(6970, EmbeddedUDPSender(rtpSocket))
         media.registerMediaPort(6971, EmbeddedUDPSender(rtcpSocket))
-        try control.pipeline.syncOperations.addHandler(ConnectionHandler(
-            service: .rtsp, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
-            limits: ConnectionLimits(), media: media))
+        try control.pipeline.syncOperations.addHandler(
+            ConnectionHandler(
+                service: .rtsp, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
+                limits: ConnectionLimits(), media: media))
         try control.connect(to: SocketAddress(ipAddress: "192.0.2.2", port: 40000)).wait()
         // The media range's socket, with streamd's knock handler in front (it hands RTP/RTCP to the registry).
         let range = EmbeddedChannel()
-        try range.pipeline.syncOperations.addHandler(KnockHandler(
-            key: try XCTUnwrap(KnockKey(fileText: "rtcp-test-key")), listener: "6971/udp", counters: Counters(), limiter: NIOLockedValueBox(KnockRateLimiter()),
-            socket: EmbeddedUDPSender(range), media: media))
+        try range.pipeline.syncOperations.addHandler(
+            KnockHandler(
+                key: try XCTUnwrap(KnockKey(fileText: "rtcp-test-key")), listener: "6971/udp", counters: Counters(),
+                limiter: NIOLockedValueBox(KnockRateLimiter()),
+                socket: EmbeddedUDPSender(range), media: media))
 
-        let setup = try send(control, "SETUP rtsp://h/test/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n")
-        let id = try XCTUnwrap(setup.split(separator: "\r\n").first { $0.hasPrefix("Session: ") }?.dropFirst(9).split(separator: ";").first.map(String.init))
+        let setup = try send(
+            control, "SETUP rtsp://h/test/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n")
+        let id = try XCTUnwrap(
+            setup.split(separator: "\r\n").first { $0.hasPrefix("Session: ") }?.dropFirst(9).split(separator: ";").first.map(String.init))
         _ = try send(control, "PLAY rtsp://h/test/ RTSP/1.0\r\nCSeq: 2\r\nSession: \(id)\r\n\r\n")
         let asked = "GET_PARAMETER rtsp://h/test/ RTSP/1.0\r\nCSeq: 3\r\nSession: \(id)\r\n\r\n"
         XCTAssertTrue(try send(control, asked).contains("\r\nX-Streamd-RTCP: received=0\r\n"), "nothing from the player yet")
 
         func datagram(_ bytes: [UInt8], from port: Int) throws {
-            try range.writeInbound(AddressedEnvelope(remoteAddress: try SocketAddress(ipAddress: "192.0.2.2", port: port), data: range.allocator.buffer(bytes: bytes)))
+            try range.writeInbound(
+                AddressedEnvelope(
+                    remoteAddress: try SocketAddress(ipAddress: "192.0.2.2", port: port), data: range.allocator.buffer(bytes: bytes)))
         }
         let receiverReport: [UInt8] = [0x80, 0xC9, 0x00, 0x01, 0, 0, 0, 7]
         try datagram([0x80, 0x00] + [UInt8](repeating: 0, count: 10), from: 5000)
@@ -63,12 +72,14 @@ final class RTCPReceivedTests: XCTestCase {
     func testInterleavedSessionsHaveNoSuchHeader() throws {
         let control = EmbeddedChannel()
         let media = MediaRegistry(loop: control.embeddedEventLoop, maxSessions: 8)
-        try control.pipeline.syncOperations.addHandler(ConnectionHandler(
-            service: .rtsp, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
-            limits: ConnectionLimits(), media: media))
+        try control.pipeline.syncOperations.addHandler(
+            ConnectionHandler(
+                service: .rtsp, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
+                limits: ConnectionLimits(), media: media))
         try control.connect(to: SocketAddress(ipAddress: "192.0.2.2", port: 40000)).wait()
         let setup = try send(control, "SETUP rtsp://h/test/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n")
-        let id = try XCTUnwrap(setup.split(separator: "\r\n").first { $0.hasPrefix("Session: ") }?.dropFirst(9).split(separator: ";").first.map(String.init))
+        let id = try XCTUnwrap(
+            setup.split(separator: "\r\n").first { $0.hasPrefix("Session: ") }?.dropFirst(9).split(separator: ";").first.map(String.init))
         let reply = try send(control, "GET_PARAMETER rtsp://h/test/ RTSP/1.0\r\nCSeq: 2\r\nSession: \(id)\r\n\r\n")
         XCTAssertTrue(reply.hasPrefix("RTSP/1.0 200 OK"), reply)
         XCTAssertFalse(reply.contains("X-Streamd-RTCP"), reply)

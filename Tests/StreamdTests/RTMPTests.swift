@@ -1,10 +1,11 @@
 import NIOCore
 import NIOEmbedded
-@testable import StreamWire
+import XCTest
+
 @testable import KnockAuth
 @testable import PortModel
 @testable import PortPlanning
-import XCTest
+@testable import StreamWire
 @testable import streamd
 
 final class RTMPTests: XCTestCase {
@@ -12,7 +13,8 @@ final class RTMPTests: XCTestCase {
 
     /// A client's `connect` in one format-0 chunk on stream 3.
     func connect(transaction: Double = 1) -> [UInt8] {
-        let payload = AMF0.string("connect").encoded + AMF0.number(transaction).encoded
+        let payload =
+            AMF0.string("connect").encoded + AMF0.number(transaction).encoded
             + AMF0.object([("app", .string("live")), ("tcUrl", .string("rtmp://h/live"))]).encoded
         return RTMPSession.chunk(csid: 3, type: 20, stream: 0, payload: payload)
     }
@@ -58,15 +60,20 @@ final class RTMPTests: XCTestCase {
         _ = session.receive(c1)
         // Set Chunk Size 4096, then a connect larger than 128 bytes in one chunk.
         let setChunk = RTMPSession.chunk(csid: 2, type: 1, stream: 0, payload: [0, 0, 0x10, 0])
-        let payload = AMF0.string("connect").encoded + AMF0.number(1).encoded + AMF0.object([("app", .string(String(repeating: "a", count: 300)))]).encoded
-        var big: [UInt8] = [0x03, 0, 0, 0, UInt8(payload.count >> 16), UInt8((payload.count >> 8) & 0xFF), UInt8(payload.count & 0xFF), 20, 0, 0, 0, 0]
+        let payload =
+            AMF0.string("connect").encoded + AMF0.number(1).encoded
+            + AMF0.object([("app", .string(String(repeating: "a", count: 300)))]).encoded
+        var big: [UInt8] = [
+            0x03, 0, 0, 0, UInt8(payload.count >> 16), UInt8((payload.count >> 8) & 0xFF), UInt8(payload.count & 0xFF), 20, 0, 0, 0, 0,
+        ]
         big += payload
         XCTAssertEqual(session.receive(setChunk + big), RTMPSession.connectReply(transaction: 1))
         // The default 128-byte chunking also reassembles.
         var other = RTMPSession()
         _ = other.receive([0x03] + c1)
         _ = other.receive(c1)
-        XCTAssertEqual(other.receive(RTMPSession.chunk(csid: 3, type: 20, stream: 0, payload: payload)), RTMPSession.connectReply(transaction: 1))
+        XCTAssertEqual(
+            other.receive(RTMPSession.chunk(csid: 3, type: 20, stream: 0, payload: payload)), RTMPSession.connectReply(transaction: 1))
     }
 
     func testBadVersionAndHugeMessagesFail() {
@@ -95,8 +102,10 @@ final class RTMPTests: XCTestCase {
 
     func testAnHTTPClientOnTheRTMPPortGetsAnAnswer() throws {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-            service: .rtmp, listener: "1935/tcp", port: 1935, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(), limits: ConnectionLimits(), media: MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)))
+        try channel.pipeline.syncOperations.addHandler(
+            ConnectionHandler(
+                service: .rtmp, listener: "1935/tcp", port: 1935, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
+                limits: ConnectionLimits(), media: MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)))
         try channel.writeInbound(channel.allocator.buffer(bytes: Array("GET / HTTP/1.0\r\n\r\n".utf8)))
         let reply = try XCTUnwrap(try channel.readOutbound(as: ByteBuffer.self))
         XCTAssertTrue(String(decoding: reply.readableBytesView, as: UTF8.self).hasPrefix("HTTP/1.0 200 OK"))

@@ -1,10 +1,11 @@
 import NIOCore
 import NIOEmbedded
-@testable import StreamWire
+import XCTest
+
 @testable import KnockAuth
 @testable import PortModel
 @testable import PortPlanning
-import XCTest
+@testable import StreamWire
 @testable import streamd
 
 /// Issue 11 item 12a: the URLs streamd builds from the address a request reached (Content-Base,
@@ -14,11 +15,16 @@ final class RTSPURLTests: XCTestCase {
         XCTAssertEqual(RTSPResponder.contentBase("/test", host: "192.0.2.1", port: 554), "rtsp://192.0.2.1:554/test/")
         XCTAssertEqual(RTSPResponder.contentBase("/test", host: "2001:db8::1", port: 554), "rtsp://[2001:db8::1]:554/test/")
         XCTAssertEqual(RTSPResponder.contentBase("*", host: "::1", port: 7070), "rtsp://[::1]:7070/")
-        XCTAssertEqual(RTSPResponder.contentBase("test", host: "::ffff:192.0.2.1", port: 554), "rtsp://192.0.2.1:554/test/", "an IPv4 client on the dual-stack socket")
+        XCTAssertEqual(
+            RTSPResponder.contentBase("test", host: "::ffff:192.0.2.1", port: 554), "rtsp://192.0.2.1:554/test/",
+            "an IPv4 client on the dual-stack socket")
         XCTAssertEqual(RTSPResponder.contentBase("/live/", host: "::FFFF:198.51.100.7", port: 554), "rtsp://198.51.100.7:554/live/")
-        XCTAssertEqual(RTSPResponder.contentBase("/x", host: "fe80::1%eth0", port: 554), "rtsp://[fe80::1%25eth0]:554/x/", "a zone is escaped (RFC 6874)")
+        XCTAssertEqual(
+            RTSPResponder.contentBase("/x", host: "fe80::1%eth0", port: 554), "rtsp://[fe80::1%25eth0]:554/x/",
+            "a zone is escaped (RFC 6874)")
         // An absolute request URL is the client's own: echoed, with a trailing slash.
-        XCTAssertEqual(RTSPResponder.contentBase("rtsp://[2001:db8::1]:554/test", host: "2001:db8::1", port: 554), "rtsp://[2001:db8::1]:554/test/")
+        XCTAssertEqual(
+            RTSPResponder.contentBase("rtsp://[2001:db8::1]:554/test", host: "2001:db8::1", port: 554), "rtsp://[2001:db8::1]:554/test/")
     }
 
     func testURLHost() {
@@ -40,14 +46,17 @@ final class RTSPURLTests: XCTestCase {
         let channel = EmbeddedChannel()
         channel.localAddress = try SocketAddress(ipAddress: local, port: 554)
         let media = MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: 8)
-        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-            service: .rtsp, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
-            limits: ConnectionLimits(), media: media))
-        try channel.connect(to: SocketAddress(ipAddress: local.hasPrefix("::ffff:") ? "::ffff:192.0.2.2" : "2001:db8::2", port: 40000)).wait()
+        try channel.pipeline.syncOperations.addHandler(
+            ConnectionHandler(
+                service: .rtsp, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
+                limits: ConnectionLimits(), media: media))
+        try channel.connect(to: SocketAddress(ipAddress: local.hasPrefix("::ffff:") ? "::ffff:192.0.2.2" : "2001:db8::2", port: 40000))
+            .wait()
         var replies: [String] = []
         var session = ""
         for request in requests {
-            try channel.writeInbound(channel.allocator.buffer(bytes: Array(request.replacingOccurrences(of: "SESSION", with: session).utf8)))
+            try channel.writeInbound(
+                channel.allocator.buffer(bytes: Array(request.replacingOccurrences(of: "SESSION", with: session).utf8)))
             var out: [UInt8] = []
             while let buffer = try channel.readOutbound(as: ByteBuffer.self) { out += buffer.readableBytesView }
             let reply = String(decoding: out, as: UTF8.self)
@@ -74,7 +83,9 @@ final class RTSPURLTests: XCTestCase {
         XCTAssertEqual(header("Content-Base", v6[0]), "rtsp://[2001:db8::1]:554/test/")
         XCTAssertTrue(v6[0].contains("o=- 0 0 IN IP6 2001:db8::1\r\n"), v6[0])
         XCTAssertTrue(header("RTP-Info", v6[2])?.hasPrefix("url=rtsp://[2001:db8::1]:554/test/trackID=0;seq=") ?? false, v6[2])
-        XCTAssertTrue(header("RTP-Info", v6[3])?.hasPrefix("url=rtsp://[2001:db8::1]:554/test/trackID=0;seq=") ?? false, "a relative track URL is made absolute: \(v6[3])")
+        XCTAssertTrue(
+            header("RTP-Info", v6[3])?.hasPrefix("url=rtsp://[2001:db8::1]:554/test/trackID=0;seq=") ?? false,
+            "a relative track URL is made absolute: \(v6[3])")
 
         let mapped = try exchange(local: "::ffff:192.0.2.1", requests)
         XCTAssertEqual(header("Content-Base", mapped[0]), "rtsp://192.0.2.1:554/test/")

@@ -1,5 +1,6 @@
 import PortModel
 import XCTest
+
 @testable import streamd
 
 /// The range redirect's nftables batches, built with FirewallState's transaction helpers since
@@ -7,10 +8,12 @@ import XCTest
 final class RangeRedirectTests: XCTestCase {
     func testTheBatchForABroadcastRangeIsUnchanged() throws {
         let range = try PortRange(try PortNumber(10000), try PortNumber(65535))
-        let local = #"{"match":{"op":"==","left":{"fib":{"result":"type","flags":["daddr"]}},"right":"local"}},"#
+        let local =
+            #"{"match":{"op":"==","left":{"fib":{"result":"type","flags":["daddr"]}},"right":"local"}},"#
             + #"{"match":{"op":"in","left":{"ct":{"key":"state"}},"right":"new"}},"#
             + #"{"match":{"op":"==","left":{"payload":{"protocol":"udp","field":"dport"}},"right":{"range":[10001,65535]}}},"#
-        let expected = #"{"nftables":[{"metainfo":{"json_schema_version":1}},"#
+        let expected =
+            #"{"nftables":[{"metainfo":{"json_schema_version":1}},"#
             + #"{"add":{"table":{"family":"inet","name":"streamd","flags":["owner"]}}},"#
             + #"{"add":{"chain":{"family":"inet","table":"streamd","name":"prerouting","type":"nat","hook":"prerouting","prio":-100,"policy":"accept"}}},"#
             + #"{"add":{"rule":{"family":"inet","table":"streamd","chain":"prerouting","expr":["# + local

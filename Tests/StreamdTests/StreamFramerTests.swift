@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import PortModel
 import XCTest
+
 @testable import StreamWire
 @testable import streamd
 
@@ -80,7 +81,9 @@ final class StreamFramerTests: XCTestCase {
         // The tunnel handler turns the rest into raw bytes before the framer reads on.
         collector.reaction = { if case .request = $0 { framer.mode = .bytes } }
         try feed(channel, "POST /t HTTP/1.0\r\nx-sessioncookie: c\r\nContent-Length: 32767\r\n\r\nT1BU")
-        guard collector.received.count == 2, case .request(let head, let body) = collector.received[0], case .bytes(let rest) = collector.received[1] else {
+        guard collector.received.count == 2, case .request(let head, let body) = collector.received[0],
+            case .bytes(let rest) = collector.received[1]
+        else {
             return XCTFail("\(collector.received)")
         }
         XCTAssertEqual(head.method, "POST")

@@ -4,6 +4,7 @@ import Logging
 import PortModel
 import StreamWire
 import XCTest
+
 @testable import streamd
 
 /// streamd's whole server, started the way `streamd` starts it (`StreamServer.start`, then
@@ -15,7 +16,8 @@ final class StreamServerLoopbackTests: XCTestCase {
     func spec(_ name: String, _ transport: Transport, _ service: Service) throws -> ListenerSpec {
         // The range only names the listener: the kernel picks the port (`anyPort`).
         ListenerSpec(
-            name: name, transport: transport, range: PortRange(single: try PortNumber(9)), service: service, labels: [], bindAddress: "127.0.0.1",
+            name: name, transport: transport, range: PortRange(single: try PortNumber(9)), service: service, labels: [],
+            bindAddress: "127.0.0.1",
             anyPort: true)
     }
 
@@ -34,10 +36,12 @@ final class StreamServerLoopbackTests: XCTestCase {
         LoopbackClient.send(rtsp, "OPTIONS rtsp://127.0.0.1/test RTSP/1.0\r\nCSeq: 1\r\n\r\n")
         XCTAssertEqual(
             LoopbackClient.reply(rtsp),
-            "RTSP/1.0 200 OK\r\nCSeq: 1\r\nServer: streamd/0.1\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER\r\n\r\n")
+            "RTSP/1.0 200 OK\r\nCSeq: 1\r\nServer: streamd/0.1\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER\r\n\r\n"
+        )
         LoopbackClient.send(rtsp, "DESCRIBE rtsp://127.0.0.1/test RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\n\r\n")
         let describe = LoopbackClient.reply(rtsp)
-        XCTAssertTrue(describe.hasPrefix("RTSP/1.0 200 OK\r\nCSeq: 2\r\nServer: streamd/0.1\r\nContent-Base: rtsp://127.0.0.1/test/\r\n"), describe)
+        XCTAssertTrue(
+            describe.hasPrefix("RTSP/1.0 200 OK\r\nCSeq: 2\r\nServer: streamd/0.1\r\nContent-Base: rtsp://127.0.0.1/test/\r\n"), describe)
         XCTAssertTrue(describe.hasSuffix("\r\n\r\n" + RTSPResponder.sessionDescription(host: "127.0.0.1")), describe)
 
         // HTTP: the test resource, then the server closes the connection.
@@ -46,7 +50,8 @@ final class StreamServerLoopbackTests: XCTestCase {
         LoopbackClient.send(http, "GET /streamd/test HTTP/1.0\r\n\r\n")
         let page = String(decoding: LoopbackClient.receive(http) { _ in false }, as: UTF8.self)
         XCTAssertTrue(page.hasPrefix("HTTP/1.0 200 OK\r\nServer: streamd/0.1\r\nConnection: close\r\n"), page)
-        XCTAssertTrue(page.hasSuffix("\r\n\r\n" + String(decoding: HTTPResponder.testResource, as: UTF8.self)), "whole, then closed: \(page)")
+        XCTAssertTrue(
+            page.hasSuffix("\r\n\r\n" + String(decoding: HTTPResponder.testResource, as: UTF8.self)), "whole, then closed: \(page)")
 
         // The UDP knock: answered, signed with the key.
         let request = Knock.Request.random(port: UInt16(ports[2]))

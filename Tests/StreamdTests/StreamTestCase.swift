@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import PortModel
 import XCTest
+
 @testable import streamd
 
 /// What the stream tests share (issue 7): streamd's real handler and media pump on an
@@ -17,9 +18,10 @@ class StreamTestCase: XCTestCase {
         let channel = EmbeddedChannel()
         let media = MediaRegistry(loop: channel.embeddedEventLoop, maxSessions: sessionsMax)
         for (port, udp) in mediaPorts { media.registerMediaPort(port, EmbeddedUDPSender(udp)) }
-        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
-            service: service, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
-            limits: ConnectionLimits(), media: media))
+        try channel.pipeline.syncOperations.addHandler(
+            ConnectionHandler(
+                service: service, listener: "554/tcp", port: 554, counters: Counters(), tunnels: TunnelRegistry(), rtmpt: RTMPTRegistry(),
+                limits: ConnectionLimits(), media: media))
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.2", port: 40000)).wait()
         return Rig(control: channel, media: media)
     }

@@ -1,5 +1,6 @@
 import NIOSSL
 import XCTest
+
 @testable import streamd
 
 final class TLSTests: XCTestCase {

@@ -3,11 +3,12 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-@testable import StreamWire
+import XCTest
+
 @testable import KnockAuth
 @testable import PortModel
 @testable import PortPlanning
-import XCTest
+@testable import StreamWire
 @testable import streamd
 
 /// Issue 11 item 5: a knock whose reply cannot be sent (a source port 0, a broadcast source)
@@ -24,16 +25,22 @@ final class UDPSendErrorTests: XCTestCase {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// A raw socket for forged IPv4 datagrams; skips the test without CAP_NET_RAW.
     func rawSocket() throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_RAW))
-        if descriptor < 0 { throw XCTSkip("forging a source address needs a raw socket (CAP_NET_RAW, root): \(String(cString: strerror(errno)))") }
+        if descriptor < 0 {
+            throw XCTSkip("forging a source address needs a raw socket (CAP_NET_RAW, root): \(String(cString: strerror(errno)))")
+        }
         return descriptor
     }
 
@@ -50,7 +57,9 @@ final class UDPSendErrorTests: XCTestCase {
         let packet = ip + udp
         let sent = packet.withUnsafeBytes { bytes in
             withUnsafePointer(to: &destination) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(raw, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(raw, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         }
         XCTAssertEqual(sent, packet.count, "raw send: \(String(cString: strerror(errno)))")
@@ -64,7 +73,9 @@ final class UDPSendErrorTests: XCTestCase {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         let request = Knock.Request.random(port: UInt16(port))
         var buffer = [UInt8](repeating: 0, count: 128)
         for _ in 0..<3 {
@@ -110,7 +121,8 @@ final class UDPSendErrorTests: XCTestCase {
         XCTAssertEqual(listener.knocks, 5, "every valid knock is counted, sent or not")
         let warnings = logged.lines.filter { $0.contains("cannot send a UDP datagram") }
         XCTAssertEqual(warnings.count, 1, "one line per 10 s per listener, not one per datagram: \(logged.lines)")
-        XCTAssertTrue(warnings.first?.contains("listener=\(port)/udp reason=Invalid argument to=127.0.0.1 port 0 unlogged=0") ?? false, "\(warnings)")
+        XCTAssertTrue(
+            warnings.first?.contains("listener=\(port)/udp reason=Invalid argument to=127.0.0.1 port 0 unlogged=0") ?? false, "\(warnings)")
         let json = AdminResponder.json(server.counters).compact
         XCTAssertTrue(json.contains("\"send_errors\":3,\"last_send_error\":\"Invalid argument (to 127.0.0.7 port 0)\""), json)
     }
@@ -120,7 +132,8 @@ final class UDPSendErrorTests: XCTestCase {
         // Only for its event loop, its media registry and its counters: nothing is bound through it.
         let server = StreamServer(key: KnockKey(key), threads: 1, logger: Logger(label: "test") { _ in logged })
         defer { server.shutdown(grace: 0) }
-        let counters = server.counters, media = server.media
+        let counters = server.counters
+        let media = server.media
         counters.register(Counters.Listener(name: "media/udp", transport: .udp, ports: "media", service: .rtp, labels: [], bound: true))
         let errors = SendErrorLog(listener: "media/udp", counters: counters, logger: Logger(label: "test") { _ in logged })
         let limiter = NIOLockedValueBox(KnockRateLimiter())

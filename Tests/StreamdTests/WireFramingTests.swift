@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import StreamWire
 
 /// The wire logic streamd, its tunnel and the probe share (issue 12): `$` interleaved frames, the
@@ -37,7 +38,8 @@ final class WireFramingTests: XCTestCase {
 
     func testTheWriterFramesAsRFC2326Says() {
         XCTAssertEqual(InterleavedFrame.encode(channel: 1, packet: [9, 8]), [0x24, 0x01, 0x00, 0x02, 9, 8])
-        XCTAssertEqual(Array(InterleavedFrame.encode(channel: 2, packet: [UInt8](repeating: 0, count: 0x1234)).prefix(4)), [0x24, 0x02, 0x12, 0x34])
+        XCTAssertEqual(
+            Array(InterleavedFrame.encode(channel: 2, packet: [UInt8](repeating: 0, count: 0x1234)).prefix(4)), [0x24, 0x02, 0x12, 0x34])
     }
 
     func testARequestHeadEndsAtABlankLineOfEitherNewline() {
@@ -72,7 +74,9 @@ final class WireFramingTests: XCTestCase {
     func testEveryAnswerNamesTheSameServer() {
         let head = RequestHead(method: "GET", target: "/", version: "HTTP/1.0", headers: [])
         let rtsp = RequestHead(method: "OPTIONS", target: "*", version: "RTSP/1.0", headers: [])
-        var answers = [HTTPResponder.respond(to: head, listener: "80/tcp"), HTTPResponder.badRequest(), RTSPResponder.badRequest(cseq: nil)]
+        var answers = [
+            HTTPResponder.respond(to: head, listener: "80/tcp"), HTTPResponder.badRequest(), RTSPResponder.badRequest(cseq: nil),
+        ]
         answers.append(RTSPResponder.respond(to: rtsp, host: "192.0.2.1", port: 554))
         if case .listener(let icy) = ICYResponder.respond(to: head) { answers.append(icy) }
         for answer in answers { XCTAssertTrue(answer.headers.contains { $0 == ("Server", "streamd/0.1") }, "\(answer.headers)") }

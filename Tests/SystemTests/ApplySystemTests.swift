@@ -1,52 +1,12 @@
+import FirewallState
 import Foundation
 import PortModel
-import FirewallState
 import TestSupport
 import XCTest
 
 /// portctl apply against a real kernel: a server and a client namespace over a veth pair, the
 /// server's firewall set by portctl, real packets from the client. Nothing touches the host.
-final class ApplySystemTests: XCTestCase {
-    var pair: NamespacePair!
-    var stateDirectory: String!
-    let scripts = TestPaths.repository.appendingPathComponent("Tests/SystemTests/Scripts")
-    let server = NamespacePair.serverAddress
-
-    override func setUpWithError() throws {
-        if let reason = SystemTestGate.reasonToSkip(needing: ["ip", "nft", "python3"]) { throw XCTSkip(reason) }
-        pair = try NamespacePair()
-        stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-state-\(UUID().uuidString)").path
-    }
-
-    override func tearDown() {
-        pair?.destroy()
-        if let stateDirectory { try? FileManager.default.removeItem(atPath: stateDirectory) }
-    }
-
-    @discardableResult
-    func portctl(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        try pair.run(in: pair.server, [TestPaths.binary("portctl").path] + arguments + ["--state-dir", stateDirectory], environment: environment)
-    }
-
-    func ruleset(stateless: Bool = true) throws -> String {
-        try pair.run(in: pair.server, ["nft"] + (stateless ? ["-s"] : []) + ["list", "ruleset"]).stdout
-    }
-
-    func listen(_ ports: [String]) throws {
-        _ = try pair.start(in: pair.server, ["python3", scripts.appendingPathComponent("listen.py").path, "0.0.0.0"] + ports, waitForLine: "ready")
-    }
-
-    /// Verdicts from the client namespace, by port spec.
-    func reach(_ ports: [String], from source: String = NamespacePair.clientAddress) throws -> [String: String] {
-        let result = try pair.run(in: pair.client, ["python3", scripts.appendingPathComponent("reach.py").path, "--source", source, server] + ports)
-        var verdicts: [String: String] = [:]
-        for line in result.stdout.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2 { verdicts[String(parts[0])] = String(parts[1]) }
-        }
-        return verdicts
-    }
-
+final class ApplySystemTests: ApplyNamespaceTestCase {
     func testDSSPlanOpensExactlyItsPortsBetweenNamespaces() throws {
         let ports = ["554/tcp", "7070/tcp", "8000/tcp", "1220/tcp", "9999/tcp", "6970/udp", "6999/udp", "7000/udp"]
         try listen(ports)
@@ -85,7 +45,9 @@ final class ApplySystemTests: XCTestCase {
         let again = try portctl(["apply", "dss"])
         XCTAssertEqual(again.status, 0)
         XCTAssertTrue(again.stdout.contains("no change"), again.stdout)
-        XCTAssertEqual(try pair.run(in: pair.server, ["nft", "-a", "list", "table", "inet", "portctl"]).stdout, first, "a no-op writes nothing: handles are unchanged")
+        XCTAssertEqual(
+            try pair.run(in: pair.server, ["nft", "-a", "list", "table", "inet", "portctl"]).stdout, first,
+            "a no-op writes nothing: handles are unchanged")
 
         XCTAssertEqual(try portctl(["apply", "dss", "--port80", "-q"]).status, 0)
         let second = try ruleset()
@@ -102,7 +64,8 @@ final class ApplySystemTests: XCTestCase {
 
     func testUnconfirmedChangeRollsBackEvenWhenTheApplyIsKilled() throws {
         let before = try ruleset()
-        let apply = try pair.start(in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "3", "-q", "--state-dir", stateDirectory])
+        let apply = try pair.start(
+            in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "3", "-q", "--state-dir", stateDirectory])
         let applied = Date().addingTimeInterval(5)
         while Date() < applied, !(try ruleset().contains("table inet portctl")) { usleep(100_000) }
         XCTAssertTrue(try ruleset().contains("table inet portctl"))
@@ -117,7 +80,8 @@ final class ApplySystemTests: XCTestCase {
     }
 
     func testConfirmKeepsTheChange() throws {
-        let apply = try pair.start(in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "20", "-q", "--state-dir", stateDirectory])
+        let apply = try pair.start(
+            in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "20", "-q", "--state-dir", stateDirectory])
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline, !FileManager.default.fileExists(atPath: stateDirectory + "/pending.json") { usleep(100_000) }
         let confirm = try portctl(["confirm"])
@@ -140,7 +104,8 @@ final class ApplySystemTests: XCTestCase {
         XCTAssertEqual(try reach(["554/tcp"])["554/tcp"], "filtered")
         let apply = try portctl(["apply", "dss", "--attach", "inet filter input", "-q"])
         XCTAssertEqual(apply.status, 0, apply.stderr)
-        XCTAssertEqual(try portctl(["apply", "dss", "--attach", "inet filter input"]).stdout.contains("no change"), true, "attach is idempotent")
+        XCTAssertEqual(
+            try portctl(["apply", "dss", "--attach", "inet filter input"]).stdout.contains("no change"), true, "attach is idempotent")
         let verdicts = try reach(["554/tcp", "6970/udp", "9999/tcp"])
         XCTAssertEqual(verdicts["554/tcp"], "open")
         XCTAssertEqual(verdicts["6970/udp"], "open")
@@ -149,7 +114,9 @@ final class ApplySystemTests: XCTestCase {
         XCTAssertEqual(listing.components(separatedBy: "jump portctl").count - 1, 1, "exactly one jump")
 
         XCTAssertEqual(try portctl(["remove"]).status, 0)
-        XCTAssertEqual(try ruleset(), """
+        XCTAssertEqual(
+            try ruleset(),
+            """
             table inet filter {
             \tchain input {
             \t\ttype filter hook input priority filter; policy drop;
@@ -178,7 +145,8 @@ final class ApplySystemTests: XCTestCase {
             process.executableURL = URL(fileURLWithPath: SystemTestGate.find("ip")!)
             let extra = index % 2 == 0 ? ["--port80"] : []
             let wait = index % 4 == 0 ? "0" : "30"
-            process.arguments = ["netns", "exec", pair.server, binary, "apply", "dss", "-q", "--wait", wait, "--state-dir", stateDirectory] + extra
+            process.arguments =
+                ["netns", "exec", pair.server, binary, "apply", "dss", "-q", "--wait", wait, "--state-dir", stateDirectory] + extra
             let errors = Pipe()
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
@@ -206,10 +174,16 @@ final class ApplySystemTests: XCTestCase {
 
     func testDriftAndOtherTableDropsAreReported() throws {
         XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)
-        XCTAssertEqual(try pair.run(in: pair.server, ["nft", "add", "rule", "inet", "portctl", "input", "tcp", "dport", "4444", "accept"]).status, 0)
+        XCTAssertEqual(
+            try pair.run(in: pair.server, ["nft", "add", "rule", "inet", "portctl", "input", "tcp", "dport", "4444", "accept"]).status, 0)
         XCTAssertEqual(try pair.run(in: pair.server, ["nft", "add", "table", "ip", "blocker"]).status, 0)
-        XCTAssertEqual(try pair.run(in: pair.server, ["nft", "add", "chain", "ip", "blocker", "input", "{ type filter hook input priority 10; policy accept; }"]).status, 0)
-        XCTAssertEqual(try pair.run(in: pair.server, ["nft", "add", "rule", "ip", "blocker", "input", "tcp", "dport", "7070", "drop"]).status, 0)
+        XCTAssertEqual(
+            try pair.run(
+                in: pair.server,
+                ["nft", "add", "chain", "ip", "blocker", "input", "{ type filter hook input priority 10; policy accept; }"]
+            ).status, 0)
+        XCTAssertEqual(
+            try pair.run(in: pair.server, ["nft", "add", "rule", "ip", "blocker", "input", "tcp", "dport", "7070", "drop"]).status, 0)
         let status = try portctl(["status"])
         XCTAssertEqual(status.status, 1)
         XCTAssertTrue(status.stdout.contains("Drift: the live rules differ from generation 1"), status.stdout)
@@ -251,42 +225,4 @@ final class ApplySystemTests: XCTestCase {
         XCTAssertEqual(try portctl(["remove"]).status, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: stateDirectory + "/persist.json"))
     }
-
-    /// Hostile text in every free-text field of a profile changes nothing outside portctl's table.
-    func testHostileProfilesCannotReachOtherTables() throws {
-        XCTAssertEqual(try pair.run(in: pair.server, ["nft", "add", "table", "inet", "filter"]).status, 0)
-        XCTAssertEqual(try pair.run(in: pair.server, ["nft", "add", "chain", "inet", "filter", "input", "{ type filter hook input priority 0; policy accept; }"]).status, 0)
-        let others = try pair.run(in: pair.server, ["nft", "list", "table", "inet", "filter"]).stdout
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var generator = SeededRandom(seed: 2026)
-        let pieces = ["\"", "'", ";", "{", "}", "\\n", "\\\"", "#", "$", "`", "flush ruleset", "delete table inet filter", "add table ip evil", "}}]", "\\u0000"]
-        for round in 0..<12 {
-            func hostile() -> String { (0..<8).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined(separator: " ") }
-            let yaml = """
-                name: hostile
-                title: "\(hostile())"
-                description: "\(hostile())"
-                source: "\(hostile())"
-                options:
-                  extra: "\(hostile())"
-                openings:
-                  - id: a
-                    purpose: "\(hostile())"
-                    ports: [\(5000 + round)/tcp]
-                  - id: b
-                    purpose: "\(hostile())"
-                    ports: [\(6000 + round)/udp]
-                    when: extra
-                """
-            try yaml.write(to: directory.appendingPathComponent("hostile.yaml"), atomically: true, encoding: .utf8)
-            let result = try portctl(["apply", "hostile", "--with", "extra", "--profile-dir", directory.path, "-q"])
-            if result.status == 65 { continue }  // a string YAML itself refuses: nothing to apply
-            XCTAssertEqual(result.status, 0, "round \(round): \(result.stderr)")
-            XCTAssertEqual(try pair.run(in: pair.server, ["nft", "list", "table", "inet", "filter"]).stdout, others)
-            XCTAssertEqual(try pair.run(in: pair.server, ["nft", "list", "tables"]).stdout, "table inet filter\ntable inet portctl\n")
-        }
-    }
 }
-

@@ -1,6 +1,6 @@
+import FirewallState
 import Foundation
 import PortModel
-import FirewallState
 import TestSupport
 import XCTest
 
@@ -48,7 +48,8 @@ final class ConfirmFaultLoopSystemTests: XCTestCase {
     }
 
     func portctl(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        try pair.run(in: pair.server, [TestPaths.binary("portctl").path] + arguments + ["--state-dir", stateDirectory], environment: environment)
+        try pair.run(
+            in: pair.server, [TestPaths.binary("portctl").path] + arguments + ["--state-dir", stateDirectory], environment: environment)
     }
 
     func ruleset() throws -> String {
@@ -74,7 +75,9 @@ final class ConfirmFaultLoopSystemTests: XCTestCase {
 
             let started = Date()
             let apply = try Launched(
-                in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--port80", "--confirm", "1", "-q", "--state-dir", stateDirectory] + fault)
+                in: pair.server,
+                [TestPaths.binary("portctl").path, "apply", "dss", "--port80", "--confirm", "1", "-q", "--state-dir", stateDirectory]
+                    + fault)
             var confirmed = false
             if let confirmAt {
                 usleep(UInt32(confirmAt * 1_000_000))
@@ -135,6 +138,8 @@ final class ConfirmFaultLoopSystemTests: XCTestCase {
         }
         let history = try portctl(["history", "--json"]).stdout
         XCTAssertFalse(history.contains("auto-rollback-failed"), history)
-        print("fault loop: \(runs) runs, worst rollback lateness \(String(format: "%.3f", worstLateness)) s past the deadline; \(tally.sorted { $0.key < $1.key })")
+        print(
+            "fault loop: \(runs) runs, worst rollback lateness \(String(format: "%.3f", worstLateness)) s past the deadline; \(tally.sorted { $0.key < $1.key })"
+        )
     }
 }

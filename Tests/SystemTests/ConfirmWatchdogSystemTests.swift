@@ -1,6 +1,6 @@
+import FirewallState
 import Foundation
 import PortModel
-import FirewallState
 import TestSupport
 import XCTest
 
@@ -82,7 +82,8 @@ final class ConfirmWatchdogSystemTests: SafeApplyFixture {
         usleep(1_200_000)
         let next = try portctl(["apply", "dss", "-q"])
         XCTAssertEqual(next.status, 0, next.stderr)
-        XCTAssertTrue(next.stderr.contains("generation 2 was not confirmed in time and its rollback timer had stopped: rolled back"), next.stderr)
+        XCTAssertTrue(
+            next.stderr.contains("generation 2 was not confirmed in time and its rollback timer had stopped: rolled back"), next.stderr)
         XCTAssertEqual(try ruleset(), before)
         let events = try portctl(["history", "--json"]).stdout
         XCTAssertTrue(events.contains("its rollback timer had stopped"), events)
@@ -91,7 +92,8 @@ final class ConfirmWatchdogSystemTests: SafeApplyFixture {
     /// An older auto-rollback in the history does not decide a later change's outcome.
     func testTheOutcomeIsTheOneOfThisChange() throws {
         XCTAssertEqual(try portctl(["apply", "dss", "--confirm", "1", "-q"]).status, 3)
-        let apply = try Launched(in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "20", "--state-dir", stateDirectory])
+        let apply = try Launched(
+            in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "20", "--state-dir", stateDirectory])
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline, !pendingExists { usleep(50_000) }
         let confirm = try portctl(["confirm"])
@@ -107,7 +109,11 @@ final class ConfirmWatchdogSystemTests: SafeApplyFixture {
     func testAConfirmationAfterTheDeadlineIsTooLate() throws {
         let before = try ruleset()
         let apply = try Launched(
-            in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "1", "-q", "--state-dir", stateDirectory, "--fault", "watchdog.deadline=delay:1500"])
+            in: pair.server,
+            [
+                TestPaths.binary("portctl").path, "apply", "dss", "--confirm", "1", "-q", "--state-dir", stateDirectory, "--fault",
+                "watchdog.deadline=delay:1500",
+            ])
         usleep(1_600_000)
         let confirm = try portctl(["confirm"])
         XCTAssertEqual(confirm.status, 1)

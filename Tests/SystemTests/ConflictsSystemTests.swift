@@ -13,7 +13,8 @@ final class ConflictsSystemTests: XCTestCase {
         work = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-conflicts-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         // A program that the kernel names "nginx": python3, copied under that name.
-        try FileManager.default.copyItem(atPath: try realPath(SystemTestGate.find("python3")!), toPath: work.appendingPathComponent("nginx").path)
+        try FileManager.default.copyItem(
+            atPath: try realPath(SystemTestGate.find("python3")!), toPath: work.appendingPathComponent("nginx").path)
     }
 
     override func tearDown() {
@@ -28,8 +29,10 @@ final class ConflictsSystemTests: XCTestCase {
     func startWebServer(port: Int) throws -> Process {
         try pair.start(
             in: pair.server,
-            [work.appendingPathComponent("nginx").path, "-c",
-             "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',\(port)))\ns.listen()\nprint('ready',flush=True)\ntime.sleep(60)"],
+            [
+                work.appendingPathComponent("nginx").path, "-c",
+                "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',\(port)))\ns.listen()\nprint('ready',flush=True)\ntime.sleep(60)",
+            ],
             waitForLine: "ready")
     }
 
@@ -43,10 +46,13 @@ final class ConflictsSystemTests: XCTestCase {
         let web = try startWebServer(port: 80)
         let conflicts = try portctl(["conflicts", "dss", "--port80"])
         XCTAssertEqual(conflicts.status, 2)
-        XCTAssertTrue(conflicts.stdout.contains("held by \(web.processIdentifier) \(work.appendingPathComponent("nginx").path) on 0.0.0.0:80"), conflicts.stdout)
+        XCTAssertTrue(
+            conflicts.stdout.contains("held by \(web.processIdentifier) \(work.appendingPathComponent("nginx").path) on 0.0.0.0:80"),
+            conflicts.stdout)
         XCTAssertEqual(
             conflicts.stderr,
-            "portctl: error: nginx (pid \(web.processIdentifier)) holds 80/tcp, which dss/rtsp-http needs: stop it (kill \(web.processIdentifier)) and keep it from starting at boot, move it to another port, or drop --port80 and use 554/7070\n")
+            "portctl: error: nginx (pid \(web.processIdentifier)) holds 80/tcp, which dss/rtsp-http needs: stop it (kill \(web.processIdentifier)) and keep it from starting at boot, move it to another port, or drop --port80 and use 554/7070\n"
+        )
 
         let plan = try portctl(["plan", "dss", "--port80", "-q"])
         XCTAssertEqual(plan.status, 2)
@@ -70,10 +76,12 @@ final class ConflictsSystemTests: XCTestCase {
 
     func testUnprivilegedRunShowsPortsButNotOtherUsersOwners() throws {
         _ = try startWebServer(port: 8088)
-        let result = try pair.run(in: pair.server, [
-            SystemTestGate.find("setpriv")!, "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-            TestPaths.binary("portctl").path, "conflicts", "--port", "8088/tcp",
-        ])
+        let result = try pair.run(
+            in: pair.server,
+            [
+                SystemTestGate.find("setpriv")!, "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                TestPaths.binary("portctl").path, "conflicts", "--port", "8088/tcp",
+            ])
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stdout.contains("held by uid 0 on 0.0.0.0:8088 (owner hidden: run as root)"), result.stdout)
         XCTAssertTrue(result.stderr.contains("portctl: notice: not running as root: owners of "), result.stderr)

@@ -9,7 +9,8 @@ final class ExportLoadSystemTests: XCTestCase {
     static let python = "/usr/bin/python3"
 
     func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-export-\(getpid())-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "portctl-export-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
         return directory
@@ -22,7 +23,9 @@ final class ExportLoadSystemTests: XCTestCase {
 
     func testFirewalldLoadsEveryBundledService() throws {
         if !SystemTestGate.enabled { throw XCTSkip("system tests are off: set PORTCTL_SYSTEM_TESTS=1") }
-        guard pythonHas("firewall.core.io.service") else { throw XCTSkip("firewalld's Python package is not installed (apt install python3-firewall)") }
+        guard pythonHas("firewall.core.io.service") else {
+            throw XCTSkip("firewalld's Python package is not installed (apt install python3-firewall)")
+        }
         let directory = try temporaryDirectory()
         for name in try PlanNftablesSystemTests.bundledNames() {
             let arguments = try PlanNftablesSystemTests.fullArguments(name)
@@ -30,7 +33,9 @@ final class ExportLoadSystemTests: XCTestCase {
             try xml.stdout.write(to: directory.appendingPathComponent("portctl-\(name).xml"), atomically: true, encoding: .utf8)
             let expectedPorts = try portctl(arguments + ["--json"])
             let plan = try JSONSerialization.jsonObject(with: Data(expectedPorts.stdout.utf8)) as! [String: Any]
-            let world = (plan["openings"] as! [[String: Any]]).filter { $0["from"] as? String == "world" && $0["direction"] as? String != "out" }
+            let world = (plan["openings"] as! [[String: Any]]).filter {
+                $0["from"] as? String == "world" && $0["direction"] as? String != "out"
+            }
             let script = """
                 import sys
                 from firewall.core.io.service import service_reader
@@ -69,7 +74,9 @@ final class ExportLoadSystemTests: XCTestCase {
     }
 
     func testIptablesRestoreAcceptsBothFamilies() throws {
-        if let reason = SystemTestGate.reasonToSkip(needing: ["unshare", "iptables-restore", "ip6tables-restore"]) { throw XCTSkip(reason) }
+        if let reason = SystemTestGate.reasonToSkip(needing: ["unshare", "iptables-restore", "ip6tables-restore"]) {
+            throw XCTSkip(reason)
+        }
         let directory = try temporaryDirectory()
         for name in try PlanNftablesSystemTests.bundledNames() {
             let arguments = try PlanNftablesSystemTests.fullArguments(name) + ["--format", "iptables"]
@@ -77,7 +84,8 @@ final class ExportLoadSystemTests: XCTestCase {
             let v6 = directory.appendingPathComponent("\(name).v6").path
             try portctl(arguments + ["--ip-family", "ipv4"]).stdout.write(toFile: v4, atomically: true, encoding: .utf8)
             try portctl(arguments + ["--ip-family", "ipv6"]).stdout.write(toFile: v6, atomically: true, encoding: .utf8)
-            let result = try inFreshNetworkNamespace("iptables-restore --test --noflush < \(v4) && ip6tables-restore --test --noflush < \(v6)")
+            let result = try inFreshNetworkNamespace(
+                "iptables-restore --test --noflush < \(v4) && ip6tables-restore --test --noflush < \(v6)")
             XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
         }
     }

@@ -47,12 +47,16 @@ final class HostileCorpusSystemTests: XCTestCase {
             tried += 1
             outcomes[result.status, default: 0] += 1
             XCTAssertLessThan(seconds, 10, "\(label): no hang")
-            XCTAssertTrue([64, 65, 66].contains(result.status), "\(label): refused with a documented status, not \(result.status): \(result.stderr.prefix(300))")
+            XCTAssertTrue(
+                [64, 65, 66].contains(result.status),
+                "\(label): refused with a documented status, not \(result.status): \(result.stderr.prefix(300))")
             XCTAssertFalse(result.stderr.contains("Fatal error"), "\(label): \(result.stderr.prefix(300))")
             XCTAssertEqual(try ruleset(), before, "\(label): the ruleset is byte-identical")
         }
         // Every corpus profile, applied by name from a profile directory.
-        let files = try FileManager.default.contentsOfDirectory(atPath: HostileCorpus.profileDirectory.path).filter { $0.hasSuffix(".yaml") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: HostileCorpus.profileDirectory.path).filter {
+            $0.hasSuffix(".yaml")
+        }
         for file in files.sorted() where HostileCorpus.profileCases[file] != nil {
             let stem = String(file.dropLast(5))
             let target = profiles.appendingPathComponent(file)

@@ -24,15 +24,20 @@ final class MediaOneWaySystemTests: XCTestCase {
     func probeMedia() throws -> (Int32, [String: Any]) {
         let result = try pair.run(
             in: pair.client,
-            [TestPaths.binary("portctl").path, "probe", server, "dss", "--key", served.key, "--timeout", "1s", "--media", "--media-transport", "udp,tcp",
-             "--media-duration", "2s", "--format", "json"])
+            [
+                TestPaths.binary("portctl").path, "probe", server, "dss", "--key", served.key, "--timeout", "1s", "--media",
+                "--media-transport", "udp,tcp",
+                "--media-duration", "2s", "--format", "json",
+            ])
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
         let media = (json["results"] as? [[String: Any]] ?? []).first { $0["port"] as? Int == 554 && $0["check"] as? String == "media/udp" }
         return (result.status, media ?? ["stderr": result.stderr])
     }
 
     func testRTPOutButNothingInIsMediaOneWay() throws {
-        let apply = try pair.run(in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "-q", "--state-dir", served.work.appendingPathComponent("state").path])
+        let apply = try pair.run(
+            in: pair.server,
+            [TestPaths.binary("portctl").path, "apply", "dss", "-q", "--state-dir", served.work.appendingPathComponent("state").path])
         XCTAssertEqual(apply.status, 0, apply.stderr)
         try served.startStreamd(["dss"])
 
@@ -49,7 +54,9 @@ final class MediaOneWaySystemTests: XCTestCase {
         let (status, oneWay) = try probeMedia()
         XCTAssertEqual(status, 1)
         XCTAssertEqual(oneWay["verdict"] as? String, "media-one-way", "\(oneWay)")
-        XCTAssertEqual(oneWay["detail"] as? String, "media one-way: RTP arrives, RTCP from the player is blocked on udp/6970-6999; real servers will drop the session")
+        XCTAssertEqual(
+            oneWay["detail"] as? String,
+            "media one-way: RTP arrives, RTCP from the player is blocked on udp/6970-6999; real servers will drop the session")
         let stats = oneWay["media"] as? [String: Any] ?? [:]
         XCTAssertGreaterThan(stats["packets"] as? Int ?? 0, 50, "RTP did arrive")
         XCTAssertEqual(stats["punches_received"] as? Int, 0, "not one punch packet got in")

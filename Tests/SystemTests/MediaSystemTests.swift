@@ -17,7 +17,9 @@ final class MediaSystemTests: XCTestCase {
     var pair: NamespacePair { served.pair }
     var work: URL { served.work }
     let server = NamespacePair.serverAddress
-    let plan = ["dss", "rtmp", "mms", "--port80", "--admin-from", NamespacePair.clientAddress, "--broadcaster", NamespacePair.clientAddress]
+    let plan = [
+        "dss", "rtmp", "mms", "--port80", "--admin-from", NamespacePair.clientAddress, "--broadcaster", NamespacePair.clientAddress,
+    ]
 
     override func setUpWithError() throws {
         if let reason = SystemTestGate.reasonToSkip(needing: ["ip", "nft", "ffprobe", "ffmpeg"]) { throw XCTSkip(reason) }
@@ -47,7 +49,9 @@ final class MediaSystemTests: XCTestCase {
     func probeMedia(_ arguments: [String]) throws -> (Int32, [String: [String: Any]]) {
         let result = try pair.run(
             in: pair.client,
-            [TestPaths.binary("portctl").path, "probe", server] + arguments + ["--key", key, "--timeout", "1s", "--media", "--media-duration", "1s", "--format", "json"])
+            [TestPaths.binary("portctl").path, "probe", server] + arguments + [
+                "--key", key, "--timeout", "1s", "--media", "--media-duration", "1s", "--format", "json",
+            ])
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         var byCheck: [String: [String: Any]] = [:]
         for item in json["results"] as! [[String: Any]] { byCheck["\(item["port"]!)/\(item["transport"]!) \(item["check"]!)"] = item }
@@ -55,7 +59,9 @@ final class MediaSystemTests: XCTestCase {
     }
 
     func testPlayersReceiveTheStreamOverEveryTransportAndTheHalfOpenFirewallIsCaught() throws {
-        let apply = try pair.run(in: pair.server, [TestPaths.binary("portctl").path, "apply"] + plan + ["-q", "--state-dir", work.appendingPathComponent("state").path])
+        let apply = try pair.run(
+            in: pair.server,
+            [TestPaths.binary("portctl").path, "apply"] + plan + ["-q", "--state-dir", work.appendingPathComponent("state").path])
         XCTAssertEqual(apply.status, 0, apply.stderr)
         for command in [
             "add table inet egress", "add chain inet egress output { type filter hook output priority filter ; policy drop ; }",
@@ -87,7 +93,10 @@ final class MediaSystemTests: XCTestCase {
         // A publisher is accepted (and its stream discarded).
         let publish = try pair.run(
             in: pair.client,
-            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "2", "-c:a", "aac", "-f", "flv", "rtmp://\(server)/live/x"],
+            [
+                "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "2", "-c:a", "aac", "-f", "flv",
+                "rtmp://\(server)/live/x",
+            ],
             timeout: 30)
         XCTAssertEqual(publish.status, 0, "RTMP publish: \(publish.stderr)")
 
@@ -127,8 +136,10 @@ final class MediaSystemTests: XCTestCase {
         // 20 sessions of each of two transports: 40 asked, 30 allowed; the rest get 453.
         let result = try pair.run(
             in: pair.client,
-            [TestPaths.binary("portctl").path, "probe", server, "--ports", "554/tcp,6970-6999/udp", "--media", "--clients", "20",
-             "--media-transport", "udp,tcp", "--media-duration", "1s", "--timeout", "2s", "--format", "json"])
+            [
+                TestPaths.binary("portctl").path, "probe", server, "--ports", "554/tcp,6970-6999/udp", "--media", "--clients", "20",
+                "--media-transport", "udp,tcp", "--media-duration", "1s", "--timeout", "2s", "--format", "json",
+            ])
         XCTAssertEqual(result.status, 1, result.stdout)
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         let media = (json["results"] as! [[String: Any]]).filter { ($0["check"] as? String)?.hasPrefix("media/") ?? false }
@@ -163,7 +174,9 @@ final class MediaSystemTests: XCTestCase {
         served.destroy()
         served = try StreamdNamespaces(name: "media-v6", ipv6: true)
         let plan6 = ["dss", "--admin-from", NamespacePair.clientAddress6, "--broadcaster", NamespacePair.clientAddress6]
-        let apply = try pair.run(in: pair.server, [TestPaths.binary("portctl").path, "apply"] + plan6 + ["-q", "--state-dir", work.appendingPathComponent("state").path])
+        let apply = try pair.run(
+            in: pair.server,
+            [TestPaths.binary("portctl").path, "apply"] + plan6 + ["-q", "--state-dir", work.appendingPathComponent("state").path])
         XCTAssertEqual(apply.status, 0, apply.stderr)
         for command in [
             "add table inet egress", "add chain inet egress output { type filter hook output priority filter ; policy drop ; }",
@@ -182,7 +195,8 @@ final class MediaSystemTests: XCTestCase {
         let tcp = try ffprobe(url, ["-rtsp_transport", "tcp", "-timeout", "5000000"])
         XCTAssertEqual(tcp.stream, "pcm_mulaw 8000 25", "RTSP interleaved, IPv6: \(tcp.stderr)")
 
-        XCTAssertEqual(try describeRelative(NamespacePair.serverAddress6), "RTSP/1.0 200 OK ['Content-Base: rtsp://[2001:db8::1]:554/test/']\n")
+        XCTAssertEqual(
+            try describeRelative(NamespacePair.serverAddress6), "RTSP/1.0 200 OK ['Content-Base: rtsp://[2001:db8::1]:554/test/']\n")
         // The same dual-stack socket, reached over IPv4: the address is the IPv4 one, not ::ffff:192.0.2.1.
         XCTAssertEqual(try describeRelative(server), "RTSP/1.0 200 OK ['Content-Base: rtsp://192.0.2.1:554/test/']\n")
     }

@@ -15,7 +15,9 @@ final class PlanNftablesSystemTests: XCTestCase {
     static func fullArguments(_ name: String) throws -> [String] {
         let show = try portctl(["profiles", "show", name, "--json"])
         let json = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as! [String: Any]
-        var arguments = ["plan", name, "-q", "--admin-from", "192.0.2.0/24", "--admin-from", "2001:db8::/32", "--broadcaster", "198.51.100.7"]
+        var arguments = [
+            "plan", name, "-q", "--admin-from", "192.0.2.0/24", "--admin-from", "2001:db8::/32", "--broadcaster", "198.51.100.7",
+        ]
         for option in (json["options"] as! [String: Any]).keys.sorted() { arguments += ["--with", option] }
         for set in (json["source_sets"] as! [String: Any]).keys.sorted() { arguments += ["--source-set", "\(set)=203.0.113.0/24"] }
         return arguments
@@ -56,7 +58,8 @@ final class PlanNftablesSystemTests: XCTestCase {
         for name in try Self.bundledNames() {
             var arguments = try Self.fullArguments(name)
             arguments[0] = "apply"
-            let command = ([TestPaths.binary("portctl").path] + arguments + ["--dry-run", "--state-dir", state]).map { "'\($0)'" }.joined(separator: " ")
+            let command = ([TestPaths.binary("portctl").path] + arguments + ["--dry-run", "--state-dir", state]).map { "'\($0)'" }.joined(
+                separator: " ")
             let result = try inFreshNetworkNamespace("\(command) && nft list ruleset | wc -c")
             XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
             XCTAssertTrue(result.stdout.hasPrefix("dry run: the kernel accepts this change"), "\(name): \(result.stdout)")
@@ -70,7 +73,8 @@ final class PlanNftablesSystemTests: XCTestCase {
         let arguments = try Self.fullArguments("dss") + ["--port80"]
         let textFile = try write(try portctl(arguments + ["--format", "nft"]).stdout, "dss-full.nft")
         let jsonFile = try write(try portctl(arguments + ["--format", "nft-json"]).stdout, "dss-full.json")
-        let result = try inFreshNetworkNamespace("""
+        let result = try inFreshNetworkNamespace(
+            """
             nft -f \(textFile); nft list ruleset > /dev/stdout; echo ====; nft flush ruleset
             nft -j -f \(jsonFile); nft list ruleset
             """)
@@ -80,7 +84,9 @@ final class PlanNftablesSystemTests: XCTestCase {
         XCTAssertEqual(parts[0], parts[1])
         XCTAssertTrue(parts[0].contains("udp . 6970-6999 counter packets 0 bytes 0 comment \"dss/media\""))
         // The full DSS plan with every option stays within 12 rules, baseline included.
-        let rules = parts[0].split(separator: "\n").filter { $0.contains(" accept") || $0.contains(" drop") }.filter { !$0.contains("policy") }
+        let rules = parts[0].split(separator: "\n").filter { $0.contains(" accept") || $0.contains(" drop") }.filter {
+            !$0.contains("policy")
+        }
         XCTAssertLessThanOrEqual(rules.count, 12)
     }
 
@@ -88,7 +94,8 @@ final class PlanNftablesSystemTests: XCTestCase {
     func testTheScriptReplacesOnlyItsOwnTable() throws {
         if let reason = SystemTestGate.reasonToSkip() { throw XCTSkip(reason) }
         let file = try write(try portctl(["plan", "dss", "-q", "--format", "nft"]).stdout, "dss.nft")
-        let result = try inFreshNetworkNamespace("""
+        let result = try inFreshNetworkNamespace(
+            """
             nft add table inet filter
             nft add chain inet filter input '{ type filter hook input priority 0; policy accept; }'
             nft add rule inet filter input tcp dport 9999 accept
@@ -109,21 +116,22 @@ final class PlanNftablesSystemTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try #"""
-            name: hostile
-            title: "x\" ; flush ruleset ; add table ip evil { }"
-            source: "}\n; delete table inet filter"
-            openings:
-              - id: a
-                purpose: "\"; add table ip evil { chain c { type filter hook input priority 0; policy accept; } } #"
-                ports: [5000/tcp]
-            """#.write(to: directory.appendingPathComponent("hostile.yaml"), atomically: true, encoding: .utf8)
+        name: hostile
+        title: "x\" ; flush ruleset ; add table ip evil { }"
+        source: "}\n; delete table inet filter"
+        openings:
+          - id: a
+            purpose: "\"; add table ip evil { chain c { type filter hook input priority 0; policy accept; } } #"
+            ports: [5000/tcp]
+        """#.write(to: directory.appendingPathComponent("hostile.yaml"), atomically: true, encoding: .utf8)
         let text = try portctl(["plan", "hostile", "--profile-dir", directory.path, "-q", "--format", "nft"])
         let json = try portctl(["plan", "hostile", "--profile-dir", directory.path, "-q", "--format", "nft-json"])
         XCTAssertEqual(text.status, 0, text.stderr)
         let textFile = try write(text.stdout, "hostile.nft")
         let jsonFile = try write(json.stdout, "hostile.json")
         for (flag, file) in [("", textFile), ("-j", jsonFile)] {
-            let result = try inFreshNetworkNamespace("""
+            let result = try inFreshNetworkNamespace(
+                """
                 nft add table inet filter
                 nft \(flag) -f \(file)
                 nft list tables

@@ -26,7 +26,9 @@ final class ProbeSystemTests: XCTestCase {
     func startStreamd(_ arguments: [String]) throws -> Process { try served.startStreamd(arguments) }
 
     func probe(_ arguments: [String]) throws -> (Int32, [String: [String: Any]]) {
-        let result = try pair.run(in: pair.client, [TestPaths.binary("portctl").path, "probe", server] + arguments + ["--key", key, "--timeout", "1s", "--format", "json"])
+        let result = try pair.run(
+            in: pair.client,
+            [TestPaths.binary("portctl").path, "probe", server] + arguments + ["--key", key, "--timeout", "1s", "--format", "json"])
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         var byPort: [String: [String: Any]] = [:]
         for item in json["results"] as! [[String: Any]] { byPort["\(item["port"]!)/\(item["transport"]!)"] = item }
@@ -34,7 +36,9 @@ final class ProbeSystemTests: XCTestCase {
     }
 
     func testTheWholeLoopThroughTheFirewall() throws {
-        let apply = try pair.run(in: pair.server, [TestPaths.binary("portctl").path, "apply"] + plan + ["-q", "--state-dir", work.appendingPathComponent("state").path])
+        let apply = try pair.run(
+            in: pair.server,
+            [TestPaths.binary("portctl").path, "apply"] + plan + ["-q", "--state-dir", work.appendingPathComponent("state").path])
         XCTAssertEqual(apply.status, 0, apply.stderr)
         let streamd = try startStreamd(plan)
 
@@ -42,12 +46,16 @@ final class ProbeSystemTests: XCTestCase {
         XCTAssertEqual(status, 0, "every planned opening is ok: \(results.filter { $0.value["verdict"] as? String != "ok" })")
         XCTAssertEqual(results["554/tcp"]?["detail"] as? String, "RTSP/1.0 200 OK; DESCRIBE /test: SDP")
         XCTAssertEqual(results["80/tcp"]?["detail"] as? String, "RTSP-over-HTTP tunnel: HTTP/1.0 200 OK")
-        XCTAssertEqual((6970...6999).filter { results["\($0)/udp"]?["detail"] as? String == "open (streamd)" }.count, 30, "the whole media range")
-        XCTAssertEqual(results.keys.filter { $0.hasSuffix("/udp") && Int($0.split(separator: "/")[0])! >= 10000 }.count, 10, "a sample of the broadcast range")
+        XCTAssertEqual(
+            (6970...6999).filter { results["\($0)/udp"]?["detail"] as? String == "open (streamd)" }.count, 30, "the whole media range")
+        XCTAssertEqual(
+            results.keys.filter { $0.hasSuffix("/udp") && Int($0.split(separator: "/")[0])! >= 10000 }.count, 10,
+            "a sample of the broadcast range")
         XCTAssertEqual(results["1220/tcp"]?["verdict"] as? String, "ok")
 
         // Take 7070 out of the applied ruleset: that opening becomes filtered.
-        XCTAssertEqual(try pair.run(in: pair.server, ["nft", "delete", "element", "inet", "portctl", "world_ports", "{ tcp . 7070 }"]).status, 0)
+        XCTAssertEqual(
+            try pair.run(in: pair.server, ["nft", "delete", "element", "inet", "portctl", "world_ports", "{ tcp . 7070 }"]).status, 0)
         let (afterRemoval, removed) = try probe(plan)
         XCTAssertEqual(afterRemoval, 1)
         XCTAssertEqual(removed["7070/tcp"]?["verdict"] as? String, "filtered")

@@ -12,9 +12,12 @@ final class ProbeUDPSystemTests: XCTestCase {
         if let reason = SystemTestGate.reasonToSkip(needing: ["ip", "nft"]) { throw XCTSkip(reason) }
     }
 
-    func probe(_ pair: NamespacePair, _ arguments: [String], timeout: TimeInterval = 120) throws -> (status: Int32, results: [[String: Any]], seconds: Double) {
+    func probe(_ pair: NamespacePair, _ arguments: [String], timeout: TimeInterval = 120) throws -> (
+        status: Int32, results: [[String: Any]], seconds: Double
+    ) {
         let started = Date()
-        let result = try pair.run(in: pair.client, [TestPaths.binary("portctl").path, "probe", server] + arguments + ["--format", "json"], timeout: timeout)
+        let result = try pair.run(
+            in: pair.client, [TestPaths.binary("portctl").path, "probe", server] + arguments + ["--format", "json"], timeout: timeout)
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
         return (result.status, json["results"] as? [[String: Any]] ?? [], Date().timeIntervalSince(started))
     }
@@ -34,7 +37,9 @@ final class ProbeUDPSystemTests: XCTestCase {
         XCTAssertGreaterThan(closed, burst, "closed ports beyond the ICMP burst, found by the paced retries")
         for result in results where result["verdict"] as? String != "closed" {
             XCTAssertEqual(result["verdict"] as? String, "closed-or-filtered")
-            XCTAssertEqual(result["detail"] as? String, "no reply; this host rate-limits ICMP (\(closed) of 30 closed), so it may be closed rather than filtered")
+            XCTAssertEqual(
+                result["detail"] as? String,
+                "no reply; this host rate-limits ICMP (\(closed) of 30 closed), so it may be closed rather than filtered")
         }
         XCTAssertLessThan(seconds, 1 + 30 + 5, "within --timeout and the default --icmp-budget of 30 s")
         print("ICMP rate limit: \(closed) of 30 closed in \(String(format: "%.1f", seconds)) s")
@@ -54,7 +59,8 @@ final class ProbeUDPSystemTests: XCTestCase {
         let served = try StreamdNamespaces(name: "udp-range")
         defer { served.destroy() }
         try served.startStreamd(["dss", "--broadcaster", NamespacePair.clientAddress])
-        let (status, results, seconds) = try probe(served.pair, ["--ports", "10000-12999/udp", "--full", "--key", served.key, "--timeout", "1s"])
+        let (status, results, seconds) = try probe(
+            served.pair, ["--ports", "10000-12999/udp", "--full", "--key", served.key, "--timeout", "1s"])
         XCTAssertEqual(results.count, 3000)
         let answered = results.filter { $0["detail"] as? String == "open (streamd)" }.count
         XCTAssertEqual(answered, 3000, "\(results.filter { $0["detail"] as? String != "open (streamd)" }.prefix(5))")

@@ -1,6 +1,6 @@
+import FirewallState
 import Foundation
 import PortModel
-import FirewallState
 import TestSupport
 import XCTest
 
@@ -17,7 +17,8 @@ final class RecoverySystemTests: SafeApplyFixture {
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: mount) }
         let before = try ruleset()
-        let output = try inPrivateMounts("""
+        let output = try inPrivateMounts(
+            """
             mount -t tmpfs -o size=4m tmpfs \(mount)
             $PORTCTL apply dss --conflict-root \(TestPaths.emptyRoot) --confirm 2 -q --state-dir \(mount)/state < /dev/null > \(mount)/../ro-out.$$ 2>&1 &
             apply=$!
@@ -38,7 +39,8 @@ final class RecoverySystemTests: SafeApplyFixture {
         let mount = stateDirectory + "-full"
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: mount) }
-        let output = try inPrivateMounts("""
+        let output = try inPrivateMounts(
+            """
             mount -t tmpfs -o size=2m tmpfs \(mount)
             $PORTCTL apply dss --conflict-root \(TestPaths.emptyRoot) -q --state-dir \(mount)/state
             $PORTCTL apply dss --conflict-root \(TestPaths.emptyRoot) --port80 --confirm 2 -q --state-dir \(mount)/state < /dev/null > /dev/null 2>&1 &
@@ -88,7 +90,8 @@ final class RecoverySystemTests: SafeApplyFixture {
     func testRollingBackToThePendingGenerationIsRefused() throws {
         XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)
         let apply = try Launched(
-            in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--port80", "--confirm", "20", "-q", "--state-dir", stateDirectory])
+            in: pair.server,
+            [TestPaths.binary("portctl").path, "apply", "dss", "--port80", "--confirm", "20", "-q", "--state-dir", stateDirectory])
         defer { apply.stop() }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline, !pendingExists { usleep(50_000) }
@@ -96,7 +99,8 @@ final class RecoverySystemTests: SafeApplyFixture {
         XCTAssertEqual(refused.status, 64)
         XCTAssertEqual(
             refused.stderr,
-            "portctl: error: --to: generation 2 is the change awaiting confirmation; keep it with 'portctl confirm', or decline it with 'portctl rollback'\n")
+            "portctl: error: --to: generation 2 is the change awaiting confirmation; keep it with 'portctl confirm', or decline it with 'portctl rollback'\n"
+        )
         XCTAssertEqual(try portctl(["rollback"]).status, 0)
         XCTAssertEqual(apply.wait(), 3)
         XCTAssertTrue(apply.output().contains("generation 2 was rolled back: declined by portctl rollback"), apply.output())
@@ -116,7 +120,8 @@ final class RecoverySystemTests: SafeApplyFixture {
         try saved.write(to: URL(fileURLWithPath: declaration))
 
         let apply = try Launched(
-            in: pair.server, [TestPaths.binary("portctl").path, "apply", "dss", "--port80", "--confirm", "2", "-q", "--state-dir", stateDirectory])
+            in: pair.server,
+            [TestPaths.binary("portctl").path, "apply", "dss", "--port80", "--confirm", "2", "-q", "--state-dir", stateDirectory])
         let armed = Date().addingTimeInterval(10)
         while Date() < armed, !pendingExists { usleep(50_000) }
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: declaration))
@@ -141,6 +146,7 @@ final class RecoverySystemTests: SafeApplyFixture {
         XCTAssertEqual(apply.status, 77)
         XCTAssertEqual(
             apply.stderr,
-            "portctl: error: permission denied: table inet portctl is owned by another process (nft) that holds it with nft's 'flags owner'; no other program, root included, may change it until that process exits\n")
+            "portctl: error: permission denied: table inet portctl is owned by another process (nft) that holds it with nft's 'flags owner'; no other program, root included, may change it until that process exits\n"
+        )
     }
 }

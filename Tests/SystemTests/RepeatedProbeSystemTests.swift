@@ -24,14 +24,19 @@ final class RepeatedProbeSystemTests: XCTestCase {
     }
 
     func testTwelveProbesInARowGetEveryKnockAnsweredOnTheFirstSend() throws {
-        let apply = try pair.run(in: pair.server, [TestPaths.binary("portctl").path, "apply"] + plan + ["-q", "--state-dir", served.work.appendingPathComponent("state").path])
+        let apply = try pair.run(
+            in: pair.server,
+            [TestPaths.binary("portctl").path, "apply"] + plan + ["-q", "--state-dir", served.work.appendingPathComponent("state").path])
         XCTAssertEqual(apply.status, 0, apply.stderr)
         try served.startStreamd(plan)
         // A knock is resent after a third of the timeout: one answered well before that was answered first time.
-        let timeout = 1.0, firstSend = timeout / 3 * 0.6
+        let timeout = 1.0
+        let firstSend = timeout / 3 * 0.6
         var slowest: [Double] = []
         for run in 1...12 {
-            let probe = try pair.run(in: pair.client, [TestPaths.binary("portctl").path, "probe", server] + plan + ["--key", served.key, "--timeout", "1s", "--format", "json"])
+            let probe = try pair.run(
+                in: pair.client,
+                [TestPaths.binary("portctl").path, "probe", server] + plan + ["--key", served.key, "--timeout", "1s", "--format", "json"])
             XCTAssertEqual(probe.status, 0, "run \(run): \(probe.stdout)")
             let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
             let udp = (report["results"] as? [[String: Any]] ?? []).filter { $0["transport"] as? String == "udp" }
@@ -42,13 +47,16 @@ final class RepeatedProbeSystemTests: XCTestCase {
             slowest.append(seconds.max() ?? .infinity)
             for check in udp {
                 let took = Double(check["seconds"] as? String ?? "") ?? .infinity
-                XCTAssertLessThan(took, firstSend, "run \(run): \(check["port"] ?? "?")/udp took \(took) s, so its first knock went unanswered: \(check)")
+                XCTAssertLessThan(
+                    took, firstSend, "run \(run): \(check["port"] ?? "?")/udp took \(took) s, so its first knock went unanswered: \(check)")
                 XCTAssertEqual(check["verdict"] as? String, "ok", "run \(run): \(check)")
             }
         }
         // streamd dropped none of them: every knock was within its rate limit.
-        let page = try pair.run(in: pair.client, ["curl", "-s", "-H", "Accept: application/json", "--max-time", "3", "http://\(server):1220/"])
-        let listeners = (try JSONSerialization.jsonObject(with: Data(page.stdout.utf8)) as? [String: Any])?["listeners"] as? [[String: Any]] ?? []
+        let page = try pair.run(
+            in: pair.client, ["curl", "-s", "-H", "Accept: application/json", "--max-time", "3", "http://\(server):1220/"])
+        let listeners =
+            (try JSONSerialization.jsonObject(with: Data(page.stdout.utf8)) as? [String: Any])?["listeners"] as? [[String: Any]] ?? []
         for name in ["6970-6999/udp", "10000-65535/udp"] {
             let listener = listeners.first { $0["name"] as? String == name }
             XCTAssertEqual(listener?["dropped"] as? Int, 0, "\(name): \(listener ?? [:])")

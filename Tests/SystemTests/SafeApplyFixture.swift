@@ -1,6 +1,6 @@
+import FirewallState
 import Foundation
 import PortModel
-import FirewallState
 import TestSupport
 import XCTest
 
@@ -23,7 +23,9 @@ class SafeApplyFixture: XCTestCase {
 
     @discardableResult
     func portctl(_ arguments: [String], environment: [String: String] = [:], state: String? = nil) throws -> ProcessResult {
-        try pair.run(in: pair.server, [TestPaths.binary("portctl").path] + arguments + ["--state-dir", state ?? stateDirectory], environment: environment)
+        try pair.run(
+            in: pair.server, [TestPaths.binary("portctl").path] + arguments + ["--state-dir", state ?? stateDirectory],
+            environment: environment)
     }
 
     func ruleset() throws -> String {
@@ -46,7 +48,8 @@ class SafeApplyFixture: XCTestCase {
     func inPrivateMounts(_ script: String, timeout: TimeInterval = 90) throws -> String {
         let portctl = "ip netns exec \(pair.server) \(TestPaths.binary("portctl").path)"
         let result = try runProcess(
-            SystemTestGate.find("unshare")!, ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", "PORTCTL='\(portctl)'\n" + script],
+            SystemTestGate.find("unshare")!,
+            ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", "PORTCTL='\(portctl)'\n" + script],
             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"], timeout: timeout)
         return result.stdout + result.stderr
     }

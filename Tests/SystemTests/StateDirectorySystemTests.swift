@@ -1,6 +1,6 @@
+import FirewallState
 import Foundation
 import PortModel
-import FirewallState
 import TestSupport
 import XCTest
 
@@ -80,7 +80,9 @@ final class StateDirectorySystemTests: SafeApplyFixture {
             XCTAssertTrue(found.message.contains("nothing was changed") || found.message.contains("cannot"), "\(name): \(found.message)")
         }
         XCTAssertEqual(cases["full-after-deadline"]?.same, "same", "no rollback timer acts on a change that never happened")
-        XCTAssertTrue(cases["fresh-full-apply"]?.message.hasPrefix("portctl: error: cannot save the state before applying, so nothing was changed") ?? false)
+        XCTAssertTrue(
+            cases["fresh-full-apply"]?.message.hasPrefix("portctl: error: cannot save the state before applying, so nothing was changed")
+                ?? false)
     }
 
     /// The state directory fills up while a change awaits confirmation: the rollback at the
@@ -121,7 +123,8 @@ final class StateDirectorySystemTests: SafeApplyFixture {
         XCTAssertEqual(failed.status, 73, failed.stderr)
         XCTAssertEqual(
             failed.stderr,
-            "portctl: error: cannot save the state (cannot write \(stateDirectory!)/current: injected fault), so the change was undone: nothing was changed\n")
+            "portctl: error: cannot save the state (cannot write \(stateDirectory!)/current: injected fault), so the change was undone: nothing was changed\n"
+        )
         XCTAssertEqual(try ruleset(), before)
         XCTAssertEqual(try portctl(["status"]).status, 0, "state and kernel agree: generation 1, no drift")
     }

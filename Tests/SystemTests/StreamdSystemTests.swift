@@ -32,13 +32,18 @@ final class StreamdSystemTests: XCTestCase {
 
         let options = try client(["curl", "-s", "-i", "-X", "OPTIONS", "--max-time", "3", "rtsp://\(server):554/test"])
         XCTAssertTrue(options.stdout.hasPrefix("RTSP/1.0 200 OK\r\nCSeq: 1\r\n"), options.stdout + options.stderr)
-        XCTAssertTrue(try client(["curl", "-s", "-i", "-X", "OPTIONS", "--max-time", "3", "rtsp://\(server):7070/test"]).stdout.hasPrefix("RTSP/1.0 200 OK"))
+        XCTAssertTrue(
+            try client(["curl", "-s", "-i", "-X", "OPTIONS", "--max-time", "3", "rtsp://\(server):7070/test"]).stdout.hasPrefix(
+                "RTSP/1.0 200 OK"))
         let page = try client(["curl", "-s", "-i", "--max-time", "3", "http://\(server)/"])
         XCTAssertTrue(page.stdout.hasPrefix("HTTP/1.0 200 OK"), page.stdout)
         let icy = try client(["curl", "-s", "-D", "-", "-o", "/dev/null", "--max-time", "3", "http://\(server):8000/test.mp3"])
         XCTAssertTrue(icy.stdout.contains("icy-name: streamd test stream"), icy.stdout)
 
-        let knocks = try client(["python3", scripts.appendingPathComponent("knock.py").path, "portctl-test-key", server, "6970", "6985", "6999", "10000", "23456", "65535"])
+        let knocks = try client([
+            "python3", scripts.appendingPathComponent("knock.py").path, "portctl-test-key", server, "6970", "6985", "6999", "10000",
+            "23456", "65535",
+        ])
         XCTAssertEqual(knocks.stdout, "6970 valid\n6985 valid\n6999 valid\n10000 valid\n23456 valid\n65535 valid\n", knocks.stderr)
         let wrongKey = try client(["python3", scripts.appendingPathComponent("knock.py").path, "another-key", server, "6970"])
         XCTAssertEqual(wrongKey.stdout, "6970 invalid\n", "a reply under another key does not verify")
@@ -46,7 +51,8 @@ final class StreamdSystemTests: XCTestCase {
         // The admin page binds to loopback: no admins were declared.
         let admin = try client(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", "http://\(server):1220/"])
         XCTAssertEqual(admin.stdout, "000", "the admin port is not reachable from outside")
-        let local = try pair.run(in: pair.server, ["curl", "-s", "-H", "Accept: application/json", "--max-time", "3", "http://127.0.0.1:1220/"])
+        let local = try pair.run(
+            in: pair.server, ["curl", "-s", "-H", "Accept: application/json", "--max-time", "3", "http://127.0.0.1:1220/"])
         let status = try JSONSerialization.jsonObject(with: Data(local.stdout.utf8)) as! [String: Any]
         let listeners = status["listeners"] as! [[String: Any]]
         XCTAssertEqual(listeners.count, 7)
@@ -85,11 +91,18 @@ final class StreamdSystemTests: XCTestCase {
     }
 
     func testABusyPortIsReportedWithItsOwnerAndTheRestServe() throws {
-        let squatter = try pair.start(in: pair.server, ["python3", "-c", "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',7070))\ns.listen()\nprint('ready',flush=True)\ntime.sleep(60)"], waitForLine: "ready")
+        let squatter = try pair.start(
+            in: pair.server,
+            [
+                "python3", "-c",
+                "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',7070))\ns.listen()\nprint('ready',flush=True)\ntime.sleep(60)",
+            ], waitForLine: "ready")
         _ = try startStreamd(["dss"])
         XCTAssertTrue(log.contains("listener=7070/tcp reason=port 7070: address in use: held by \(squatter.processIdentifier) "), log)
         XCTAssertTrue(log.contains("serving listeners=4 of 5"), log)
-        XCTAssertTrue(try client(["curl", "-s", "-i", "-X", "OPTIONS", "--max-time", "3", "rtsp://\(server):554/x"]).stdout.hasPrefix("RTSP/1.0 200 OK"))
+        XCTAssertTrue(
+            try client(["curl", "-s", "-i", "-X", "OPTIONS", "--max-time", "3", "rtsp://\(server):554/x"]).stdout.hasPrefix(
+                "RTSP/1.0 200 OK"))
     }
 
     /// The pid of streamd itself: `ip netns exec` replaces itself with the program it runs.
@@ -101,11 +114,15 @@ final class StreamdSystemTests: XCTestCase {
 
     func testTheRangeRedirectTakesKnocksButNotOtherLocalFlows() throws {
         // A local UDP service on a port inside the redirected broadcast range, beside streamd.
-        _ = try pair.start(in: pair.server, ["python3", scripts.appendingPathComponent("listen.py").path, "127.0.0.1", "40000/udp"], waitForLine: "ready")
+        _ = try pair.start(
+            in: pair.server, ["python3", scripts.appendingPathComponent("listen.py").path, "127.0.0.1", "40000/udp"], waitForLine: "ready")
         try startStreamd(["dss", "--broadcaster", NamespacePair.clientAddress, "--broadcaster", "127.0.0.1"])
         let local = try pair.run(in: pair.server, ["python3", scripts.appendingPathComponent("reach.py").path, "127.0.0.1", "40000/udp"])
-        XCTAssertEqual(local.stdout, "40000/udp open\n", "a local program's datagram reaches the local service, not streamd: \(local.stderr)")
-        let knocks = try pair.run(in: pair.server, ["python3", scripts.appendingPathComponent("knock.py").path, StreamdNamespaces.keyText, "127.0.0.1", "10001", "40001"])
+        XCTAssertEqual(
+            local.stdout, "40000/udp open\n", "a local program's datagram reaches the local service, not streamd: \(local.stderr)")
+        let knocks = try pair.run(
+            in: pair.server,
+            ["python3", scripts.appendingPathComponent("knock.py").path, StreamdNamespaces.keyText, "127.0.0.1", "10001", "40001"])
         XCTAssertEqual(knocks.stdout, "10001 valid\n40001 valid\n", "a local knock is still redirected: \(knocks.stderr)")
         let remote = try client(["python3", scripts.appendingPathComponent("knock.py").path, StreamdNamespaces.keyText, server, "40002"])
         XCTAssertEqual(remote.stdout, "40002 valid\n")
@@ -120,18 +137,26 @@ final class StreamdSystemTests: XCTestCase {
         let streamdErrors = work.appendingPathComponent("streamd.stderr")
         try served.startStreamd(["dss", "--broadcaster", NamespacePair.clientAddress], key: keyPath, stderr: streamdErrors)
         XCTAssertTrue(log.contains("serving listeners="), log)
-        let warning = "--key: '\(keyPath)' is readable by its group or others (mode 0644): anyone who reads it can forge streamd's replies; chmod 600 \(keyPath)"
+        let warning =
+            "--key: '\(keyPath)' is readable by its group or others (mode 0644): anyone who reads it can forge streamd's replies; chmod 600 \(keyPath)"
         let streamdStderr = (try? String(contentsOf: streamdErrors, encoding: .utf8)) ?? ""
         XCTAssertTrue(streamdStderr.contains("streamd: warning: " + warning), streamdStderr)
 
-        let probe = try client([TestPaths.binary("portctl").path, "probe", server, "--ports", "6970/udp,6999/udp,23456/udp", "--key", keyPath, "--timeout", "1s", "--format", "json"])
+        let probe = try client([
+            TestPaths.binary("portctl").path, "probe", server, "--ports", "6970/udp,6999/udp,23456/udp", "--key", keyPath, "--timeout",
+            "1s", "--format", "json",
+        ])
         XCTAssertEqual(probe.status, 0, probe.stdout + probe.stderr)
         XCTAssertTrue(probe.stderr.contains("portctl: warning: " + warning), probe.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any]
         let details = (report?["results"] as? [[String: Any]] ?? []).map { "\($0["port"] ?? "?") \($0["detail"] ?? "?")" }
-        XCTAssertEqual(details, ["6970 open (streamd)", "6999 open (streamd)", "23456 open (streamd)"], "replies signed with the file's bytes verify")
+        XCTAssertEqual(
+            details, ["6970 open (streamd)", "6999 open (streamd)", "23456 open (streamd)"], "replies signed with the file's bytes verify")
         // Another key's replies do not verify: the key really is the file's bytes.
-        let other = try client([TestPaths.binary("portctl").path, "probe", server, "--ports", "6970/udp", "--key", served.key, "--timeout", "1s", "--format", "json"])
+        let other = try client([
+            TestPaths.binary("portctl").path, "probe", server, "--ports", "6970/udp", "--key", served.key, "--timeout", "1s", "--format",
+            "json",
+        ])
         XCTAssertTrue(other.stdout.contains("a reply that is not streamd's knock"), other.stdout)
     }
 }

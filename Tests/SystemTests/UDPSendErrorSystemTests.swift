@@ -28,11 +28,14 @@ final class UDPSendErrorSystemTests: XCTestCase {
     }
 
     func knock(_ ports: [String]) throws -> String {
-        try pair.run(in: pair.client, ["python3", scripts.appendingPathComponent("knock.py").path, StreamdNamespaces.keyText, server] + ports).stdout
+        try pair.run(
+            in: pair.client, ["python3", scripts.appendingPathComponent("knock.py").path, StreamdNamespaces.keyText, server] + ports
+        ).stdout
     }
 
     func listeners() throws -> [String: [String: Any]] {
-        let page = try pair.run(in: pair.server, ["curl", "-s", "-H", "Accept: application/json", "--max-time", "3", "http://127.0.0.1:1220/"])
+        let page = try pair.run(
+            in: pair.server, ["curl", "-s", "-H", "Accept: application/json", "--max-time", "3", "http://127.0.0.1:1220/"])
         let status = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(page.stdout.utf8)) as? [String: Any], page.stdout)
         var byName: [String: [String: Any]] = [:]
         for listener in status["listeners"] as? [[String: Any]] ?? [] { byName[listener["name"] as? String ?? ""] = listener }
@@ -48,15 +51,18 @@ final class UDPSendErrorSystemTests: XCTestCase {
         // port of the broadcast range only: its redirect gives later flows from the same address and
         // port a new source port (conntrack's reply tuples must differ), and those replies do go out.
         for (source, port, ports) in [
-            (NamespacePair.clientAddress, "0", media + ["23456"]), ("192.0.2.255", "40000", media + broadcast), ("198.51.100.7", "40000", media + broadcast),
+            (NamespacePair.clientAddress, "0", media + ["23456"]), ("192.0.2.255", "40000", media + broadcast),
+            ("198.51.100.7", "40000", media + broadcast),
         ] {
-            let forged = try pair.run(in: pair.client, ["python3", scripts.appendingPathComponent("forge_knock.py").path, source, port, server] + ports)
+            let forged = try pair.run(
+                in: pair.client, ["python3", scripts.appendingPathComponent("forge_knock.py").path, source, port, server] + ports)
             XCTAssertEqual(forged.stdout, "\(ports.count)\n", forged.stderr)
         }
         usleep(300_000)
 
         let after = try knock(media + broadcast)
-        XCTAssertEqual(after, (media + broadcast).map { "\($0) valid\n" }.joined(), "every port of 6970-6999 and of the broadcast range still answers")
+        XCTAssertEqual(
+            after, (media + broadcast).map { "\($0) valid\n" }.joined(), "every port of 6970-6999 and of the broadcast range still answers")
         let counted = try listeners()
         XCTAssertEqual(counted["6970-6999/udp"]?["send_errors"] as? Int, 3 * media.count, "\(counted)")
         XCTAssertEqual(counted["10000-65535/udp"]?["send_errors"] as? Int, 1 + 2 * broadcast.count, "\(counted)")
@@ -72,7 +78,8 @@ final class UDPSendErrorSystemTests: XCTestCase {
         XCTAssertEqual(route.status, 0, route.stderr)
         try served.startStreamd(["dss"])
         let player = try pair.start(
-            in: pair.client, ["python3", scripts.appendingPathComponent("rtsp_udp_session.py").path, "198.51.100.2", server, "554", "5000", "8"],
+            in: pair.client,
+            ["python3", scripts.appendingPathComponent("rtsp_udp_session.py").path, "198.51.100.2", server, "554", "5000", "8"],
             waitForLine: "playing")
         XCTAssertTrue(player.isRunning)
         let removed = try pair.run(in: pair.server, ["ip", "route", "del", "198.51.100.0/24"])
@@ -86,7 +93,9 @@ final class UDPSendErrorSystemTests: XCTestCase {
             counted = try listeners()
         }
         XCTAssertGreaterThanOrEqual(counted["6970-6999/udp"]?["send_errors"] as? Int ?? 0, 3, "\(counted)")
-        XCTAssertTrue((counted["6970-6999/udp"]?["last_send_error"] as? String ?? "").hasPrefix("Network is unreachable (to "), "\(counted)")
-        XCTAssertEqual(try knock(media), media.map { "\($0) valid\n" }.joined(), "every media port still answers, the pair RTP left from included")
+        XCTAssertTrue(
+            (counted["6970-6999/udp"]?["last_send_error"] as? String ?? "").hasPrefix("Network is unreachable (to "), "\(counted)")
+        XCTAssertEqual(
+            try knock(media), media.map { "\($0) valid\n" }.joined(), "every media port still answers, the pair RTP left from included")
     }
 }

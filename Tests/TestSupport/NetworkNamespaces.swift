@@ -38,21 +38,27 @@ public final class NamespacePair: @unchecked Sendable {
             \(ip) -n \(client) link set lo up
             \(ip) -n \(server) link set vs\(tag.suffix(8)) up
             \(ip) -n \(client) link set vc\(tag.suffix(8)) up
-            """ + (ipv6 ? """
+            """
+            + (ipv6
+                ? """
 
-            \(ip) -n \(server) addr add \(Self.serverAddress6)/64 dev vs\(tag.suffix(8)) nodad
-            \(ip) -n \(client) addr add \(Self.clientAddress6)/64 dev vc\(tag.suffix(8)) nodad
-            """ : "")
+                \(ip) -n \(server) addr add \(Self.serverAddress6)/64 dev vs\(tag.suffix(8)) nodad
+                \(ip) -n \(client) addr add \(Self.clientAddress6)/64 dev vc\(tag.suffix(8)) nodad
+                """ : "")
         let result = try runProcess("/bin/sh", ["-c", script], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
         guard result.status == 0 else {
             destroy()
-            throw NSError(domain: "netns", code: Int(result.status), userInfo: [NSLocalizedDescriptionKey: "cannot create namespaces: \(result.stderr)"])
+            throw NSError(
+                domain: "netns", code: Int(result.status),
+                userInfo: [NSLocalizedDescriptionKey: "cannot create namespaces: \(result.stderr)"])
         }
     }
 
     /// Runs a program inside a namespace and waits for it.
     @discardableResult
-    public func run(in namespace: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> ProcessResult {
+    public func run(in namespace: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws
+        -> ProcessResult
+    {
         var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"]
         let arguments = TestPaths.testCommandLine(arguments)
         env.merge(environment) { $1 }

@@ -14,7 +14,8 @@ public final class StreamdNamespaces: @unchecked Sendable {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             // Mode 0600, as an admin keeps it: streamd and the probe warn about a key others may read.
             let created = FileManager.default.createFile(
-                atPath: work.appendingPathComponent("key").path, contents: Data("\(Self.keyText)\n".utf8), attributes: [.posixPermissions: 0o600])
+                atPath: work.appendingPathComponent("key").path, contents: Data("\(Self.keyText)\n".utf8),
+                attributes: [.posixPermissions: 0o600])
             if !created { throw CocoaError(.fileWriteUnknown) }
         } catch {
             pair.destroy()
@@ -32,9 +33,11 @@ public final class StreamdNamespaces: @unchecked Sendable {
     @discardableResult
     public func startStreamd(_ arguments: [String], key: String? = nil, stderr: URL? = nil) throws -> Process {
         func count(_ word: String) -> Int { log.components(separatedBy: word).count - 1 }
-        let serving = count("serving"), errors = count("error")
+        let serving = count("serving")
+        let errors = count("error")
         let process = try pair.start(
-            in: pair.server, [TestPaths.binary("streamd").path] + arguments + ["--key", key ?? self.key, "--log-file", logPath], stderr: stderr)
+            in: pair.server, [TestPaths.binary("streamd").path] + arguments + ["--key", key ?? self.key, "--log-file", logPath],
+            stderr: stderr)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline, count("serving") == serving, count("error") == errors { usleep(100_000) }
         return process

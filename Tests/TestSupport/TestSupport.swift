@@ -23,7 +23,9 @@ public enum TestPaths {
     /// root (unless the test gives its own), so the port-80 rule does not depend on the web
     /// servers of the machine the tests run on.
     public static func testArguments(_ arguments: [String]) -> [String] {
-        guard let command = arguments.first, ["plan", "apply"].contains(command), !arguments.contains("--conflict-root") else { return arguments }
+        guard let command = arguments.first, ["plan", "apply"].contains(command), !arguments.contains("--conflict-root") else {
+            return arguments
+        }
         return arguments + ["--conflict-root", emptyRoot]
     }
 
@@ -41,9 +43,13 @@ public func freeLoopbackPort() -> Int {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
@@ -71,7 +77,9 @@ public func runProcess(
     process.arguments = arguments
     if let environment { process.environment = environment }
     if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-    let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+    let outPipe = Pipe()
+    let errPipe = Pipe()
+    let inPipe = Pipe()
     process.standardOutput = outPipe
     process.standardError = errPipe
     process.standardInput = inPipe
@@ -83,9 +91,15 @@ public func runProcess(
     nonisolated(unsafe) var outData = Data()
     nonisolated(unsafe) var errData = Data()
     group.enter()
-    DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async {
+        outData = outPipe.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
     group.enter()
-    DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async {
+        errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
     if group.wait(timeout: .now() + timeout) == .timedOut {
         process.terminate()
         group.wait()
@@ -127,7 +141,10 @@ public func portctlIsolated(_ arguments: [String]) throws -> ProcessResult {
     }
     return try runProcess(
         unshare,
-        ["--net", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", "mount -t tmpfs tmpfs /var/lib && exec \"$0\" \"$@\"", TestPaths.binary("portctl").path]
+        [
+            "--net", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", "mount -t tmpfs tmpfs /var/lib && exec \"$0\" \"$@\"",
+            TestPaths.binary("portctl").path,
+        ]
             + arguments,
         environment: environment, currentDirectory: scratch)
 }

@@ -1,10 +1,10 @@
 import FirewallState
-import HostInspection
 import Foundation
+import HostInspection
 import PortModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Everything a command touches outside its arguments: where it writes and reads, its
@@ -29,7 +29,8 @@ public struct CommandContext: Sendable {
     public var programName: String
 
     public init(
-        output: TextStream, errors: TextStream, input: InputStream, environment: [String: String], now: @escaping @Sendable () -> Date = Date.init,
+        output: TextStream, errors: TextStream, input: InputStream, environment: [String: String],
+        now: @escaping @Sendable () -> Date = Date.init,
         arguments: [String], selfExecutable: String, backend: @escaping @Sendable () -> any NftablesBackend, programName: String
     ) {
         self.output = output

@@ -1,7 +1,7 @@
-import PortModel
-import PortProfiles
-import PortPlanning
 import HostInspection
+import PortModel
+import PortPlanning
+import PortProfiles
 
 /// The exit codes portctl and streamd document in their man pages (sysexits(3) where one fits).
 public enum ExitStatus: Int32, Sendable {

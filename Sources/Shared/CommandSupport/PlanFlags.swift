@@ -10,7 +10,8 @@ public struct ProfileSourceOptions: ParsableArguments {
 
     @Option(
         name: .customLong("profile-dir"),
-        help: ArgumentHelp("Also read profiles from DIR; its profiles override bundled ones of the same name (repeatable).", valueName: "dir"))
+        help: ArgumentHelp(
+            "Also read profiles from DIR; its profiles override bundled ones of the same name (repeatable).", valueName: "dir"))
     public var profileDirs: [String] = []
 
     @Flag(help: "Treat profile warnings (such as overlapping openings) as errors.")
@@ -23,7 +24,9 @@ public struct ProfileSourceOptions: ParsableArguments {
         return inputs
     }
 
-    public func catalog(in context: CommandContext) throws(CommandFailure) -> ProfileCatalog { try inputs.catalog(environment: context.environment) }
+    public func catalog(in context: CommandContext) throws(CommandFailure) -> ProfileCatalog {
+        try inputs.catalog(environment: context.environment)
+    }
 
     /// Loads one profile by name, turning every problem into a `CommandFailure`; warnings are printed.
     public func load(_ name: String, from catalog: ProfileCatalog, in context: CommandContext) throws(CommandFailure) -> Profile {
@@ -62,23 +65,31 @@ public struct PlanFlags: ParsableArguments {
 
     @Option(
         name: .customLong("admin-from"),
-        help: ArgumentHelp("Allow admin ports from this address or CIDR (repeatable, comma-separated, or @FILE). Without it they stay on loopback.", valueName: "cidr"))
+        help: ArgumentHelp(
+            "Allow admin ports from this address or CIDR (repeatable, comma-separated, or @FILE). Without it they stay on loopback.",
+            valueName: "cidr"))
     public var adminFrom: [String] = []
 
     @Option(
         name: .customLong("broadcaster"),
-        help: ArgumentHelp("Allow broadcast ports from this encoder address or CIDR (repeatable, comma-separated, or @FILE). Without it they stay closed.", valueName: "cidr"))
+        help: ArgumentHelp(
+            "Allow broadcast ports from this encoder address or CIDR (repeatable, comma-separated, or @FILE). Without it they stay closed.",
+            valueName: "cidr"))
     public var broadcasters: [String] = []
 
     @Option(
         name: .customLong("source-set"),
-        help: ArgumentHelp("Fill a source set a profile declares, e.g. --source-set publishers=203.0.113.0/24 (repeatable).", valueName: "name=cidr[,cidr]"))
+        help: ArgumentHelp(
+            "Fill a source set a profile declares, e.g. --source-set publishers=203.0.113.0/24 (repeatable).", valueName: "name=cidr[,cidr]"
+        ))
     public var sources: [String] = []
 
     @Flag(help: "Open admin and broadcast ports that have no declared sources to everyone. Think twice.")
     public var world = false
 
-    @Option(name: .customLong("ssh-port"), parsing: .unconditionalSingleValue, help: ArgumentHelp("TCP port the SSH guard keeps open (repeatable; default 22).", valueName: "port"))
+    @Option(
+        name: .customLong("ssh-port"), parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("TCP port the SSH guard keeps open (repeatable; default 22).", valueName: "port"))
     public var sshPorts: [String] = []
 
     @Flag(name: .customLong("no-ssh-guard"), help: "Do not add the SSH guard to the standalone ruleset.")
@@ -103,7 +114,9 @@ public struct PlanFlags: ParsableArguments {
 
     /// Checks every flag value and loads the profiles, printing profile warnings. `detectedSSH`
     /// (from the host, for apply) joins the SSH guard; without it the guard defaults to 22.
-    public func request(profiles: [String], detectedSSH: [PortNumber] = [], in context: CommandContext) throws(CommandFailure) -> PlanRequest {
+    public func request(profiles: [String], detectedSSH: [PortNumber] = [], in context: CommandContext) throws(CommandFailure)
+        -> PlanRequest
+    {
         var inputs = inputs
         inputs.profiles = profiles
         let (request, warnings) = try inputs.build(detectedSSH: detectedSSH, environment: context.environment)

@@ -1,8 +1,8 @@
 import Foundation
-import PortModel
-import PortProfiles
-import PortPlanning
 import HostInspection
+import PortModel
+import PortPlanning
+import PortProfiles
 
 /// The raw values of the plan flags, as a command line gave them, turned into a `PlanRequest`.
 ///
@@ -87,7 +87,9 @@ public struct PlanInputs: Sendable {
 
     /// Checks every value and loads the profiles. `detectedSSH` (from the host, for apply) joins the
     /// SSH guard; without it the guard defaults to 22.
-    public func build(detectedSSH: [PortNumber] = [], environment: [String: String]) throws(CommandFailure) -> (PlanRequest, warnings: [Diagnostic]) {
+    public func build(detectedSSH: [PortNumber] = [], environment: [String: String]) throws(CommandFailure) -> (
+        PlanRequest, warnings: [Diagnostic]
+    ) {
         let catalog = try catalog(environment: environment)
         var warnings: [Diagnostic] = []
         var loaded: [Profile] = []
@@ -96,7 +98,10 @@ public struct PlanInputs: Sendable {
         }
         let names = loaded.map(\.name).joined(separator: ", ")
         let offered = Set(loaded.flatMap { $0.options.keys })
-        let offeredText = offered.isEmpty ? (loaded.count == 1 ? "it offers no options" : "they offer no options") : "options: \(offered.sorted().joined(separator: ", "))"
+        let offeredText =
+            offered.isEmpty
+            ? (loaded.count == 1 ? "it offers no options" : "they offer no options")
+            : "options: \(offered.sorted().joined(separator: ", "))"
 
         var enabled = Set<String>()
         if port80 {
@@ -125,7 +130,10 @@ public struct PlanInputs: Sendable {
             let name = String(item[..<equals])
             guard declared.contains(name) else {
                 let hint = Suggestion.closest(to: name, in: Array(declared)).map { "; did you mean '\($0)'?" } ?? ""
-                throw .flag("--source-set", "source set '\(Shown.value(name))' is not declared by \(names)\(hint) (sets: \(declared.sorted().joined(separator: ", ")))")
+                throw .flag(
+                    "--source-set",
+                    "source set '\(Shown.value(name))' is not declared by \(names)\(hint) (sets: \(declared.sorted().joined(separator: ", ")))"
+                )
             }
             sets[name, default: []] += try Self.cidrs([String(item[item.index(after: equals)...])], flag: "--source-set \(name)")
         }
@@ -142,9 +150,10 @@ public struct PlanInputs: Sendable {
             ssh += detectedSSH
             if ssh.isEmpty { ssh = [PortNumber.ssh] }
         }
-        return (PlanRequest(profiles: loaded, options: enabled, sourceSets: sets, world: world, sshPorts: Array(Set(ssh)).sorted()), warnings)
+        return (
+            PlanRequest(profiles: loaded, options: enabled, sourceSets: sets, world: world, sshPorts: Array(Set(ssh)).sorted()), warnings
+        )
     }
-
 
     public static func splitList(_ text: String) -> [String] {
         text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -176,7 +185,9 @@ public struct PlanInputs: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw .flag(flag, "cannot read address file '\(Shown.value(path))'")
             }
-            for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .enumerated()
+            {
                 let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
                 for word in content.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" || $0 == "\r" }) {
                     do throws(ModelError) {

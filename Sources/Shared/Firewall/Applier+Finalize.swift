@@ -4,7 +4,7 @@ import PortModel
 import PortPlanning
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Applier {
@@ -23,12 +23,16 @@ extension Applier {
                 try undo(journal)
             } catch let undoError {
                 throw .stranded(
-                    "\(failureSubject), but the state could not be saved (\(error)), and undoing the change failed too (\(undoError)); generation \(journal.generation) is live; 'portctl remove --state-dir DIR' with a writable DIR takes portctl's rules out")
+                    "\(failureSubject), but the state could not be saved (\(error)), and undoing the change failed too (\(undoError)); generation \(journal.generation) is live; 'portctl remove --state-dir DIR' with a writable DIR takes portctl's rules out"
+                )
             }
             abandon(journal)
             // When the event was recorded before the failure, say in the history that it was undone.
             if store.history().suffix(64).contains(where: { $0.id == journal.id }) {
-                try? store.record("undone", generation: journal.previous, detail: "generation \(journal.generation) could not be recorded (\(error)); the commit was undone", id: journal.id + "-undone")
+                try? store.record(
+                    "undone", generation: journal.previous,
+                    detail: "generation \(journal.generation) could not be recorded (\(error)); the commit was undone",
+                    id: journal.id + "-undone")
             }
             throw .state("cannot save the state (\(error)), so the change was undone: nothing was changed")
         }
@@ -94,7 +98,9 @@ extension Applier {
 
     /// A generation's record and declaration, when both can be read: what a rollback needs.
     func restorable(_ number: Int) -> (StateStore.Meta, [JSONValue])? {
-        guard let meta = store.meta(number), Placement(stateText: meta.placement) != nil, let declaration = store.declaration(number) else { return nil }
+        guard let meta = store.meta(number), Placement(stateText: meta.placement) != nil, let declaration = store.declaration(number) else {
+            return nil
+        }
         return (meta, declaration)
     }
 
@@ -104,7 +110,9 @@ extension Applier {
         let changed = Placement(stateText: journal.placement)
         let previousMeta = journal.previous > 0 ? store.meta(journal.previous) : nil
         let batch: JSONValue
-        if let previousMeta, let placement = Placement(stateText: previousMeta.placement), let declaration = store.declaration(journal.previous) {
+        if let previousMeta, let placement = Placement(stateText: previousMeta.placement),
+            let declaration = store.declaration(journal.previous)
+        {
             batch = combined(removing: changed, applying: declaration, at: placement, live: live)
         } else if journal.previous == 0, let changed {
             batch = Transaction.remove(placement: changed, live: live)

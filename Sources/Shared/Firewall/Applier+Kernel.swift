@@ -4,7 +4,7 @@ import PortModel
 import PortPlanning
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Applier {
@@ -34,9 +34,11 @@ extension Applier {
         guard geteuid() == 0 else { return Self.permissionMessage }
         if let text = try? backend.listRuleset(json: false, stateless: true), let owned = Self.ownedTables(text).first {
             let owner = owned.program.map { " (\($0))" } ?? ""
-            return "permission denied: table \(owned.table) is owned by another process\(owner) that holds it with nft's 'flags owner'; no other program, root included, may change it until that process exits"
+            return
+                "permission denied: table \(owned.table) is owned by another process\(owner) that holds it with nft's 'flags owner'; no other program, root included, may change it until that process exits"
         }
-        return "permission denied although portctl runs as root: a security module, or a table owned by another process (nft 'flags owner'), refused the change"
+        return
+            "permission denied although portctl runs as root: a security module, or a table owned by another process (nft 'flags owner'), refused the change"
     }
 
     /// Tables a process owns, from nft's text listing: `table inet portctl { # progname nft` then `flags owner`.
@@ -51,7 +53,9 @@ extension Applier {
                 let comment = head.count > 1 ? head[1].trimmingCharacters(in: .whitespaces) : ""
                 let program = comment.hasPrefix("# progname ") ? String(comment.dropFirst("# progname ".count)) : nil
                 current = (name, program)
-            } else if trimmed.hasPrefix("flags "), trimmed.split(whereSeparator: { $0 == " " || $0 == "," }).contains("owner"), let table = current {
+            } else if trimmed.hasPrefix("flags "), trimmed.split(whereSeparator: { $0 == " " || $0 == "," }).contains("owner"),
+                let table = current
+            {
                 result.append(table)
                 current = nil
             } else if !trimmed.isEmpty, !trimmed.hasPrefix("flags") {
@@ -89,12 +93,15 @@ extension Applier {
         }
         if !covered {
             throw .lockout(
-                "refusing to apply: the standalone table drops by default and nothing in the plan accepts this SSH session (from \(session.client) to port \(session.serverPort)/tcp); keep the SSH guard (drop --no-ssh-guard) or add --ssh-port \(session.serverPort)")
+                "refusing to apply: the standalone table drops by default and nothing in the plan accepts this SSH session (from \(session.client) to port \(session.serverPort)/tcp); keep the SSH guard (drop --no-ssh-guard) or add --ssh-port \(session.serverPort)"
+            )
         }
     }
 
     /// One transaction: take out the objects of a different earlier placement, then apply.
-    func combined(removing oldPlacement: Placement?, applying declaration: [JSONValue], at placement: Placement, live: LiveRuleset) -> JSONValue {
+    func combined(removing oldPlacement: Placement?, applying declaration: [JSONValue], at placement: Placement, live: LiveRuleset)
+        -> JSONValue
+    {
         let apply = Transaction.apply(declaration: declaration, placement: placement, live: live)
         guard let oldPlacement, oldPlacement != placement, Transaction.isPresent(oldPlacement, in: live) else { return apply }
         let remove = Transaction.remove(placement: oldPlacement, live: live)
@@ -115,10 +122,20 @@ extension Applier {
         // Fault injection: the batch carries one more command, which the kernel must refuse, so that
         // a test can prove a refused commit leaves the ruleset byte-identical.
         if store.faults.shouldFail("kernel.commit"), let commands = batch["nftables"]?.array {
-            let impossible = JSONValue.object([("add", .object([("rule", .object([
-                ("family", .string("inet")), ("table", .string("portctl-test-fault")), ("chain", .string("missing")),
-                ("expr", .array([.object([("accept", .null)])])),
-            ]))]))])
+            let impossible = JSONValue.object([
+                (
+                    "add",
+                    .object([
+                        (
+                            "rule",
+                            .object([
+                                ("family", .string("inet")), ("table", .string("portctl-test-fault")), ("chain", .string("missing")),
+                                ("expr", .array([.object([("accept", .null)])])),
+                            ])
+                        )
+                    ])
+                )
+            ])
             batch = .object([("nftables", .array(commands + [impossible]))])
         }
         do {
@@ -143,7 +160,8 @@ extension Applier {
             (try? backend.run(.object([("nftables", .array(Array(commands.prefix(count))))]), check: true)) == nil
         }
         guard fails(commands.count) else { return nil }
-        var low = 1, high = commands.count
+        var low = 1
+        var high = commands.count
         while low < high {
             let middle = (low + high) / 2
             if fails(middle) { high = middle } else { low = middle + 1 }

@@ -4,7 +4,7 @@ import PortModel
 import PortPlanning
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Applier {
@@ -35,27 +35,37 @@ extension Applier {
                 // copy is written only on confirmation), so it is settled as rolled back.
                 try? store.record(
                     "auto-rollback", generation: pending.restore,
-                    detail: "the machine restarted before generation \(pending.generation) was confirmed; the change did not survive it", token: pending.token)
+                    detail: "the machine restarted before generation \(pending.generation) was confirmed; the change did not survive it",
+                    token: pending.token)
                 try? store.installCurrent(pending.restore)
                 try? store.setPending(nil)
                 store.discardConfirmedPersisted()
-                notes.append("generation \(pending.generation) was awaiting confirmation when the machine restarted: it is gone, and recorded as rolled back")
+                notes.append(
+                    "generation \(pending.generation) was awaiting confirmation when the machine restarted: it is gone, and recorded as rolled back"
+                )
             } else if !Watchdog.isAlive(pending) {
                 if pending.hasExpired() {
                     do throws(ApplyFailure) {
                         try pendingChanges.expire(
-                            pending, detail: "generation \(pending.generation) was not confirmed in time; its rollback timer had stopped, so \(actor) rolled it back")
-                        notes.append("generation \(pending.generation) was not confirmed in time and its rollback timer had stopped: rolled back")
+                            pending,
+                            detail:
+                                "generation \(pending.generation) was not confirmed in time; its rollback timer had stopped, so \(actor) rolled it back"
+                        )
+                        notes.append(
+                            "generation \(pending.generation) was not confirmed in time and its rollback timer had stopped: rolled back")
                     } catch {
                         if case .stranded = error {
                             notes.append("generation \(pending.generation) was not confirmed in time: \(error)")
                             if store.outcome(token: pending.token) == nil {
-                                try? store.record("auto-rollback", generation: pending.restore, detail: error.description, token: pending.token)
+                                try? store.record(
+                                    "auto-rollback", generation: pending.restore, detail: error.description, token: pending.token)
                             }
                             try? store.setPending(nil)
                         } else {
                             // Left pending: the next portctl to take the lock tries again.
-                            notes.append("generation \(pending.generation) was not confirmed in time, and rolling it back failed (it is tried again): \(error)")
+                            notes.append(
+                                "generation \(pending.generation) was not confirmed in time, and rolling it back failed (it is tried again): \(error)"
+                            )
                         }
                     }
                 } else if let pid = respawnWatchdog(pending) {
@@ -82,13 +92,16 @@ extension Applier {
         if let made = journal.bootID, let boot = StateStore.bootID(), made != boot {
             abandon(journal)
             if journal.operation == "apply" {
-                try? store.record("abandoned", generation: journal.generation, detail: "never recorded before the machine restarted", token: journal.token, id: journal.id)
+                try? store.record(
+                    "abandoned", generation: journal.generation, detail: "never recorded before the machine restarted",
+                    token: journal.token, id: journal.id)
             }
             return "a \(journal.event) of generation \(journal.generation) was interrupted before the machine restarted; discarded it"
         }
         guard let (listing, _) = try? readLive() else { return nil }
         let placement = Placement(stateText: journal.placement)
-        let placements = [placement].compactMap { $0 }
+        let placements =
+            [placement].compactMap { $0 }
             + (journal.previous > 0 ? [store.meta(journal.previous).flatMap { Placement(stateText: $0.placement) }].compactMap { $0 } : [])
         let present = placement.map { !Fingerprint.owned(listing, placement: $0).isEmpty } ?? false
         let unchanged = Fingerprint.digest(listing, placements: placements) == journal.before
@@ -97,7 +110,9 @@ extension Applier {
         if committed { return finishRecovered(journal) }
         abandon(journal)
         if journal.operation == "apply" {
-            try? store.record("abandoned", generation: journal.generation, detail: unchanged ? "never committed" : "portctl's objects changed meanwhile", token: journal.token, id: journal.id)
+            try? store.record(
+                "abandoned", generation: journal.generation, detail: unchanged ? "never committed" : "portctl's objects changed meanwhile",
+                token: journal.token, id: journal.id)
         }
         return unchanged
             ? "generation \(journal.generation) was prepared by an interrupted portctl but never committed; discarded it"
@@ -106,7 +121,9 @@ extension Applier {
 
     func finishRecovered(_ journal: StateStore.Journal) -> String {
         do {
-            try finalize(journal, note: "recorded by \(actor): the portctl that committed it was interrupted", mustHappen: journal.operation == "restore")
+            try finalize(
+                journal, note: "recorded by \(actor): the portctl that committed it was interrupted",
+                mustHappen: journal.operation == "restore")
             return "recorded generation \(journal.generation) (\(journal.event)), which an interrupted portctl had committed"
         } catch {
             return "cannot record the interrupted \(journal.event) of generation \(journal.generation): \(error)"

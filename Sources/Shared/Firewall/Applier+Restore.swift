@@ -4,7 +4,7 @@ import PortModel
 import PortPlanning
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Applier {
@@ -19,7 +19,9 @@ extension Applier {
     /// pending record already names the restore point, and redoing it is harmless), and if
     /// recording it fails afterwards it is never undone; the error then says the rules *were*
     /// rolled back.
-    public func restore(to target: Int, event: String, detail: String = "", token: String? = nil, mandatory: Bool = false) throws(ApplyFailure) {
+    public func restore(to target: Int, event: String, detail: String = "", token: String? = nil, mandatory: Bool = false)
+        throws(ApplyFailure)
+    {
         let mandatory = mandatory || token != nil
         let current = store.current()
         let currentPlacement = current > 0 ? store.meta(current).flatMap { Placement(stateText: $0.placement) } : nil
@@ -81,8 +83,11 @@ extension Applier {
     /// when the state directory is empty, lost, or another one.
     public static func unrecordedPlacements(_ live: LiveRuleset) -> [Placement] {
         var found: [Placement] = []
-        if live.hasTable(family: "inet", name: RulesetBuilder.defaultTable) { found.append(.standalone(table: RulesetBuilder.defaultTable)) }
-        for chain in live.chains where chain.name == Placement.attachedChain && !(chain.family == "inet" && chain.table == RulesetBuilder.defaultTable) {
+        if live.hasTable(family: "inet", name: RulesetBuilder.defaultTable) {
+            found.append(.standalone(table: RulesetBuilder.defaultTable))
+        }
+        for chain in live.chains
+        where chain.name == Placement.attachedChain && !(chain.family == "inet" && chain.table == RulesetBuilder.defaultTable) {
             let jumper = live.rules.first { rule in
                 rule.family == chain.family && rule.table == chain.table
                     && rule.expr.contains { $0["jump"]?["target"]?.string == Placement.attachedChain }

@@ -4,7 +4,7 @@ import PortModel
 import PortPlanning
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Applies plans to the kernel through a backend, keeping generations in a state store.
@@ -65,7 +65,8 @@ public struct Applier: Sendable {
         if !options.skipCheck { try check(batch) }
         // A rollback timer needs something to roll back to: the live generation must be readable.
         if options.confirmation != nil, current > 0, restorable(current) == nil {
-            throw .state("generation \(current), which a rollback would restore, cannot be read from \(store.directory), so nothing was changed")
+            throw .state(
+                "generation \(current), which a rollback would restore, cannot be read from \(store.directory), so nothing was changed")
         }
 
         // 2. Prepare.
@@ -86,7 +87,8 @@ public struct Applier: Sendable {
             persist: stagePersist ? "write" : "keep")
         do throws(StateStore.StoreError) {
             let replaced = JSONValue.array(Fingerprint.owned(listing, placement: options.placement)).pretty
-            _ = try store.addGeneration(meta: meta, declaration: declaration, rulesetText: text, planJSON: PlanJSON.render(plan).pretty, replaced: replaced)
+            _ = try store.addGeneration(
+                meta: meta, declaration: declaration, rulesetText: text, planJSON: PlanJSON.render(plan).pretty, replaced: replaced)
             store.faults.point("apply.generation-written")
             let boot = Transaction.apply(declaration: declaration, placement: options.placement, live: LiveRuleset())
             if stagePersist { try store.stagePersisted(boot) }
@@ -104,9 +106,11 @@ public struct Applier: Sendable {
             // lifeline tells it that nothing was committed, and recovery discards the journal.
             if let confirmation = options.confirmation {
                 let left = max(0, confirmation.deadline - Date().timeIntervalSince1970)
-                try store.setPending(StateStore.Pending(
-                    generation: number, restore: current, deadline: confirmation.deadline, token: confirmation.token, watchdog: confirmation.watchdog,
-                    bootID: StateStore.bootID(), bootDeadline: StateStore.boottime() + left))
+                try store.setPending(
+                    StateStore.Pending(
+                        generation: number, restore: current, deadline: confirmation.deadline, token: confirmation.token,
+                        watchdog: confirmation.watchdog,
+                        bootID: StateStore.bootID(), bootDeadline: StateStore.boottime() + left))
             }
         } catch {
             abandon(journal)

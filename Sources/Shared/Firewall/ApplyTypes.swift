@@ -4,7 +4,7 @@ import PortModel
 import PortPlanning
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How an apply should behave.
@@ -80,7 +80,8 @@ public enum ApplyFailure: Error, Sendable, CustomStringConvertible {
         switch self {
         case .permission(let message): return message
         case .rejected(let message, let offending):
-            return "the kernel rejected the change, and nothing was changed: \(message)" + (offending.map { "\nfirst failing command: \($0)" } ?? "")
+            return "the kernel rejected the change, and nothing was changed: \(message)"
+                + (offending.map { "\nfirst failing command: \($0)" } ?? "")
         case .lockout(let message), .state(let message), .usage(let message), .busy(let message), .stranded(let message): return message
         }
     }

@@ -65,9 +65,14 @@ public enum Doctor {
             entries = plan.map(PlanJSON.entries)?.filter { $0.direction.needsInboundRule } ?? []
             planSSH = (plan?["ssh_guard"]?.array ?? []).compactMap { $0.int.flatMap { try? PortNumber($0) } }
             if let report = try? StatusReport.build(store: store, backend: backend), let drift = report.drift {
-                checks.append(drift.isEmpty
-                    ? Check(name: "drift", level: .ok, detail: "the live rules match generation \(current)")
-                    : Check(name: "drift", level: .fail, detail: "\(drift.added.count) objects added and \(drift.missing.count) missing since generation \(current); 'portctl apply' restores them"))
+                checks.append(
+                    drift.isEmpty
+                        ? Check(name: "drift", level: .ok, detail: "the live rules match generation \(current)")
+                        : Check(
+                            name: "drift", level: .fail,
+                            detail:
+                                "\(drift.added.count) objects added and \(drift.missing.count) missing since generation \(current); 'portctl apply' restores them"
+                        ))
             }
         } else {
             checks.append(Check(name: "plan", level: .warn, detail: "nothing applied and no profiles given; try 'portctl doctor dss'"))
@@ -75,11 +80,14 @@ public enum Doctor {
 
         if case .standalone = placement {
             let uncovered = subject.sshSources.filter { !planSSH.contains($0.port) }
-            checks.append(uncovered.isEmpty
-                ? Check(name: "ssh guard", level: .ok, detail: "covers \(planSSH.map { "\($0)/tcp" }.joined(separator: ", "))")
-                : Check(
-                    name: "ssh guard", level: .warn,
-                    detail: "not covered: \(uncovered.map { "\($0.port)/tcp (\($0.origin))" }.joined(separator: "; ")); 'portctl apply' adds detected ports"))
+            checks.append(
+                uncovered.isEmpty
+                    ? Check(name: "ssh guard", level: .ok, detail: "covers \(planSSH.map { "\($0)/tcp" }.joined(separator: ", "))")
+                    : Check(
+                        name: "ssh guard", level: .warn,
+                        detail:
+                            "not covered: \(uncovered.map { "\($0.port)/tcp (\($0.origin))" }.joined(separator: "; ")); 'portctl apply' adds detected ports"
+                    ))
         }
 
         if let live, let placement, !entries.isEmpty {
@@ -91,16 +99,19 @@ public enum Doctor {
     /// Whether another table's input chain drops a planned port, and what to do about it.
     static func otherTables(_ live: LiveRuleset, entries: [PlanEntry], placement: Placement) -> [Check] {
         var checks: [Check] = []
-        let ownTable: (family: String, name: String)? = { if case .standalone(let t) = placement { return ("inet", t) } else { return nil } }()
+        let ownTable: (family: String, name: String)? = {
+            if case .standalone(let t) = placement { return ("inet", t) } else { return nil }
+        }()
         let ownChain: (family: String, table: String, chain: String)? = {
             if case .attach(let f, let t, _) = placement { return (f, t, Placement.attachedChain) } else { return nil }
         }()
         let reports = BlockingAnalyzer.analyze(live, entries: entries, ownTable: ownTable, ownChain: ownChain)
         for report in reports where !report.verdict.isOpen {
             let family = report.family.map { " (\($0.rawValue))" } ?? ""
-            checks.append(Check(
-                name: "other tables", level: report.verdict.isBlocked ? .fail : .warn,
-                detail: "\(report.entry.spec)\(family) \(report.entry.labels.joined(separator: ", ")): \(report.verdict)"))
+            checks.append(
+                Check(
+                    name: "other tables", level: report.verdict.isBlocked ? .fail : .warn,
+                    detail: "\(report.entry.spec)\(family) \(report.entry.labels.joined(separator: ", ")): \(report.verdict)"))
         }
         if reports.allSatisfy(\.verdict.isOpen) {
             checks.append(Check(name: "other tables", level: .ok, detail: "no other table drops the planned ports"))

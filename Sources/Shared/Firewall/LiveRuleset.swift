@@ -1,6 +1,6 @@
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 
 /// The kernel's whole ruleset as `nft -j list ruleset` (libnftables JSON) describes it.
 ///

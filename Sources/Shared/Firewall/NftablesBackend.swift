@@ -1,6 +1,6 @@
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 
 /// Why libnftables refused a command.
 public struct NftablesError: Error, Sendable, CustomStringConvertible {

@@ -3,7 +3,7 @@ import PlanRendering
 import PortModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The confirm-or-rollback protocol of `apply --confirm`, written once: confirming, declining and
@@ -81,7 +81,9 @@ public struct PendingChanges: Sendable {
         } catch {
             problems.append("the boot copy could not be updated: \(error)")
         }
-        do throws(StateStore.StoreError) { try store.setPending(nil) } catch { problems.append("pending.json could not be removed (the next portctl removes it): \(error)") }
+        do throws(StateStore.StoreError) { try store.setPending(nil) } catch {
+            problems.append("pending.json could not be removed (the next portctl removes it): \(error)")
+        }
         store.discardRollbackCurrent()
         stopWatchdog(pending)
         return .confirmed(generation: pending.generation, note: problems.isEmpty ? nil : problems.joined(separator: "; "))
@@ -122,9 +124,12 @@ public struct PendingChanges: Sendable {
             }
         }
         guard pending.restore != 0 else { throw lastError ?? .usage("nothing to roll back") }
-        let why = lastError.map { "rolling back to generation \(pending.restore) failed (\($0))" } ?? "generation \(pending.restore) cannot be read"
+        let why =
+            lastError.map { "rolling back to generation \(pending.restore) failed (\($0))" }
+            ?? "generation \(pending.restore) cannot be read"
         try applier.restore(
-            to: 0, event: "auto-rollback", detail: "\(detail); \(why), so portctl's rules were taken out instead", token: pending.token, mandatory: true)
+            to: 0, event: "auto-rollback", detail: "\(detail); \(why), so portctl's rules were taken out instead", token: pending.token,
+            mandatory: true)
     }
 
     public func stopWatchdog(_ pending: StateStore.Pending) {

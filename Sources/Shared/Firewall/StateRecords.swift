@@ -2,7 +2,7 @@ import Foundation
 import PortModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension StateStore {
@@ -64,7 +64,8 @@ extension StateStore {
         public var bootDeadline: Double?
 
         public init(
-            generation: Int, restore: Int, deadline: Double, token: String, watchdog: Int32, bootID: String? = nil, bootDeadline: Double? = nil
+            generation: Int, restore: Int, deadline: Double, token: String, watchdog: Int32, bootID: String? = nil,
+            bootDeadline: Double? = nil
         ) {
             self.generation = generation
             self.restore = restore
@@ -76,7 +77,9 @@ extension StateStore {
         }
 
         /// Whether the deadline has passed, by the wall clock or, in the same boot, by CLOCK_BOOTTIME.
-        public func hasExpired(now: Double = Date().timeIntervalSince1970, boottime: Double = StateStore.boottime(), boot: String? = StateStore.bootID())
+        public func hasExpired(
+            now: Double = Date().timeIntervalSince1970, boottime: Double = StateStore.boottime(), boot: String? = StateStore.bootID()
+        )
             -> Bool
         {
             if now >= deadline { return true }

@@ -2,7 +2,7 @@ import Foundation
 import PortModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension StateStore {
@@ -35,7 +35,8 @@ extension StateStore {
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             if Date() >= deadline {
                 close(descriptor)
-                throw .busy("busy: another portctl is changing the firewall (lock \(path("lock"))); try again, or wait longer with --wait SECONDS")
+                throw .busy(
+                    "busy: another portctl is changing the firewall (lock \(path("lock"))); try again, or wait longer with --wait SECONDS")
             }
             usleep(20_000)
         }

@@ -2,7 +2,7 @@ import Foundation
 import PortModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// portctl's memory of what it applied: numbered generations, a history log, a pending
@@ -45,7 +45,8 @@ public final class StateStore: Sendable {
             if mkdir(folder, 0o750) != 0, errno != EEXIST {
                 if index == 0, errno == ENOENT {
                     do {
-                        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+                        try FileManager.default.createDirectory(
+                            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
                         continue
                     } catch {
                         throw .io("cannot create the state directory \(directory): \(error.localizedDescription)")
@@ -75,7 +76,8 @@ public final class StateStore: Sendable {
 
     /// Installs the staged `current` when there is one (and it says `number`); otherwise writes it.
     public func installCurrent(_ number: Int) throws(StoreError) {
-        for staged in ["current.next", "current.rollback"] where read(staged)?.trimmingCharacters(in: .whitespacesAndNewlines) == String(number) {
+        for staged in ["current.next", "current.rollback"]
+        where read(staged)?.trimmingCharacters(in: .whitespacesAndNewlines) == String(number) {
             guard rename(path(staged), path("current")) == 0 else { throw .io("cannot write \(path("current")): \(Self.reason(errno))") }
             try syncDirectory(directory)
             return

@@ -1,6 +1,6 @@
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 
 /// What `portctl status` shows: the live generation, its counters, drift, and other tables' drops.
 public struct StatusReport: Sendable {
@@ -45,12 +45,15 @@ public struct StatusReport: Sendable {
             let listing = try? JSONValue.parse(statelessText)
         else {
             if let text = try? backend.listRuleset(json: false, stateless: true), let owned = Applier.ownedTables(text).first {
-                throw .permission("cannot read the ruleset: table \(owned.table) is owned by another process\(owned.program.map { " (\($0))" } ?? "") with nft's 'flags owner', and libnftables cannot list it as JSON until that process exits")
+                throw .permission(
+                    "cannot read the ruleset: table \(owned.table) is owned by another process\(owned.program.map { " (\($0))" } ?? "") with nft's 'flags owner', and libnftables cannot list it as JSON until that process exits"
+                )
             }
             throw .rejected(message: "cannot read the live ruleset", offending: nil)
         }
         guard let meta, let placement = Placement(stateText: meta.placement) else {
-            var report = StatusReport(generation: 0, meta: nil, pending: store.pending(), persisted: store.isPersisted, drift: nil, rows: [], advice: [])
+            var report = StatusReport(
+                generation: 0, meta: nil, pending: store.pending(), persisted: store.isPersisted, drift: nil, rows: [], advice: [])
             report.unrecorded = Applier.unrecordedPlacements(live)
             return report
         }
@@ -60,7 +63,8 @@ public struct StatusReport: Sendable {
         let drift = Drift(
             added: actual.filter { !expected.contains($0) }, missing: expected.filter { !actual.contains($0) })
 
-        let reports = BlockingAnalyzer.analyze(live, entries: entries.filter { $0.direction.needsInboundRule }, ownTable: ownTable(placement), ownChain: ownChain(placement))
+        let reports = BlockingAnalyzer.analyze(
+            live, entries: entries.filter { $0.direction.needsInboundRule }, ownTable: ownTable(placement), ownChain: ownChain(placement))
         let counters = Self.counters(live, placement: placement)
         var verdicts: [String: [BlockingReport]] = [:]
         for report in reports { verdicts[Self.key(report.entry, placement: placement), default: []].append(report) }
@@ -110,7 +114,9 @@ public struct StatusReport: Sendable {
                     range = String(port)
                 } else if let bounds = parts[1]["range"]?.array, bounds.count == 2, let low = bounds[0].int, let high = bounds[1].int {
                     range = low == high ? String(low) : "\(low)-\(high)"
-                } else { continue }
+                } else {
+                    continue
+                }
                 let counter = element["elem"]?["counter"]
                 result["\(set.name) \(proto) \(range)"] = (counter?["packets"]?.int ?? 0, counter?["bytes"]?.int ?? 0)
             }

@@ -1,6 +1,6 @@
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 
 /// Builds the libnftables batches that change portctl's objects, and nothing else, in one transaction.
 public enum Transaction {
@@ -17,10 +17,13 @@ public enum Transaction {
             commands += [command("add", "table", ref), command("delete", "table", ref)]
             commands += declaration
         case .attach(let family, let table, let chain):
-            let chainRef = JSONValue.object([("family", .string(family)), ("table", .string(table)), ("name", .string(Placement.attachedChain))])
+            let chainRef = JSONValue.object([
+                ("family", .string(family)), ("table", .string(table)), ("name", .string(Placement.attachedChain)),
+            ])
             commands += [command("add", "chain", chainRef), command("flush", "chain", chainRef)]
             for set in ownedSets(live, family: family, table: table) {
-                commands.append(command("delete", "set", .object([("family", .string(family)), ("table", .string(table)), ("name", .string(set))])))
+                commands.append(
+                    command("delete", "set", .object([("family", .string(family)), ("table", .string(table)), ("name", .string(set))])))
             }
             commands += declaration.filter { $0["add"]?["table"] == nil }
             if jumpHandles(live, family: family, table: table, chain: chain).isEmpty {
@@ -39,16 +42,22 @@ public enum Transaction {
             commands += [command("add", "table", ref), command("delete", "table", ref)]
         case .attach(let family, let table, let chain):
             for handle in jumpHandles(live, family: family, table: table, chain: chain) {
-                commands.append(command("delete", "rule", .object([
-                    ("family", .string(family)), ("table", .string(table)), ("chain", .string(chain)), ("handle", .int(handle)),
-                ])))
+                commands.append(
+                    command(
+                        "delete", "rule",
+                        .object([
+                            ("family", .string(family)), ("table", .string(table)), ("chain", .string(chain)), ("handle", .int(handle)),
+                        ])))
             }
             if live.chain(family: family, table: table, name: Placement.attachedChain) != nil {
-                let chainRef = JSONValue.object([("family", .string(family)), ("table", .string(table)), ("name", .string(Placement.attachedChain))])
+                let chainRef = JSONValue.object([
+                    ("family", .string(family)), ("table", .string(table)), ("name", .string(Placement.attachedChain)),
+                ])
                 commands += [command("flush", "chain", chainRef), command("delete", "chain", chainRef)]
             }
             for set in ownedSets(live, family: family, table: table) {
-                commands.append(command("delete", "set", .object([("family", .string(family)), ("table", .string(table)), ("name", .string(set))])))
+                commands.append(
+                    command("delete", "set", .object([("family", .string(family)), ("table", .string(table)), ("name", .string(set))])))
             }
         }
         return .object([("nftables", .array(commands))])
@@ -142,10 +151,11 @@ public enum Fingerprint {
     static func stripped(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let pairs):
-            return .object(pairs.filter { $0.0 != "handle" }.map { key, inner in
-                if key == "counter", case .object = inner { return (key, .null) }
-                return (key, stripped(inner))
-            })
+            return .object(
+                pairs.filter { $0.0 != "handle" }.map { key, inner in
+                    if key == "counter", case .object = inner { return (key, .null) }
+                    return (key, stripped(inner))
+                })
         case .array(let items): return .array(items.map(stripped))
         default: return value
         }

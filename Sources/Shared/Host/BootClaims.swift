@@ -71,11 +71,14 @@ public struct BootClaims: Sendable {
         case "nginx.service": return nginx("/etc/nginx/nginx.conf")
         case "lighttpd.service": return lighttpd("/etc/lighttpd/lighttpd.conf")
         case "caddy.service": return caddy("/etc/caddy/Caddyfile")
-        case "haproxy.service": return scan(["/etc/haproxy/haproxy.cfg"]) { words in
+        case "haproxy.service":
+            return scan(["/etc/haproxy/haproxy.cfg"]) { words in
                 words.first == "bind" && words.count > 1 ? Self.port(afterColonIn: words[1]) : nil
             }
-        case "traefik.service": return scan(["/etc/traefik/traefik.yml", "/etc/traefik/traefik.yaml"]) { words in
-                words.first == "address:" && words.count > 1 ? Self.port(afterColonIn: words[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))) : nil
+        case "traefik.service":
+            return scan(["/etc/traefik/traefik.yml", "/etc/traefik/traefik.yaml"]) { words in
+                words.first == "address:" && words.count > 1
+                    ? Self.port(afterColonIn: words[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))) : nil
             }
         default: return []
         }
@@ -98,7 +101,7 @@ public struct BootClaims: Sendable {
                 }
             }
         }
-        files.forEach { visit($0, depth: 0) }
+        for file in files { visit(file, depth: 0) }
         return result
     }
 

@@ -85,7 +85,8 @@ public struct ConflictReport: Sendable {
             if let web = webServer {
                 let who = [web.pid.map { "pid \($0)" }, web.unit].compactMap { $0 }.joined(separator: ", ")
                 let verb = web.pid == nil ? "will claim \(spec) at boot" : "holds \(spec)"
-                let stop = web.unit.map { "stop and disable it (systemctl disable --now \($0))" }
+                let stop =
+                    web.unit.map { "stop and disable it (systemctl disable --now \($0))" }
                     ?? "stop it (kill \(web.pid.map(String.init) ?? "it")) and keep it from starting at boot"
                 let move = web.origin.map { "move it to another port (\($0))" } ?? "move it to another port"
                 var text = "\(web.name)\(who.isEmpty ? "" : " (\(who))") \(verb), which \(needer) needs: \(stop), \(move)"
@@ -93,7 +94,8 @@ public struct ConflictReport: Sendable {
                 return text
             }
             let holder = holders.first { !isExpected($0) }
-            let who = holder?.owner.map { "\($0.executable ?? $0.name) (pid \($0.pid)\($0.unit.map { ", \($0)" } ?? ""))" } ?? "another program"
+            let who =
+                holder?.owner.map { "\($0.executable ?? $0.name) (pid \($0.pid)\($0.unit.map { ", \($0)" } ?? ""))" } ?? "another program"
             return "\(who) holds \(spec), which \(needer) needs: stop it, or move it to another port"
         }
     }
@@ -108,8 +110,11 @@ public struct ConflictReport: Sendable {
     public static func check(
         _ targets: [(spec: PortSpec, labels: [String], services: [Service])], profiles: [String], root: String = "/"
     ) -> ConflictReport {
-        let sockets = ListeningSocket.all(root: root, transports: Transport.allCases.filter { transport in targets.contains { $0.spec.transport == transport } })
-        let relevant = sockets.filter { socket in targets.contains { $0.spec.transport == socket.transport && $0.spec.range.contains(port: socket.port) } }
+        let sockets = ListeningSocket.all(
+            root: root, transports: Transport.allCases.filter { transport in targets.contains { $0.spec.transport == transport } })
+        let relevant = sockets.filter { socket in
+            targets.contains { $0.spec.transport == socket.transport && $0.spec.range.contains(port: socket.port) }
+        }
         let owners = SocketOwnerIndex(root: root, wanted: Set(relevant.map(\.inode)))
         let boot = BootClaims(root: root)
         let expected = ServerKind.expectedStreamingKinds(for: profiles)
@@ -123,7 +128,8 @@ public struct ConflictReport: Sendable {
                     holders.append(Holder(socket: socket, owner: nil, kind: .other))
                 }
                 for owner in found {
-                    let kind = ServerKind.classify(name: owner.name, executable: owner.executable, commandLine: owner.commandLine, port: socket.port)
+                    let kind = ServerKind.classify(
+                        name: owner.name, executable: owner.executable, commandLine: owner.commandLine, port: socket.port)
                     holders.append(Holder(socket: socket, owner: owner, kind: kind))
                 }
             }
@@ -131,7 +137,9 @@ public struct ConflictReport: Sendable {
                 claim.transport == target.spec.transport && target.spec.range.contains(port: claim.port)
                     && !runningUnits.contains(claim.unit)
             }
-            return Row(spec: target.spec, labels: target.labels, services: target.services, holders: holders, claims: claims, expectedKinds: expected)
+            return Row(
+                spec: target.spec, labels: target.labels, services: target.services, holders: holders, claims: claims,
+                expectedKinds: expected)
         }
         return ConflictReport(rows: rows, hiddenProcesses: owners.hiddenProcesses)
     }

@@ -1,10 +1,9 @@
 import Foundation
-
 import PortModel
 import PortPlanning
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts a process in a session of its own, with no terminal and standard streams on /dev/null,
@@ -52,11 +51,12 @@ public enum Detached {
         addCloseFrom(&actions, 3)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard status == 0 else {
-            throw NSError(domain: "posix_spawn", code: Int(status), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(status))])
+            throw NSError(
+                domain: "posix_spawn", code: Int(status), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(status))])
         }
         return pid
     }

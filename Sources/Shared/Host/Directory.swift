@@ -2,7 +2,7 @@ import PortModel
 import PortPlanning
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Directory listing with opendir(3), without Foundation's per-entry work: scanning every

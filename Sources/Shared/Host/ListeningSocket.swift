@@ -12,7 +12,6 @@ public struct ListeningSocket: Sendable, Hashable {
     public let uid: Int
     public let inode: UInt64
 
-
     /// On a live system (`root` is `/`), asks the kernel through netlink sock_diag; under another
     /// root (test fixtures), or when netlink is unavailable, reads /proc/net/{tcp,tcp6,udp,udp6}.
     public static func all(root: String = "/", transports: [Transport] = [.tcp, .udp]) -> [ListeningSocket] {

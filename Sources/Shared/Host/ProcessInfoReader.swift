@@ -63,7 +63,10 @@ public struct SocketOwnerIndex: Sendable {
                     found.append(inode)
                     return true
                 }
-                if !readable { hidden += 1; continue }
+                if !readable {
+                    hidden += 1
+                    continue
+                }
                 if !found.isEmpty {
                     local.append((pid, found))
                     if wanted != nil { results.add(found) }

@@ -56,7 +56,9 @@ public struct SSHFacts: Sendable, Hashable {
         var result = Set<[UInt64]>()
         for path in ["usr/sbin/sshd", "usr/local/sbin/sshd", "sbin/sshd", "usr/sbin/dropbear", "usr/bin/dropbear"] {
             var info = stat()
-            if stat((root as NSString).appendingPathComponent(path), &info) == 0 { result.insert([UInt64(info.st_dev), UInt64(info.st_ino)]) }
+            if stat((root as NSString).appendingPathComponent(path), &info) == 0 {
+                result.insert([UInt64(info.st_dev), UInt64(info.st_ino)])
+            }
         }
         return result
     }
@@ -71,7 +73,9 @@ public struct SSHFacts: Sendable, Hashable {
             var info = stat()
             if stat("\(base)/exe", &info) == 0, binaries.contains([UInt64(info.st_dev), UInt64(info.st_ino)]) { return "runs \(path)" }
         }
-        if let comm = SocketOwnerIndex.read("\(base)/comm")?.trimmingCharacters(in: .newlines), serverNames.contains(comm) { return "named \(comm)" }
+        if let comm = SocketOwnerIndex.read("\(base)/comm")?.trimmingCharacters(in: .newlines), serverNames.contains(comm) {
+            return "named \(comm)"
+        }
         return nil
     }
 
@@ -91,12 +95,18 @@ public struct SSHFacts: Sendable, Hashable {
             var ports: [(PortNumber, String)] = []
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else { continue }
-                for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                    .enumerated()
+                {
                     let trimmed = line.trimmingCharacters(in: .whitespaces)
                     guard trimmed.hasPrefix("ListenStream") else { continue }
-                    let value = trimmed.split(separator: "=", maxSplits: 1).dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                    let value =
+                        trimmed.split(separator: "=", maxSplits: 1).dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
                     // An empty ListenStream= resets the list (a drop-in replacing the port).
-                    if value.isEmpty { ports.removeAll(); continue }
+                    if value.isEmpty {
+                        ports.removeAll()
+                        continue
+                    }
                     let portText = value.split(separator: ":").last.map(String.init) ?? value
                     if let port = try? PortNumber(parsing: portText) { ports.append((port, "\(file):\(index + 1)")) }
                 }
@@ -121,7 +131,9 @@ public struct SSHFacts: Sendable, Hashable {
         var visited = Set<String>()
         func visit(_ path: String, depth: Int) {
             guard depth < 8, visited.insert(path).inserted, let data = FileManager.default.contents(atPath: path) else { return }
-            for (index, rawLine) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for (index, rawLine) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .enumerated()
+            {
                 let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
                 let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "=" }).map(String.init)
                 guard let keyword = words.first?.lowercased(), words.count >= 2 else { continue }

@@ -56,7 +56,9 @@ public enum ServerKind: Sendable, Hashable, CustomStringConvertible {
             return .webServer("ruby httpd")
         }
         if candidates.contains("busybox"), joined.contains("httpd") { return .webServer("BusyBox httpd") }
-        if candidates.contains("java"), joined.contains("catalina") || joined.contains("jetty") { return .webServer("Java servlet container") }
+        if candidates.contains("java"), joined.contains("catalina") || joined.contains("jetty") {
+            return .webServer("Java servlet container")
+        }
         return .other
     }
 

@@ -1,10 +1,9 @@
 import Foundation
-
 import PortModel
 import PortPlanning
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Lists listening TCP and bound UDP sockets through netlink sock_diag, as `ss` does.

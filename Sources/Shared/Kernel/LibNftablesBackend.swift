@@ -1,6 +1,6 @@
 import CNftables
-import Foundation
 import FirewallState
+import Foundation
 import PortModel
 
 /// The real backend: libnftables, in-process, through its JSON API.
@@ -50,7 +50,8 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
         guard status == 0 else {
             let message = error.trimmingCharacters(in: .whitespacesAndNewlines)
             let denied = message.contains("Operation not permitted") || message.contains("Permission denied")
-            throw NftablesError(kind: denied ? .permission : .rejected, message: message.isEmpty ? "libnftables returned \(status)" : message)
+            throw NftablesError(
+                kind: denied ? .permission : .rejected, message: message.isEmpty ? "libnftables returned \(status)" : message)
         }
         return output
     }

@@ -2,7 +2,7 @@ import Crypto
 import StreamWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Knock {
@@ -80,8 +80,12 @@ public struct KnockKey: @unchecked Sendable {
         guard descriptor >= 0 else { throw LoadError(description: "cannot read \(shown): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw LoadError(description: "cannot read \(shown): \(String(cString: strerror(errno)))") }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw LoadError(description: "\(shown) is not a regular file: give the file that holds the key") }
+        guard fstat(descriptor, &status) == 0 else {
+            throw LoadError(description: "cannot read \(shown): \(String(cString: strerror(errno)))")
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw LoadError(description: "\(shown) is not a regular file: give the file that holds the key")
+        }
         guard status.st_size <= maxFileSize else {
             throw LoadError(description: "\(shown) is \(status.st_size) bytes, over the 64 KiB a key file may hold: is it the key?")
         }
@@ -96,7 +100,9 @@ public struct KnockKey: @unchecked Sendable {
         }
         let make = "make one with: head -c 32 /dev/urandom > \(Self.truncated(path))"
         guard !bytes.isEmpty else { throw LoadError(description: "\(shown) is empty; \(make)") }
-        guard bytes.count <= maxFileSize else { throw LoadError(description: "\(shown) is over the 64 KiB a key file may hold: is it the key?") }
+        guard bytes.count <= maxFileSize else {
+            throw LoadError(description: "\(shown) is over the 64 KiB a key file may hold: is it the key?")
+        }
         let form: Loaded.Form = isText(bytes) ? .text : .binary
         var key = bytes
         if form == .text {
@@ -106,7 +112,9 @@ public struct KnockKey: @unchecked Sendable {
         var warnings: [String] = []
         if status.st_mode & (S_IRGRP | S_IROTH) != 0 {
             let mode = String(status.st_mode & 0o777, radix: 8)
-            warnings.append("\(shown) is readable by its group or others (mode 0\(mode)): anyone who reads it can forge streamd's replies; chmod 600 \(Self.truncated(path))")
+            warnings.append(
+                "\(shown) is readable by its group or others (mode 0\(mode)): anyone who reads it can forge streamd's replies; chmod 600 \(Self.truncated(path))"
+            )
         }
         if key.count < recommendedSize {
             warnings.append("the key in \(shown) is \(key.count) bytes; use at least \(recommendedSize) (\(make))")
@@ -123,7 +131,8 @@ public struct KnockKey: @unchecked Sendable {
             case " ", "\t", "\n", "\r": return true
             default:
                 switch scalar.properties.generalCategory {
-                case .control, .format, .surrogate, .privateUse, .unassigned, .spaceSeparator, .lineSeparator, .paragraphSeparator: return false
+                case .control, .format, .surrogate, .privateUse, .unassigned, .spaceSeparator, .lineSeparator, .paragraphSeparator:
+                    return false
                 default: return true
                 }
             }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An IP family: IPv4 or IPv6.
@@ -52,7 +52,6 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.bytes = bytes
         self.prefix = prefix
     }
-
 
     public var isHost: Bool { prefix == family.bits }
 

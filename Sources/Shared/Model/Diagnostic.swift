@@ -32,6 +32,10 @@ extension Array where Element == Diagnostic {
     /// With `strict`, every warning counts as an error, as `--strict` promises.
     public func escalated(strict: Bool) -> [Diagnostic] {
         guard strict else { return self }
-        return map { var copy = $0; copy.severity = .error; return copy }
+        return map {
+            var copy = $0
+            copy.severity = .error
+            return copy
+        }
     }
 }

@@ -21,11 +21,12 @@ public indirect enum JSONValue: Sendable, Hashable {
     public var canonical: String {
         switch self {
         case .object(let pairs):
-            return "{" + pairs.sorted { $0.0 < $1.0 }.map { key, value in
-                var quoted = ""
-                JSONValue.quote(key, into: &quoted)
-                return quoted + ":" + value.canonical
-            }.joined(separator: ",") + "}"
+            return "{"
+                + pairs.sorted { $0.0 < $1.0 }.map { key, value in
+                    var quoted = ""
+                    JSONValue.quote(key, into: &quoted)
+                    return quoted + ":" + value.canonical
+                }.joined(separator: ",") + "}"
         case .array(let items):
             return "[" + items.map(\.canonical).joined(separator: ",") + "]"
         default:
@@ -58,7 +59,10 @@ public indirect enum JSONValue: Sendable, Hashable {
         case .int(let value): out += String(value)
         case .string(let value): JSONValue.quote(value, into: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
             // Short arrays of scalars stay on one line: port lists read better that way.
             let inline = indent == nil || items.allSatisfy(\.isScalar) && items.count <= 8
             out += "["
@@ -70,7 +74,10 @@ public indirect enum JSONValue: Sendable, Hashable {
             if !inline, let indent { out += "\n" + String(repeating: indent, count: level) }
             out += "]"
         case .object(let pairs):
-            if pairs.isEmpty { out += "{}"; return }
+            if pairs.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{"
             for (index, (key, value)) in pairs.enumerated() {
                 if index > 0 { out += "," }

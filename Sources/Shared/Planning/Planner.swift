@@ -51,7 +51,9 @@ public enum Planner {
             warnings.append(
                 PlanWarning(
                     code: .unusedSourceSet,
-                    message: "source set '\(name)' was given members, but no opening of \(request.profiles.map(\.name).joined(separator: ", ")) is limited to it; the flag has no effect"))
+                    message:
+                        "source set '\(name)' was given members, but no opening of \(request.profiles.map(\.name).joined(separator: ", ")) is limited to it; the flag has no effect"
+                ))
         }
 
         return Plan(
@@ -87,7 +89,10 @@ public enum Planner {
 
     /// Merges ranges that overlap or touch, per scope and transport, keeping every contribution.
     static func merge(_ openings: [ResolvedOpening]) -> [PlanEntry] {
-        struct Key: Hashable { let scope: Scope; let transport: Transport }
+        struct Key: Hashable {
+            let scope: Scope
+            let transport: Transport
+        }
         var groups: [Key: [(PortRange, Contribution)]] = [:]
         for resolved in openings {
             for spec in resolved.opening.ports {
@@ -136,7 +141,9 @@ public enum Planner {
             let flag = set == "broadcasters" ? "--broadcaster ADDR" : "--source-set \(set)=CIDR"
             return PlanWarning(
                 code: .setClosed,
-                message: "\(item.profile)/\(item.opening) (\(ports)) is left closed: no \(set) declared; admit them with \(flag), or open it to everyone with --world")
+                message:
+                    "\(item.profile)/\(item.opening) (\(ports)) is left closed: no \(set) declared; admit them with \(flag), or open it to everyone with --world"
+            )
         }
     }
 
@@ -149,12 +156,16 @@ public enum Planner {
                 warnings.append(
                     PlanWarning(
                         code: .adminLoopback,
-                        message: "\(item.profile)/\(item.opening.id) (\(ports)) is open to loopback only: no admins declared; allow remote administration with --admin-from CIDR"))
+                        message:
+                            "\(item.profile)/\(item.opening.id) (\(ports)) is open to loopback only: no admins declared; allow remote administration with --admin-from CIDR"
+                    ))
             case .world:
                 warnings.append(
                     PlanWarning(
                         code: .adminWorld,
-                        message: "\(item.profile)/\(item.opening.id) (\(ports)) is an admin port reachable from everywhere; limit it with --admin-from CIDR"))
+                        message:
+                            "\(item.profile)/\(item.opening.id) (\(ports)) is an admin port reachable from everywhere; limit it with --admin-from CIDR"
+                    ))
             default: break
             }
         }
@@ -167,14 +178,18 @@ public enum Planner {
             warnings.append(
                 PlanWarning(
                     code: .wideRangeWorld,
-                    message: "\(entry.spec) (\(entry.range.count) ports, \(entry.labels.joined(separator: ", "))) is open to the whole Internet; limit it to your encoders with --broadcaster ADDR"))
+                    message:
+                        "\(entry.spec) (\(entry.range.count) ports, \(entry.labels.joined(separator: ", "))) is open to the whole Internet; limit it to your encoders with --broadcaster ADDR"
+                ))
         }
         let http = try! PortNumber(80)
         for entry in entries where entry.transport == .tcp && entry.range.contains(http) && entry.scope != .loopback {
             warnings.append(
                 PlanWarning(
                     code: .port80,
-                    message: "80/tcp (\(entry.labels.joined(separator: ", "))) is the web server's port: make sure no web server such as Apache or nginx listens on it or starts at boot"))
+                    message:
+                        "80/tcp (\(entry.labels.joined(separator: ", "))) is the web server's port: make sure no web server such as Apache or nginx listens on it or starts at boot"
+                ))
         }
         return warnings
     }

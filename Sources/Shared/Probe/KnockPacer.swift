@@ -1,9 +1,9 @@
 import Foundation
+import KnockAuth
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 import StreamWire
-import KnockAuth
 
 /// Paces the UDP knocks of one probe, resends included, so that streamd's per-source rate limit
 /// (`KnockRateLimiter`: 1000 a second, bursts of 2000) is never what decides a verdict.
@@ -29,7 +29,8 @@ public final class KnockPacer: @unchecked Sendable {
     /// `clock` (seconds, any monotonic origin) and `sleep` are the real ones unless a test injects its own.
     public init(
         rate: Double = KnockPacer.defaultRate, burst: Double = KnockPacer.defaultBurst,
-        clock: @escaping @Sendable () -> Double = monotonic, sleep: @escaping @Sendable (Double) -> Void = { usleep(UInt32(min($0, 60) * 1_000_000)) }
+        clock: @escaping @Sendable () -> Double = monotonic,
+        sleep: @escaping @Sendable (Double) -> Void = { usleep(UInt32(min($0, 60) * 1_000_000)) }
     ) {
         self.rate = max(0.001, rate)
         self.burst = max(1, burst)

@@ -1,85 +1,25 @@
 import Foundation
-
+import KnockAuth
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 import StreamWire
-import KnockAuth
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-
-/// One port to probe: its transport and number, what should answer there, and who asked for it.
-public struct ProbeTarget: Sendable, Hashable {
-    public let transport: Transport
-    public let port: Int
-    public let service: Service
-    public let labels: [String]
-    /// The range this port was sampled from, for reports (`6970-6999/udp`).
-    public let range: String
-    /// Set for `--media` checks: a real RTSP session over this transport, not a port check.
-    public var media: MediaTransport? = nil
-
-    package init(transport: Transport, port: Int, service: Service, labels: [String], range: String, media: MediaTransport? = nil) {
-        self.transport = transport
-        self.port = port
-        self.service = service
-        self.labels = labels
-        self.range = range
-        self.media = media
-    }
-
-    /// How reports name the check: `554/tcp`, or `554/tcp media/udp`.
-    public var name: String { "\(port)/\(transport.rawValue)" + (media.map { " media/\($0.rawValue)" } ?? "") }
-}
-
-/// What a probe found on one port.
-public struct ProbeResult: Sendable {
-    public enum Verdict: String, Sendable {
-        case ok
-        case openWrongProtocol = "open-wrong-protocol"
-        case closed
-        case filtered
-        /// UDP, silent, on a host that rate-limits its ICMP unreachables: the paced retries ran
-        /// out of time (`--icmp-budget`) before this port's turn, so it may be closed rather than filtered.
-        case closedOrFiltered = "closed-or-filtered"
-        case error
-        /// --media: RTSP answered, but no RTP arrived (the half-open firewall).
-        case mediaBlocked = "media-blocked"
-        /// --media: RTP arrived, but clients failed or more than 5% of packets were lost.
-        case mediaDegraded = "media-degraded"
-        /// --media over UDP: RTP arrives, but streamd received nothing the player sent (its punch
-        /// packets and RTCP receiver reports): the other half of a half-open firewall.
-        case mediaOneWay = "media-one-way"
-    }
-
-    public let target: ProbeTarget
-    public let verdict: Verdict
-    /// What answered, or why not: `RTSP/1.0 200 OK`, `open (streamd)`, `refused`, `no answer within 2s`.
-    public let detail: String
-    public let seconds: Double
-    /// What a media check measured.
-    public var media: MediaStats? = nil
-
-    package init(target: ProbeTarget, verdict: Verdict, detail: String, seconds: Double, media: MediaStats? = nil) {
-        self.target = target
-        self.verdict = verdict
-        self.detail = detail
-        self.seconds = seconds
-        self.media = media
-    }
-}
 
 /// The checks: a TCP connect, then the port's own protocol; for UDP, the signed knock.
 enum ProbeCheck {
     /// `pace` is called before each UDP knock is sent, and returns when it may go (the seconds it waited).
     static func run(
-        _ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, tls: TLSCheck? = nil, rtspPath: String? = nil,
+        _ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, tls: TLSCheck? = nil,
+        rtspPath: String? = nil,
         pace: () -> Double = { 0 }
     ) -> ProbeResult {
         let started = Date()
-        var (verdict, detail) = target.transport == .tcp
+        var (verdict, detail) =
+            target.transport == .tcp
             ? tcp(target, host: host, timeout: timeout, source: source, rtspPath: rtspPath)
             : udp(target, host: host, timeout: timeout, key: key, source: source, pace: pace)
         // The port is open: for RTMPS and HTTPS, prove the TLS session and what speaks inside it.
@@ -89,7 +29,9 @@ enum ProbeCheck {
         return ProbeResult(target: target, verdict: verdict, detail: detail, seconds: Date().timeIntervalSince(started))
     }
 
-    static func tcp(_ target: ProbeTarget, host: String, timeout: Double, source: String?, rtspPath: String? = nil) -> (ProbeResult.Verdict, String) {
+    static func tcp(_ target: ProbeTarget, host: String, timeout: Double, source: String?, rtspPath: String? = nil) -> (
+        ProbeResult.Verdict, String
+    ) {
         let addresses = ProbeSocket.resolve(host, port: target.port, transport: .tcp)
         guard let address = addresses.first else { return (.error, "cannot resolve \(host)") }
         switch ProbeSocket.connect(address, timeout: timeout, source: source) {
@@ -126,7 +68,9 @@ enum ProbeCheck {
     }
 
     /// The port's own protocol. Each request is what a real client of that protocol sends first.
-    static func speak(_ service: Service, socket: ProbeSocket, host: String, port: Int, timeout: Double, rtspPath: String? = nil) -> (ProbeResult.Verdict, String) {
+    static func speak(_ service: Service, socket: ProbeSocket, host: String, port: Int, timeout: Double, rtspPath: String? = nil) -> (
+        ProbeResult.Verdict, String
+    ) {
         func exchange(_ request: [UInt8], limit: Int = 16384, complete: ([UInt8]) -> Bool) -> (Answer, [UInt8]) {
             if let code = socket.write(request) { return (.none(code == ECONNRESET || code == EPIPE ? .reset : .silent), []) }
             let (reply, ending) = socket.read(timeout: timeout, limit: limit, complete: complete)
@@ -155,7 +99,9 @@ enum ProbeCheck {
             // DESCRIBE the path: a server that plays it answers 200 with an SDP.
             let path = rtspPath.hasPrefix("/") ? rtspPath : "/" + rtspPath
             let hostPart = host.contains(":") ? "[\(host)]" : host
-            let describeAnswer = ask("DESCRIBE rtsp://\(hostPart):\(port)\(path) RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\nUser-Agent: portctl-probe\r\n\r\n")
+            let describeAnswer = ask(
+                "DESCRIBE rtsp://\(hostPart):\(port)\(path) RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\nUser-Agent: portctl-probe\r\n\r\n"
+            )
             guard case .text(let described) = describeAnswer else {
                 switch describeAnswer {
                 case .none(.reset): return (.openWrongProtocol, "RTSP answers OPTIONS, but the connection was reset at DESCRIBE \(path)")
@@ -168,10 +114,13 @@ enum ProbeCheck {
             }
             return (.openWrongProtocol, "RTSP answers OPTIONS, but DESCRIBE \(path) got \(firstLine(described))")
         case .rtspHTTP:
-            let request = "GET / HTTP/1.0\r\nx-sessioncookie: portctlprobe\r\nAccept: application/x-rtsp-tunnelled\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n\r\n"
+            let request =
+                "GET / HTTP/1.0\r\nx-sessioncookie: portctlprobe\r\nAccept: application/x-rtsp-tunnelled\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n\r\n"
             let answer = ask(request)
             guard case .text(let reply) = answer else { return silent(answer) }
-            if reply.hasPrefix("HTTP/1."), reply.lowercased().contains("application/x-rtsp-tunnelled") { return (.ok, "RTSP-over-HTTP tunnel: \(firstLine(reply))") }
+            if reply.hasPrefix("HTTP/1."), reply.lowercased().contains("application/x-rtsp-tunnelled") {
+                return (.ok, "RTSP-over-HTTP tunnel: \(firstLine(reply))")
+            }
             if reply.hasPrefix("HTTP/1.") { return (.openWrongProtocol, "an HTTP server without the RTSP tunnel: \(firstLine(reply))") }
             return (.openWrongProtocol, "expected the RTSP-over-HTTP tunnel, got \(describe(reply))")
         case .https, .rtmps:
@@ -185,14 +134,20 @@ enum ProbeCheck {
         case .icy:
             let answer = ask("GET / HTTP/1.0\r\nIcy-MetaData: 1\r\nUser-Agent: portctl-probe\r\n\r\n")
             guard case .text(let reply) = answer else { return silent(answer) }
-            if reply.hasPrefix("ICY 200") || (reply.hasPrefix("HTTP/1.") && reply.lowercased().contains("\nicy-")) { return (.ok, "ICY: \(firstLine(reply))") }
+            if reply.hasPrefix("ICY 200") || (reply.hasPrefix("HTTP/1.") && reply.lowercased().contains("\nicy-")) {
+                return (.ok, "ICY: \(firstLine(reply))")
+            }
             if reply.hasPrefix("HTTP/1.") { return (.openWrongProtocol, "an HTTP server without icy- headers: \(firstLine(reply))") }
             return (.openWrongProtocol, "expected ICY, got \(describe(reply))")
         case .mms:
-            let answer = ask("GET / HTTP/1.0\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nPragma: xClientGUID={c77e7400-738a-11d2-9add-0020af0a3278}\r\n\r\n")
+            let answer = ask(
+                "GET / HTTP/1.0\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nPragma: xClientGUID={c77e7400-738a-11d2-9add-0020af0a3278}\r\n\r\n")
             guard case .text(let reply) = answer else { return silent(answer) }
             let lower = reply.lowercased()
-            if reply.hasPrefix("HTTP/1."), lower.contains("server: cougar") || lower.contains("application/vnd.ms.wms-hdr") || lower.contains("application/x-mms-framed") {
+            if reply.hasPrefix("HTTP/1."),
+                lower.contains("server: cougar") || lower.contains("application/vnd.ms.wms-hdr")
+                    || lower.contains("application/x-mms-framed")
+            {
                 return (.ok, "MMS over HTTP: \(firstLine(reply))")
             }
             return (.openWrongProtocol, "expected MMS over HTTP, got \(describe(reply))")
@@ -200,7 +155,9 @@ enum ProbeCheck {
             var c1 = [UInt8](repeating: 0, count: 1536)
             for index in 8..<1536 { c1[index] = UInt8.random(in: 0...255) }
             let (answer, reply) = exchange([0x03] + c1, limit: 1 + 1536 + 1536) { $0.count >= 1 + 1536 }
-            if reply.count >= 1537, reply[0] == 0x03 { return (.ok, "RTMP handshake: S0 version 3, S1 \(min(reply.count - 1, 1536)) bytes") }
+            if reply.count >= 1537, reply[0] == 0x03 {
+                return (.ok, "RTMP handshake: S0 version 3, S1 \(min(reply.count - 1, 1536)) bytes")
+            }
             if reply.isEmpty { return silent(answer) }
             return (.openWrongProtocol, "expected an RTMP S0/S1, got \(describe(String(decoding: reply.prefix(200), as: UTF8.self)))")
         default:
@@ -209,7 +166,9 @@ enum ProbeCheck {
     }
 
     /// The knock of Shared/Wire: a valid reply under the key is streamd; ICMP unreachable is closed.
-    static func udp(_ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, pace: () -> Double = { 0 }) -> (ProbeResult.Verdict, String) {
+    static func udp(_ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, pace: () -> Double = { 0 }) -> (
+        ProbeResult.Verdict, String
+    ) {
         // Sent three times in the window: a single lost datagram must not read as a firewall.
         knock(target, host: host, window: timeout, every: timeout / 3, sends: 3, key: key, source: source, pace: pace)
             ?? (.filtered, "filtered or no responder: silence for \(format(timeout))s")
@@ -219,14 +178,21 @@ enum ProbeCheck {
     /// listens for `window` seconds after the first (longer by what `pace` made it wait); nil
     /// when nothing came back. A connected UDP socket receives an ICMP port unreachable as ECONNREFUSED.
     static func knock(
-        _ target: ProbeTarget, host: String, window: Double, every: Double, sends maximum: Int, key: KnockKey?, source: String?, pace: () -> Double
+        _ target: ProbeTarget, host: String, window: Double, every: Double, sends maximum: Int, key: KnockKey?, source: String?,
+        pace: () -> Double
     ) -> (ProbeResult.Verdict, String)? {
-        guard let address = ProbeSocket.resolve(host, port: target.port, transport: .udp).first else { return (.error, "cannot resolve \(host)") }
+        guard let address = ProbeSocket.resolve(host, port: target.port, transport: .udp).first else {
+            return (.error, "cannot resolve \(host)")
+        }
         let descriptor = socket(ProbeSocket.family(of: address), Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return (.error, String(cString: strerror(errno))) }
         defer { close(descriptor) }
-        if let source, let error = ProbeSocket.bindSource(descriptor, source, family: ProbeSocket.family(of: address)) { return (.error, error) }
-        let connected = address.withUnsafeBytes { Glibc.connect(descriptor, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(address.count)) }
+        if let source, let error = ProbeSocket.bindSource(descriptor, source, family: ProbeSocket.family(of: address)) {
+            return (.error, error)
+        }
+        let connected = address.withUnsafeBytes {
+            Glibc.connect(descriptor, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(address.count))
+        }
         guard connected == 0 else { return (.error, String(cString: strerror(errno))) }
         let request = Knock.Request.random(port: UInt16(target.port))
         var sends = 0
@@ -266,7 +232,9 @@ enum ProbeCheck {
         if text.hasPrefix("HTTP/") { return "HTTP (\(String(text.prefix { !$0.isNewline }.prefix(60))))" }
         if text.hasPrefix("RTSP/") { return "RTSP (\(String(text.prefix { !$0.isNewline }.prefix(60))))" }
         if text.hasPrefix("SSH-") { return "SSH" }
-        let printable = text.prefix(40).map { $0.isASCII && !$0.isNewline && ($0.isLetter || $0.isNumber || $0.isPunctuation || $0 == " ") ? $0 : "." }
+        let printable = text.prefix(40).map {
+            $0.isASCII && !$0.isNewline && ($0.isLetter || $0.isNumber || $0.isPunctuation || $0 == " ") ? $0 : "."
+        }
         return "'\(String(printable))'"
     }
 

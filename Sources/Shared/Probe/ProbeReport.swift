@@ -1,8 +1,8 @@
+import KnockAuth
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 import StreamWire
-import KnockAuth
 
 /// The probe's reports: a table, JSON (schema `portctl.probe` version 1), JUnit XML and TAP.
 public enum ProbeReport {
@@ -21,30 +21,34 @@ public enum ProbeReport {
         .object([
             ("schema", .string("portctl.probe")), ("version", .int(1)), ("host", .string(host)),
             ("passed", .bool(passed(results))),
-            ("results", .array(results.map { result in
-                var fields: [(String, JSONValue)] = [
-                    ("port", .int(result.target.port)), ("transport", .string(result.target.transport.rawValue)),
-                    ("check", .string(result.target.media.map { "media/\($0.rawValue)" } ?? "port")),
-                    ("service", .string(result.target.service.rawValue)), ("range", .string(result.target.range)),
-                    ("openings", .array(result.target.labels.map { .string($0) })),
-                    ("verdict", .string(result.verdict.rawValue)), ("detail", .string(result.detail)),
-                    ("seconds", .string(seconds3(result.seconds))),
-                ]
-                if let media = result.media {
-                    var stats: [(String, JSONValue)] = [
-                        ("clients", .int(media.clients)), ("failed_clients", .int(media.failedClients)),
-                        ("packets", .int(media.packets)), ("expected", .int(media.expected)), ("lost", .int(media.lost)),
-                        ("loss_percent", .string(MediaVerdict.twoDecimals(media.lossPercent))),
-                        ("jitter_ms", .string(MediaVerdict.twoDecimals(media.jitter))),
-                        ("jitter_p99_ms", .string(MediaVerdict.twoDecimals(media.jitterP99))),
-                        ("server_ports", .array(media.serverPorts.map { .string($0) })),
-                    ]
-                    if let received = media.punchesReceived { stats.append(("punches_received", .int(received))) }
-                    if let received = media.serverReceived { stats.append(("server_received", .int(received))) }
-                    fields.append(("media", .object(stats)))
-                }
-                return .object(fields)
-            })),
+            (
+                "results",
+                .array(
+                    results.map { result in
+                        var fields: [(String, JSONValue)] = [
+                            ("port", .int(result.target.port)), ("transport", .string(result.target.transport.rawValue)),
+                            ("check", .string(result.target.media.map { "media/\($0.rawValue)" } ?? "port")),
+                            ("service", .string(result.target.service.rawValue)), ("range", .string(result.target.range)),
+                            ("openings", .array(result.target.labels.map { .string($0) })),
+                            ("verdict", .string(result.verdict.rawValue)), ("detail", .string(result.detail)),
+                            ("seconds", .string(seconds3(result.seconds))),
+                        ]
+                        if let media = result.media {
+                            var stats: [(String, JSONValue)] = [
+                                ("clients", .int(media.clients)), ("failed_clients", .int(media.failedClients)),
+                                ("packets", .int(media.packets)), ("expected", .int(media.expected)), ("lost", .int(media.lost)),
+                                ("loss_percent", .string(MediaVerdict.twoDecimals(media.lossPercent))),
+                                ("jitter_ms", .string(MediaVerdict.twoDecimals(media.jitter))),
+                                ("jitter_p99_ms", .string(MediaVerdict.twoDecimals(media.jitterP99))),
+                                ("server_ports", .array(media.serverPorts.map { .string($0) })),
+                            ]
+                            if let received = media.punchesReceived { stats.append(("punches_received", .int(received))) }
+                            if let received = media.serverReceived { stats.append(("server_received", .int(received))) }
+                            fields.append(("media", .object(stats)))
+                        }
+                        return .object(fields)
+                    })
+            ),
         ])
     }
 
@@ -53,15 +57,19 @@ public enum ProbeReport {
         let failures = results.filter { $0.verdict != .ok }.count
         let total = results.reduce(0) { $0 + $1.seconds }
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"portctl probe\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(seconds3(total))\">\n"
-        out += "  <testsuite name=\"\(xml(host))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds3(total))\">\n"
+        out +=
+            "<testsuites name=\"portctl probe\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(seconds3(total))\">\n"
+        out +=
+            "  <testsuite name=\"\(xml(host))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds3(total))\">\n"
         for result in results {
             let name = "\(result.target.name) \(result.target.labels.joined(separator: ", "))"
-            out += "    <testcase classname=\"\(xml(host)).\(result.target.service.rawValue)\" name=\"\(xml(name))\" time=\"\(seconds3(result.seconds))\""
+            out +=
+                "    <testcase classname=\"\(xml(host)).\(result.target.service.rawValue)\" name=\"\(xml(name))\" time=\"\(seconds3(result.seconds))\""
             if result.verdict == .ok {
                 out += "/>\n"
             } else {
-                out += ">\n      <failure message=\"\(xml(result.verdict.rawValue + ": " + result.detail))\" type=\"\(result.verdict.rawValue)\"/>\n    </testcase>\n"
+                out +=
+                    ">\n      <failure message=\"\(xml(result.verdict.rawValue + ": " + result.detail))\" type=\"\(result.verdict.rawValue)\"/>\n    </testcase>\n"
             }
         }
         out += "  </testsuite>\n</testsuites>\n"
@@ -72,7 +80,8 @@ public enum ProbeReport {
         var out = "TAP version 13\n1..\(results.count)\n"
         for (index, result) in results.enumerated() {
             let name = "\(host) \(result.target.name) \(result.target.labels.joined(separator: ", "))"
-            out += "\(result.verdict == .ok ? "ok" : "not ok") \(index + 1) - \(name): \(result.verdict.rawValue) (\(result.detail.replacingAll("#", with: "")))\n"
+            out +=
+                "\(result.verdict == .ok ? "ok" : "not ok") \(index + 1) - \(name): \(result.verdict.rawValue) (\(result.detail.replacingAll("#", with: "")))\n"
         }
         return out
     }

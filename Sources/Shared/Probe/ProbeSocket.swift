@@ -1,13 +1,12 @@
 import Foundation
-
+import KnockAuth
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 import StreamWire
-import KnockAuth
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Blocking socket operations with deadlines, for the probe's checks. Every call is bounded in
@@ -58,7 +57,8 @@ struct ProbeSocket {
 
     /// Connects a TCP socket within `timeout` seconds, from `source` when given.
     static func connect(_ address: Data, timeout: Double, source: String?) -> ConnectOutcome {
-        let descriptor = socket(family(of: address), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(
+            family(of: address), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return .failed(String(cString: strerror(errno))) }
         if let source, let error = bindSource(descriptor, source, family: family(of: address)) {
             Glibc.close(descriptor)
@@ -113,7 +113,9 @@ struct ProbeSocket {
             withUnsafeBytes(of: sin6) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         }
-        let result = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, length) } }
+        let result = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, length) }
+        }
         return result == 0 ? nil : "--source \(source): \(String(cString: strerror(errno)))"
     }
 

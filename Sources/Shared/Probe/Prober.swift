@@ -1,9 +1,9 @@
 import Foundation
+import KnockAuth
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 import StreamWire
-import KnockAuth
 
 /// Runs every check in parallel under a concurrency bound, so a whole plan takes about one
 /// timeout in the worst case rather than the sum of the timeouts.
@@ -41,8 +41,12 @@ public struct Prober: Sendable {
         for entry in plan.inboundEntries {
             for contribution in entry.contributions {
                 let spec = contribution.spec
-                for port in ports(of: spec, sample: sample, full: full, generator: &generator) where seen.insert("\(port)/\(spec.transport.rawValue)").inserted {
-                    targets.append(ProbeTarget(transport: spec.transport, port: port, service: contribution.service, labels: [contribution.label], range: spec.description))
+                for port in ports(of: spec, sample: sample, full: full, generator: &generator)
+                where seen.insert("\(port)/\(spec.transport.rawValue)").inserted {
+                    targets.append(
+                        ProbeTarget(
+                            transport: spec.transport, port: port, service: contribution.service, labels: [contribution.label],
+                            range: spec.description))
                 }
             }
         }
@@ -55,7 +59,9 @@ public struct Prober: Sendable {
         var generator = SeededRandom(seed: seed)
         return specs.flatMap { spec in
             ports(of: spec, sample: sample, full: full, generator: &generator).map { port in
-                ProbeTarget(transport: spec.transport, port: port, service: spec.transport == .udp ? .rtp : guessService(port), labels: ["--ports"], range: spec.description)
+                ProbeTarget(
+                    transport: spec.transport, port: port, service: spec.transport == .udp ? .rtp : guessService(port), labels: ["--ports"],
+                    range: spec.description)
             }
         }
     }
@@ -63,7 +69,8 @@ public struct Prober: Sendable {
     /// A range's ports to probe: all of a TCP range or a small UDP range; of a large UDP range,
     /// the first, the last and `sample` others.
     static func ports(of spec: PortSpec, sample: Int, full: Bool, generator: inout SeededRandom) -> [Int] {
-        let low = Int(spec.range.low.value), high = Int(spec.range.high.value)
+        let low = Int(spec.range.low.value)
+        let high = Int(spec.range.high.value)
         if full || spec.transport == .tcp || spec.range.count <= max(sample + 2, Self.wholeRangeLimit) { return Array(low...high) }
         var chosen = Set([low, high])
         while chosen.count < sample + 2 { chosen.insert(low + 1 + Int(generator.next() % UInt64(high - low - 1))) }
@@ -92,7 +99,13 @@ public struct Prober: Sendable {
     public func run(
         _ targets: [ProbeTarget], progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }, notice: (String) -> Void = { _ in }
     ) -> [ProbeResult] {
-        let host = self.host, timeout = self.timeout, key = self.key, source = self.source, tls = self.tls, path = self.rtspPath, pacer = self.pacer
+        let host = self.host
+        let timeout = self.timeout
+        let key = self.key
+        let source = self.source
+        let tls = self.tls
+        let path = self.rtspPath
+        let pacer = self.pacer
         let limit = Self.checkLimit(timeout: timeout)
         var results = WorkerPool.run(
             count: targets.count, width: max(1, concurrency), limit: limit,
@@ -108,14 +121,19 @@ public struct Prober: Sendable {
             overdue: { index in
                 ProbeResult(
                     target: targets[index], verdict: .error,
-                    detail: "the check did not finish within \(ProbeCheck.format(limit))s (4 timeouts and 2s); the probe stopped waiting for it", seconds: limit)
+                    detail:
+                        "the check did not finish within \(ProbeCheck.format(limit))s (4 timeouts and 2s); the probe stopped waiting for it",
+                    seconds: limit)
             },
             done: { progress($0, targets.count) })
         let retry = ICMPRetry(budget: icmpBudget)
         if retry.applies(to: results) {
             notice("retrying silent UDP ports: \(host) rate-limits ICMP (at most \(ProbeCheck.format(icmpBudget))s)")
             results = retry.run(results) { target, window in
-                ProbeCheck.knock(target, host: host, window: window, every: ICMPRetry.every, sends: Int(window / ICMPRetry.every), key: key, source: source) {
+                ProbeCheck.knock(
+                    target, host: host, window: window, every: ICMPRetry.every, sends: Int(window / ICMPRetry.every), key: key,
+                    source: source
+                ) {
                     pacer.acquire()
                 }
             }
@@ -151,7 +169,8 @@ public struct ICMPRetry: Sendable {
 
     /// True when some UDP port was closed by ICMP and another stayed silent.
     func applies(to results: [ProbeResult]) -> Bool {
-        results.contains { $0.target.transport == .udp && $0.verdict == .closed } && results.contains { $0.target.transport == .udp && $0.verdict == .filtered }
+        results.contains { $0.target.transport == .udp && $0.verdict == .closed }
+            && results.contains { $0.target.transport == .udp && $0.verdict == .filtered }
     }
 
     /// The results, with the silent UDP ports retried: `knock` sends to one port for the given
@@ -159,7 +178,9 @@ public struct ICMPRetry: Sendable {
     package func run(_ results: [ProbeResult], knock: (ProbeTarget, Double) -> (ProbeResult.Verdict, String)?) -> [ProbeResult] {
         guard applies(to: results) else { return results }
         var results = results
-        let silent = results.indices.filter { results[$0].target.transport == .udp && results[$0].verdict == .filtered }.sorted { results[$0].target.port < results[$1].target.port }
+        let silent = results.indices.filter { results[$0].target.transport == .udp && results[$0].verdict == .filtered }.sorted {
+            results[$0].target.port < results[$1].target.port
+        }
         let end = clock() + budget
         var untried: [Int] = []
         for (position, index) in silent.enumerated() {
@@ -172,11 +193,13 @@ public struct ICMPRetry: Sendable {
             let answer = knock(first.target, Self.window)
             let seconds = first.seconds + (clock() - started)
             if let (verdict, detail) = answer {
-                results[index] = ProbeResult(target: first.target, verdict: verdict, detail: detail + " (on a paced retry)", seconds: seconds)
+                results[index] = ProbeResult(
+                    target: first.target, verdict: verdict, detail: detail + " (on a paced retry)", seconds: seconds)
             } else {
                 results[index] = ProbeResult(
                     target: first.target, verdict: .filtered,
-                    detail: first.detail + ", and again on a paced retry (this host sends ICMP unreachable for other ports)", seconds: seconds)
+                    detail: first.detail + ", and again on a paced retry (this host sends ICMP unreachable for other ports)",
+                    seconds: seconds)
             }
         }
         let udp = results.filter { $0.target.transport == .udp }
@@ -185,7 +208,8 @@ public struct ICMPRetry: Sendable {
             let first = results[index]
             results[index] = ProbeResult(
                 target: first.target, verdict: .closedOrFiltered,
-                detail: "no reply; this host rate-limits ICMP (\(closed) of \(udp.count) closed), so it may be closed rather than filtered", seconds: first.seconds)
+                detail: "no reply; this host rate-limits ICMP (\(closed) of \(udp.count) closed), so it may be closed rather than filtered",
+                seconds: first.seconds)
         }
         return results
     }

@@ -38,7 +38,10 @@ struct RTSPReply {
         let length =
             isTunnelHead ? 0 : max(0, min(1 << 20, headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0))
         guard bytes.count >= end.bodyStart + length else { return nil }
-        return (RTSPReply(status: status, headers: headers, body: Array(bytes[end.bodyStart..<(end.bodyStart + length)])), end.bodyStart + length)
+        return (
+            RTSPReply(status: status, headers: headers, body: Array(bytes[end.bodyStart..<(end.bodyStart + length)])),
+            end.bodyStart + length
+        )
     }
 
     /// The `a=control:` of the SDP's first media section (a line of its own, after the first `m=`):

@@ -1,9 +1,9 @@
 import Foundation
+import KnockAuth
+import PlanRendering
 import PortModel
 import PortPlanning
-import PlanRendering
 import StreamWire
-import KnockAuth
 
 /// Runs jobs on a fixed number of threads of its own, each job within a deadline.
 ///

@@ -87,7 +87,9 @@ enum AliasGuard {
             if total + (stack.first?.size ?? 0) > maxExpandedNodes || size > maxExpandedNodes {
                 return Refusal(
                     line: line, column: column,
-                    message: "aliases expand this file to more than \(maxExpandedNodes) nodes (an alias bomb?); write the values out instead of aliasing aliases")
+                    message:
+                        "aliases expand this file to more than \(maxExpandedNodes) nodes (an alias bomb?); write the values out instead of aliasing aliases"
+                )
             }
         }
         return nil

@@ -5,474 +5,519 @@ import PortModel
 /// The profiles shipped inside the binary, by name, in name order.
 public enum BundledProfiles {
     public static let files: [(name: String, text: String)] = [
-        ("dss", #"""
-# Darwin Streaming Server / QuickTime Streaming Server, as the seed's ports table lists it.
-name: dss
-title: Darwin / QuickTime Streaming Server
-description: >
-  Apple's RTSP/RTP streaming server. Clients send RTSP requests on 554 and 7070
-  and receive RTP media from UDP 6970-6999; encoders push live broadcasts to
-  UDP 10000-65535; MP3 broadcasters use 8000; the web admin listens on 1220.
-  Clients behind firewalls can tunnel RTSP and media over HTTP on port 80.
-source: >-
-  Apple, QuickTime Streaming Server and Darwin Streaming Server setup guide,
-  'Ports used' table, page 61 (seed 000_4664e14d09f196c2). The seed prints the
-  broadcast range as 10000-65635; 65635 is not a port, so this profile uses 65535.
-  Port 80 follows the guide's 'Streaming on Port 80' setting; DSS's rtsp_port
-  defaults (macosforge/dss Server.tproj/QTSServerPrefs.cpp).
-options:
-  port80: Stream RTSP and media tunnelled over HTTP on port 80, for clients behind firewalls
-openings:
-  - id: rtsp
-    purpose: RTSP requests from clients
-    ports: [554/tcp, 7070/tcp]
-    service: rtsp
-  - id: rtsp-http
-    purpose: RTSP and media tunnelled over HTTP, for clients behind firewalls
-    ports: [80/tcp]
-    service: rtsp-http
-    when: port80
-    conflicts: web-server
-  - id: media
-    purpose: RTP/RTCP media sent to clients, and their RTCP reports
-    ports: [6970-6999/udp]
-    service: rtp
-    direction: both
-  - id: broadcast
-    purpose: Live streams pushed by broadcasters (encoders)
-    ports: [10000-65535/udp]
-    service: broadcast
-    from: broadcasters
-  - id: mp3
-    purpose: MP3 broadcasters and their listeners
-    ports: [8000/tcp]
-    service: icy
-  - id: admin
-    purpose: Remote administration (Streaming Server Admin)
-    ports: [1220/tcp]
-    service: admin
-    from: admins
-"""#),
-        ("http-streaming", #"""
-name: http-streaming
-title: HTTP streaming (HLS, MPEG-DASH, HDS, progressive)
-description: >
-  Playlists, manifests and segments served over plain HTTP and HTTPS: Apple HLS,
-  MPEG-DASH, Adobe HDS and long-lived HTTP responses. This is the web server's
-  own port, so the port-80 conflict check does not apply the other way round.
-source: >-
-  Seed 002_5113f3bf45319298 ('Apple HLS... Adobe HTTP Dynamic Streaming (HDS)...
-  MPEG-DASH (HTTP)'; 'HTTP protocol usually uses port 80 or 8080'); seed
-  003_66b4e72a7ac4469b (HTTP streaming); IANA: http 80, https 443, http-alt 8080.
-openings:
-  - id: http
-    purpose: HLS, DASH and HDS over HTTP
-    ports: [80/tcp]
-    service: http
-    conflicts: web-server
-  - id: https
-    purpose: HLS, DASH and HDS over HTTPS
-    ports: [443/tcp]
-    service: https
-    conflicts: web-server
-  - id: http-alt
-    purpose: HTTP streaming on the alternate HTTP port
-    ports: [8080/tcp]
-    service: http
-"""#),
-        ("icecast2", #"""
-name: icecast2
-title: Icecast 2
-description: >
-  Xiph.org Icecast streaming audio/video server. Listeners, source clients
-  (encoders), relays, the status pages and the /admin/ web interface all use the
-  same listen-socket, port 8000 in the shipped icecast.xml, so the admin interface
-  cannot be firewalled separately; protect it with the admin password.
-source: "xiph/Icecast-Server conf/icecast.xml.in: listen-socket port 8000 (active); listen-socket port 8080 and listen-socket port 8443 with ssl 1 (both commented out); shoutcast-mount inside listen-socket (commented out). doc/docs/config_file.md and https://icecast.org/docs/icecast-2.4.1/config-file.html, TCP Port settings: shoutcast-mount in a listen-socket 'implicitly defines a second listening socket whose port number is always one higher'"
-options:
-  shoutcast: Accept Shoutcast DSP source clients on port+1 (shoutcast-mount inside the 8000 listen-socket)
-  port8080: Add the second listen-socket on port 8080 that the shipped icecast.xml has commented out
-  tls: Serve HTTPS on the listen-socket 8443 that the shipped icecast.xml has commented out (needs ssl-certificate)
-openings:
-  - id: http
-    purpose: Listeners, source clients, status and /admin/ pages (listen-socket port)
-    ports: [8000/tcp]
-    service: icy
-  - id: shoutcast-source
-    purpose: Shoutcast-protocol source clients on port+1 (shoutcast-mount)
-    ports: [8001/tcp]
-    service: icy
-    from: broadcasters
-    when: shoutcast
-  - id: http-alt
-    purpose: Extra listen-socket on port 8080 (commented out in icecast.xml)
-    ports: [8080/tcp]
-    service: icy
-    when: port8080
-    conflicts: web-server
-  - id: https
-    purpose: HTTPS listen-socket (port 8443, ssl 1; commented out in icecast.xml)
-    ports: [8443/tcp]
-    service: https
-    when: tls
-"""#),
-        ("mediamtx", #"""
-name: mediamtx
-title: MediaMTX (formerly rtsp-simple-server)
-description: >
-  Real-time media server and proxy that publishes and reads streams over RTSP,
-  RTMP, HLS, WebRTC and SRT. Ports are the defaults of the shipped mediamtx.yml;
-  the Control API, metrics, pprof and playback servers are off by default.
-source: "bluenviron/mediamtx mediamtx.yml (commit 003b535): rtspAddress :8554, rtpAddress :8000, rtcpAddress :8001, multicastRTPPort 8002, multicastRTCPPort 8003, rtspsAddress :8322, srtpAddress :8004, srtcpAddress :8005 (rtspEncryption 'no'), rtmpAddress :1935, rtmpsAddress :1936 (rtmpEncryption 'no'), hlsAddress :8888, webrtcAddress :8889, webrtcLocalUDPAddress :8189, srtAddress :8890, apiAddress :9997 (api false), metricsAddress :9998 (metrics false), pprofAddress :9999 (pprof false), playbackAddress :9996 (playback false); docs/1-kickoff/2-install.md Docker port list (8554, 1935, 8888, 8889, 8890/udp, 8189/udp)"
-options:
-  multicast: Open the RTSP UDP-multicast ports (rtspTransports includes multicast; used only when a reader asks for it)
-  rtsps: Serve RTSPS and SRTP/SRTCP (rtspEncryption optional or strict)
-  rtmps: Serve RTMPS (rtmpEncryption optional or strict)
-  api: Enable the Control API (api yes)
-  metrics: Enable the Prometheus metrics endpoint (metrics yes)
-  pprof: Enable the pprof profiling endpoint (pprof yes)
-  playback: Enable the playback server for downloading recordings (playback yes)
-openings:
-  - id: rtsp
-    purpose: RTSP requests from publishers and readers (rtspAddress)
-    ports: [8554/tcp]
-    service: rtsp
-  - id: rtp
-    purpose: RTP and RTCP over UDP for RTSP sessions (rtpAddress, rtcpAddress)
-    ports: [8000-8001/udp]
-    service: rtp
-    direction: both
-  - id: rtmp
-    purpose: RTMP publishing and reading (rtmpAddress)
-    ports: [1935/tcp]
-    service: rtmp
-  - id: hls
-    purpose: HLS and LL-HLS playback over HTTP (hlsAddress)
-    ports: [8888/tcp]
-    service: http
-  - id: webrtc-http
-    purpose: WebRTC WHIP/WHEP signalling over HTTP (webrtcAddress)
-    ports: [8889/tcp]
-    service: webrtc
-  - id: webrtc-ice
-    purpose: WebRTC ICE/DTLS/SRTP media (webrtcLocalUDPAddress)
-    ports: [8189/udp]
-    service: webrtc
-    direction: both
-  - id: srt
-    purpose: SRT publishing and reading (srtAddress)
-    ports: [8890/udp]
-    service: srt
-  - id: rtsp-multicast
-    purpose: RTSP UDP-multicast RTP and RTCP (multicastRTPPort, multicastRTCPPort)
-    ports: [8002-8003/udp]
-    service: rtp
-    direction: both
-    when: multicast
-  - id: rtsps
-    purpose: RTSPS requests over TLS (rtspsAddress)
-    ports: [8322/tcp]
-    service: rtsp
-    when: rtsps
-  - id: srtp
-    purpose: SRTP and SRTCP over UDP for RTSPS sessions (srtpAddress, srtcpAddress)
-    ports: [8004-8005/udp]
-    service: rtp
-    direction: both
-    when: rtsps
-  - id: rtmps
-    purpose: RTMPS publishing and reading (rtmpsAddress)
-    ports: [1936/tcp]
-    service: rtmps
-    when: rtmps
-  - id: api
-    purpose: Control API (apiAddress)
-    ports: [9997/tcp]
-    service: admin
-    from: admins
-    when: api
-  - id: metrics
-    purpose: Prometheus metrics (metricsAddress)
-    ports: [9998/tcp]
-    service: http
-    from: admins
-    when: metrics
-  - id: pprof
-    purpose: pprof profiling endpoint (pprofAddress)
-    ports: [9999/tcp]
-    service: http
-    from: admins
-    when: pprof
-  - id: playback
-    purpose: Playback server for recorded segments (playbackAddress)
-    ports: [9996/tcp]
-    service: http
-    when: playback
-"""#),
-        ("mms", #"""
-name: mms
-title: MMS (Microsoft Media Services)
-description: >
-  Windows Media streaming. Players try MMS over UDP (MMSU), then MMS over TCP
-  (MMST), both on 1755, and then fall back to a modified HTTP (MMSH), always
-  over TCP. MMSU also sends data to ports the player chooses; that traffic leaves
-  the server and needs no inbound rule.
-source: >-
-  Seeds 002_5113f3bf45319298 and 003_66b4e72a7ac4469b ('MMS can be transported
-  via UDP or TCP (MMSU and MMST)... If that fails, the connection can be made
-  using a modified version of HTTP (always over TCP)... The default port for MMS
-  is 1755'); IANA registry: mms 1755/tcp and 1755/udp.
-options:
-  port80: Accept the MMS-over-HTTP fallback (MMSH) on port 80
-openings:
-  - id: mmst
-    purpose: MMS over TCP (MMST), and MMSH on the MMS port
-    ports: [1755/tcp]
-    service: mms
-  - id: mmsu
-    purpose: MMS over UDP (MMSU)
-    ports: [1755/udp]
-    service: mms
-  - id: mmsh
-    purpose: MMS-over-HTTP fallback (MMSH) for players behind firewalls
-    ports: [80/tcp]
-    service: mms
-    when: port80
-    conflicts: web-server
-"""#),
-        ("nginx-rtmp", #"""
-name: nginx-rtmp
-title: NGINX with nginx-rtmp-module
-description: >
-  NGINX built with arut/nginx-rtmp-module. The module has no built-in port: the
-  rtmp{} server listens where its listen directive says, 1935 in every upstream
-  example. HLS/DASH fragments and the rtmp_stat/rtmp_control pages are served by
-  a separate nginx http{} server, port 8080 in the upstream examples; restrict
-  /stat and /control there with allow/deny, since they share that port.
-source: "arut/nginx-rtmp-module README.md, Example nginx.conf: rtmp { server { listen 1935; } } and http { server { listen 8080; location /stat { rtmp_stat all; } location /hls { alias /tmp/app; } } }; test/nginx.conf (listen 1935, http listen 8080); wiki Directives, listen (no default port; ngx_rtmp_core_module.c ngx_rtmp_core_listen sets no default)"
-options:
-  http: Serve HLS/DASH fragments and the rtmp_stat page from the nginx http{} server on 8080, as in the README example
-openings:
-  - id: rtmp
-    purpose: RTMP publishing and playback (rtmp server listen 1935)
-    ports: [1935/tcp]
-    service: rtmp
-  - id: http
-    purpose: HLS/DASH fragments and /stat from the http{} server (listen 8080)
-    ports: [8080/tcp]
-    service: http
-    when: http
-    conflicts: web-server
-"""#),
-        ("pna", #"""
-name: pna
-title: RealAudio PNA (Progressive Networks Audio)
-description: >
-  The first RealAudio protocol. Later RealNetworks servers use RTSP on 554 and
-  keep PNA on 7070, the port DSS also uses for RTSP.
-source: >-
-  Seed 003_66b4e72a7ac4469b ('The first version of RealAudio used a proprietary
-  protocol called PNA or PNM'); IANA registry: 7070/tcp arcp (RealAudio PNA);
-  the mission statement: 'RealAudio PNA on 7070'.
-openings:
-  - id: pna
-    purpose: RealAudio PNA requests from players
-    ports: [7070/tcp]
-    service: pna
-"""#),
-        ("rtmp", #"""
-name: rtmp
-title: RTMP (Real Time Messaging Protocol) and its variants
-description: >
-  Adobe's streaming protocol. RTMP and the encrypted RTMPE use 1935; RTMPT and
-  RTMPTE tunnel over HTTP on 80; RTMPS runs over TLS on 443.
-source: >-
-  Seed 004_5b54094aa23d1d48 (Flash Streaming Server: 'RTMP... The default port is
-  1935. RTMPT... The default port is 80. RTMPS... The default port is 443');
-  seed 002_5113f3bf45319298 ('The default connection port is 1935').
-options:
-  port80: Accept RTMPT and RTMPTE (RTMP tunnelled over HTTP) on port 80
-  tls: Accept RTMPS (RTMP over TLS) on port 443
-openings:
-  - id: rtmp
-    purpose: RTMP and RTMPE connections from players and publishers
-    ports: [1935/tcp]
-    service: rtmp
-  - id: rtmpt
-    purpose: RTMPT and RTMPTE, RTMP tunnelled over HTTP
-    ports: [80/tcp]
-    service: rtmpt
-    when: port80
-    conflicts: web-server
-  - id: rtmps
-    purpose: RTMPS, RTMP over TLS
-    ports: [443/tcp]
-    service: rtmps
-    when: tls
-    conflicts: web-server
-"""#),
-        ("rtmpe", #"""
-name: rtmpe
-title: RTMPE (encrypted RTMP)
-source: >-
-  Seed 004_5b54094aa23d1d48 ('RTMPE - Enhanced and encrypted version of RTMP');
-  RTMPE uses RTMP's port, 1935 (seed 002_5113f3bf45319298).
-openings:
-  - id: rtmpe
-    purpose: Encrypted RTMP (RTMPE) on the RTMP port
-    ports: [1935/tcp]
-    service: rtmp
-"""#),
-        ("rtmps", #"""
-name: rtmps
-title: RTMPS (RTMP over TLS)
-source: "Seed 004_5b54094aa23d1d48: 'RTMPS - RTMP sent over an SSL... The default port is 443'"
-openings:
-  - id: rtmps
-    purpose: RTMP over TLS
-    ports: [443/tcp]
-    service: rtmps
-    conflicts: web-server
-"""#),
-        ("rtmpt", #"""
-name: rtmpt
-title: RTMPT (RTMP tunnelled over HTTP)
-source: "Seed 004_5b54094aa23d1d48: 'RTMPT - RTMP tunneled over HTTP. The default port is 80'"
-openings:
-  - id: rtmpt
-    purpose: RTMP tunnelled over HTTP POST requests
-    ports: [80/tcp]
-    service: rtmpt
-    conflicts: web-server
-"""#),
-        ("rtmpte", #"""
-name: rtmpte
-title: RTMPTE (encrypted RTMP tunnelled over HTTP)
-source: >-
-  Seed 004_5b54094aa23d1d48 ('RTMPTE - Encrypts the communication channel,
-  tunneling over HTTP'); RTMPT's port is 80.
-openings:
-  - id: rtmpte
-    purpose: Encrypted RTMP tunnelled over HTTP
-    ports: [80/tcp]
-    service: rtmpt
-    conflicts: web-server
-"""#),
-        ("rtsp", #"""
-name: rtsp
-title: RTSP (Real Time Streaming Protocol)
-description: >
-  The control protocol of RTSP servers, over TCP and over UDP (RTSPU). The media
-  ports depend on the server; add that server's profile (dss, mediamtx, wowza)
-  to open them.
-source: >-
-  IETF RFC 2326 section 1.1 and the IANA registry: port 554 for RTSP over TCP and
-  UDP; seed 002_5113f3bf45319298 ('RTSP can be transported via UDP or TCP
-  (RTSPU and RTSPT)... The default port for RTSP is 554').
-openings:
-  - id: rtsp
-    purpose: RTSP requests over TCP (RTSPT)
-    ports: [554/tcp]
-    service: rtsp
-  - id: rtsp-udp
-    purpose: RTSP requests over UDP (RTSPU)
-    ports: [554/udp]
-    service: rtsp
-"""#),
-        ("shoutcast", #"""
-name: shoutcast
-title: Shoutcast / Icecast MP3 streaming (ICY)
-description: >
-  MP3 radio over ICY, an HTTP dialect. Listeners and source clients connect to
-  port 8000. Shoutcast v1 source clients (and DNAS v2 in legacy mode) push to
-  the next port, 8001.
-source: >-
-  Seed 000_4664e14d09f196c2 ('Default port typically used by MP3 broadcasters:
-  8000 TCP'); SHOUTcast DNAS sc_serv.conf 'portbase=8000' with legacy sources on
-  portbase+1; firewalld's bundled mpd-httpd service uses 8000/tcp.
-options:
-  legacy-source: Accept Shoutcast v1 source clients on port 8001
-openings:
-  - id: listeners
-    purpose: MP3 listeners and source clients (ICY over HTTP)
-    ports: [8000/tcp]
-    service: icy
-  - id: legacy-source
-    purpose: Shoutcast v1 source clients (port base + 1)
-    ports: [8001/tcp]
-    service: icy
-    from: broadcasters
-    when: legacy-source
-"""#),
-        ("wowza", #"""
-name: wowza
-title: Wowza Streaming Engine
-description: >
-  Commercial Java media server. Its default streaming HostPort 1935 carries RTMP
-  (all variants), RTSP, WOWZ and HTTP streaming (HLS, DASH) on one port. The
-  admin HTTP providers, REST API and Streaming Engine Manager listen on 8086-8088
-  on all interfaces by default and should only be reachable by administrators.
-source: "Wowza config files as shipped: conf/VHost.xml HostPort 'Default Streaming' Port 1935 (comments '80: HTTP, RTMPT', '554: RTSP' for optional extra ports), HostPort 'Default Admin' Port 8086, HostPort 'Default SSL Streaming' Port 443; conf/Server.xml RESTInterface Port 8087, DocumentationServerEnable false / DocumentationServerPort 8089, JMXRemoteConfiguration Enable false / RMIConnectionPort 8084 / RMIRegistryPort 8085, RTP DatagramStartingPort 6970; Wowza Media Server Pro User's Guide default ports (TCP 1935 RTMP/RTMPT/RTMPE/RTSP-interleaved, UDP 6970-9999 RTP, TCP 8084-8085 JMX); https://www.wowza.com/docs/how-to-troubleshoot-wowza-streaming-engine-installation (network ports: TCP 8086-8088 administration, UDP 6970-9999 RTP, optional TCP 80, 443, 554); https://developer.wowza.com/docs/wowza-engine/guides/stream-stats (REST API at :8087); Manager at http://localhost:8088/enginemanager"
-options:
-  port80: Add port 80 to the streaming HostPort for HTTP streaming and RTMPT
-  rtsp554: Add port 554 to the streaming HostPort for RTSP on its standard port
-  tls: Enable the 'Default SSL Streaming' HostPort on 443 for RTMPS and HTTPS
-  jmx: Enable remote JMX/JConsole monitoring (JMXRemoteConfiguration Enable true)
-  rest-docs: Enable the REST API documentation server (DocumentationServerEnable true)
-openings:
-  - id: streaming
-    purpose: RTMP, RTSP, WOWZ and HTTP streaming (VHost.xml Default Streaming 1935)
-    ports: [1935/tcp]
-    service: rtmp
-  - id: rtp
-    purpose: RTP/RTCP over UDP for RTSP sessions (Server.xml RTP DatagramStartingPort)
-    ports: [6970-9999/udp]
-    service: rtp
-    direction: both
-  - id: admin-http
-    purpose: Admin HTTP providers, e.g. connectioncounts (VHost.xml Default Admin)
-    ports: [8086/tcp]
-    service: admin
-    from: admins
-  - id: rest-api
-    purpose: REST API (Server.xml RESTInterface Port)
-    ports: [8087/tcp]
-    service: admin
-    from: admins
-  - id: manager
-    purpose: Wowza Streaming Engine Manager web UI
-    ports: [8088/tcp]
-    service: admin
-    from: admins
-  - id: http80
-    purpose: HTTP streaming and RTMPT on port 80 (VHost.xml HostPort Port list)
-    ports: [80/tcp]
-    service: http
-    when: port80
-    conflicts: web-server
-  - id: rtsp554
-    purpose: RTSP on port 554 (VHost.xml HostPort Port list)
-    ports: [554/tcp]
-    service: rtsp
-    when: rtsp554
-  - id: ssl-streaming
-    purpose: RTMPS and HTTPS streaming (VHost.xml Default SSL Streaming 443)
-    ports: [443/tcp]
-    service: https
-    when: tls
-    conflicts: web-server
-  - id: jmx
-    purpose: JMX/JConsole remote monitoring (RMIConnectionPort, RMIRegistryPort)
-    ports: [8084-8085/tcp]
-    service: admin
-    from: admins
-    when: jmx
-  - id: rest-docs
-    purpose: REST API documentation server (Server.xml DocumentationServerPort)
-    ports: [8089/tcp]
-    service: admin
-    from: admins
-    when: rest-docs
-"""#),
+        (
+            "dss",
+            #"""
+            # Darwin Streaming Server / QuickTime Streaming Server, as the seed's ports table lists it.
+            name: dss
+            title: Darwin / QuickTime Streaming Server
+            description: >
+              Apple's RTSP/RTP streaming server. Clients send RTSP requests on 554 and 7070
+              and receive RTP media from UDP 6970-6999; encoders push live broadcasts to
+              UDP 10000-65535; MP3 broadcasters use 8000; the web admin listens on 1220.
+              Clients behind firewalls can tunnel RTSP and media over HTTP on port 80.
+            source: >-
+              Apple, QuickTime Streaming Server and Darwin Streaming Server setup guide,
+              'Ports used' table, page 61 (seed 000_4664e14d09f196c2). The seed prints the
+              broadcast range as 10000-65635; 65635 is not a port, so this profile uses 65535.
+              Port 80 follows the guide's 'Streaming on Port 80' setting; DSS's rtsp_port
+              defaults (macosforge/dss Server.tproj/QTSServerPrefs.cpp).
+            options:
+              port80: Stream RTSP and media tunnelled over HTTP on port 80, for clients behind firewalls
+            openings:
+              - id: rtsp
+                purpose: RTSP requests from clients
+                ports: [554/tcp, 7070/tcp]
+                service: rtsp
+              - id: rtsp-http
+                purpose: RTSP and media tunnelled over HTTP, for clients behind firewalls
+                ports: [80/tcp]
+                service: rtsp-http
+                when: port80
+                conflicts: web-server
+              - id: media
+                purpose: RTP/RTCP media sent to clients, and their RTCP reports
+                ports: [6970-6999/udp]
+                service: rtp
+                direction: both
+              - id: broadcast
+                purpose: Live streams pushed by broadcasters (encoders)
+                ports: [10000-65535/udp]
+                service: broadcast
+                from: broadcasters
+              - id: mp3
+                purpose: MP3 broadcasters and their listeners
+                ports: [8000/tcp]
+                service: icy
+              - id: admin
+                purpose: Remote administration (Streaming Server Admin)
+                ports: [1220/tcp]
+                service: admin
+                from: admins
+            """#
+        ),
+        (
+            "http-streaming",
+            #"""
+            name: http-streaming
+            title: HTTP streaming (HLS, MPEG-DASH, HDS, progressive)
+            description: >
+              Playlists, manifests and segments served over plain HTTP and HTTPS: Apple HLS,
+              MPEG-DASH, Adobe HDS and long-lived HTTP responses. This is the web server's
+              own port, so the port-80 conflict check does not apply the other way round.
+            source: >-
+              Seed 002_5113f3bf45319298 ('Apple HLS... Adobe HTTP Dynamic Streaming (HDS)...
+              MPEG-DASH (HTTP)'; 'HTTP protocol usually uses port 80 or 8080'); seed
+              003_66b4e72a7ac4469b (HTTP streaming); IANA: http 80, https 443, http-alt 8080.
+            openings:
+              - id: http
+                purpose: HLS, DASH and HDS over HTTP
+                ports: [80/tcp]
+                service: http
+                conflicts: web-server
+              - id: https
+                purpose: HLS, DASH and HDS over HTTPS
+                ports: [443/tcp]
+                service: https
+                conflicts: web-server
+              - id: http-alt
+                purpose: HTTP streaming on the alternate HTTP port
+                ports: [8080/tcp]
+                service: http
+            """#
+        ),
+        (
+            "icecast2",
+            #"""
+            name: icecast2
+            title: Icecast 2
+            description: >
+              Xiph.org Icecast streaming audio/video server. Listeners, source clients
+              (encoders), relays, the status pages and the /admin/ web interface all use the
+              same listen-socket, port 8000 in the shipped icecast.xml, so the admin interface
+              cannot be firewalled separately; protect it with the admin password.
+            source: "xiph/Icecast-Server conf/icecast.xml.in: listen-socket port 8000 (active); listen-socket port 8080 and listen-socket port 8443 with ssl 1 (both commented out); shoutcast-mount inside listen-socket (commented out). doc/docs/config_file.md and https://icecast.org/docs/icecast-2.4.1/config-file.html, TCP Port settings: shoutcast-mount in a listen-socket 'implicitly defines a second listening socket whose port number is always one higher'"
+            options:
+              shoutcast: Accept Shoutcast DSP source clients on port+1 (shoutcast-mount inside the 8000 listen-socket)
+              port8080: Add the second listen-socket on port 8080 that the shipped icecast.xml has commented out
+              tls: Serve HTTPS on the listen-socket 8443 that the shipped icecast.xml has commented out (needs ssl-certificate)
+            openings:
+              - id: http
+                purpose: Listeners, source clients, status and /admin/ pages (listen-socket port)
+                ports: [8000/tcp]
+                service: icy
+              - id: shoutcast-source
+                purpose: Shoutcast-protocol source clients on port+1 (shoutcast-mount)
+                ports: [8001/tcp]
+                service: icy
+                from: broadcasters
+                when: shoutcast
+              - id: http-alt
+                purpose: Extra listen-socket on port 8080 (commented out in icecast.xml)
+                ports: [8080/tcp]
+                service: icy
+                when: port8080
+                conflicts: web-server
+              - id: https
+                purpose: HTTPS listen-socket (port 8443, ssl 1; commented out in icecast.xml)
+                ports: [8443/tcp]
+                service: https
+                when: tls
+            """#
+        ),
+        (
+            "mediamtx",
+            #"""
+            name: mediamtx
+            title: MediaMTX (formerly rtsp-simple-server)
+            description: >
+              Real-time media server and proxy that publishes and reads streams over RTSP,
+              RTMP, HLS, WebRTC and SRT. Ports are the defaults of the shipped mediamtx.yml;
+              the Control API, metrics, pprof and playback servers are off by default.
+            source: "bluenviron/mediamtx mediamtx.yml (commit 003b535): rtspAddress :8554, rtpAddress :8000, rtcpAddress :8001, multicastRTPPort 8002, multicastRTCPPort 8003, rtspsAddress :8322, srtpAddress :8004, srtcpAddress :8005 (rtspEncryption 'no'), rtmpAddress :1935, rtmpsAddress :1936 (rtmpEncryption 'no'), hlsAddress :8888, webrtcAddress :8889, webrtcLocalUDPAddress :8189, srtAddress :8890, apiAddress :9997 (api false), metricsAddress :9998 (metrics false), pprofAddress :9999 (pprof false), playbackAddress :9996 (playback false); docs/1-kickoff/2-install.md Docker port list (8554, 1935, 8888, 8889, 8890/udp, 8189/udp)"
+            options:
+              multicast: Open the RTSP UDP-multicast ports (rtspTransports includes multicast; used only when a reader asks for it)
+              rtsps: Serve RTSPS and SRTP/SRTCP (rtspEncryption optional or strict)
+              rtmps: Serve RTMPS (rtmpEncryption optional or strict)
+              api: Enable the Control API (api yes)
+              metrics: Enable the Prometheus metrics endpoint (metrics yes)
+              pprof: Enable the pprof profiling endpoint (pprof yes)
+              playback: Enable the playback server for downloading recordings (playback yes)
+            openings:
+              - id: rtsp
+                purpose: RTSP requests from publishers and readers (rtspAddress)
+                ports: [8554/tcp]
+                service: rtsp
+              - id: rtp
+                purpose: RTP and RTCP over UDP for RTSP sessions (rtpAddress, rtcpAddress)
+                ports: [8000-8001/udp]
+                service: rtp
+                direction: both
+              - id: rtmp
+                purpose: RTMP publishing and reading (rtmpAddress)
+                ports: [1935/tcp]
+                service: rtmp
+              - id: hls
+                purpose: HLS and LL-HLS playback over HTTP (hlsAddress)
+                ports: [8888/tcp]
+                service: http
+              - id: webrtc-http
+                purpose: WebRTC WHIP/WHEP signalling over HTTP (webrtcAddress)
+                ports: [8889/tcp]
+                service: webrtc
+              - id: webrtc-ice
+                purpose: WebRTC ICE/DTLS/SRTP media (webrtcLocalUDPAddress)
+                ports: [8189/udp]
+                service: webrtc
+                direction: both
+              - id: srt
+                purpose: SRT publishing and reading (srtAddress)
+                ports: [8890/udp]
+                service: srt
+              - id: rtsp-multicast
+                purpose: RTSP UDP-multicast RTP and RTCP (multicastRTPPort, multicastRTCPPort)
+                ports: [8002-8003/udp]
+                service: rtp
+                direction: both
+                when: multicast
+              - id: rtsps
+                purpose: RTSPS requests over TLS (rtspsAddress)
+                ports: [8322/tcp]
+                service: rtsp
+                when: rtsps
+              - id: srtp
+                purpose: SRTP and SRTCP over UDP for RTSPS sessions (srtpAddress, srtcpAddress)
+                ports: [8004-8005/udp]
+                service: rtp
+                direction: both
+                when: rtsps
+              - id: rtmps
+                purpose: RTMPS publishing and reading (rtmpsAddress)
+                ports: [1936/tcp]
+                service: rtmps
+                when: rtmps
+              - id: api
+                purpose: Control API (apiAddress)
+                ports: [9997/tcp]
+                service: admin
+                from: admins
+                when: api
+              - id: metrics
+                purpose: Prometheus metrics (metricsAddress)
+                ports: [9998/tcp]
+                service: http
+                from: admins
+                when: metrics
+              - id: pprof
+                purpose: pprof profiling endpoint (pprofAddress)
+                ports: [9999/tcp]
+                service: http
+                from: admins
+                when: pprof
+              - id: playback
+                purpose: Playback server for recorded segments (playbackAddress)
+                ports: [9996/tcp]
+                service: http
+                when: playback
+            """#
+        ),
+        (
+            "mms",
+            #"""
+            name: mms
+            title: MMS (Microsoft Media Services)
+            description: >
+              Windows Media streaming. Players try MMS over UDP (MMSU), then MMS over TCP
+              (MMST), both on 1755, and then fall back to a modified HTTP (MMSH), always
+              over TCP. MMSU also sends data to ports the player chooses; that traffic leaves
+              the server and needs no inbound rule.
+            source: >-
+              Seeds 002_5113f3bf45319298 and 003_66b4e72a7ac4469b ('MMS can be transported
+              via UDP or TCP (MMSU and MMST)... If that fails, the connection can be made
+              using a modified version of HTTP (always over TCP)... The default port for MMS
+              is 1755'); IANA registry: mms 1755/tcp and 1755/udp.
+            options:
+              port80: Accept the MMS-over-HTTP fallback (MMSH) on port 80
+            openings:
+              - id: mmst
+                purpose: MMS over TCP (MMST), and MMSH on the MMS port
+                ports: [1755/tcp]
+                service: mms
+              - id: mmsu
+                purpose: MMS over UDP (MMSU)
+                ports: [1755/udp]
+                service: mms
+              - id: mmsh
+                purpose: MMS-over-HTTP fallback (MMSH) for players behind firewalls
+                ports: [80/tcp]
+                service: mms
+                when: port80
+                conflicts: web-server
+            """#
+        ),
+        (
+            "nginx-rtmp",
+            #"""
+            name: nginx-rtmp
+            title: NGINX with nginx-rtmp-module
+            description: >
+              NGINX built with arut/nginx-rtmp-module. The module has no built-in port: the
+              rtmp{} server listens where its listen directive says, 1935 in every upstream
+              example. HLS/DASH fragments and the rtmp_stat/rtmp_control pages are served by
+              a separate nginx http{} server, port 8080 in the upstream examples; restrict
+              /stat and /control there with allow/deny, since they share that port.
+            source: "arut/nginx-rtmp-module README.md, Example nginx.conf: rtmp { server { listen 1935; } } and http { server { listen 8080; location /stat { rtmp_stat all; } location /hls { alias /tmp/app; } } }; test/nginx.conf (listen 1935, http listen 8080); wiki Directives, listen (no default port; ngx_rtmp_core_module.c ngx_rtmp_core_listen sets no default)"
+            options:
+              http: Serve HLS/DASH fragments and the rtmp_stat page from the nginx http{} server on 8080, as in the README example
+            openings:
+              - id: rtmp
+                purpose: RTMP publishing and playback (rtmp server listen 1935)
+                ports: [1935/tcp]
+                service: rtmp
+              - id: http
+                purpose: HLS/DASH fragments and /stat from the http{} server (listen 8080)
+                ports: [8080/tcp]
+                service: http
+                when: http
+                conflicts: web-server
+            """#
+        ),
+        (
+            "pna",
+            #"""
+            name: pna
+            title: RealAudio PNA (Progressive Networks Audio)
+            description: >
+              The first RealAudio protocol. Later RealNetworks servers use RTSP on 554 and
+              keep PNA on 7070, the port DSS also uses for RTSP.
+            source: >-
+              Seed 003_66b4e72a7ac4469b ('The first version of RealAudio used a proprietary
+              protocol called PNA or PNM'); IANA registry: 7070/tcp arcp (RealAudio PNA);
+              the mission statement: 'RealAudio PNA on 7070'.
+            openings:
+              - id: pna
+                purpose: RealAudio PNA requests from players
+                ports: [7070/tcp]
+                service: pna
+            """#
+        ),
+        (
+            "rtmp",
+            #"""
+            name: rtmp
+            title: RTMP (Real Time Messaging Protocol) and its variants
+            description: >
+              Adobe's streaming protocol. RTMP and the encrypted RTMPE use 1935; RTMPT and
+              RTMPTE tunnel over HTTP on 80; RTMPS runs over TLS on 443.
+            source: >-
+              Seed 004_5b54094aa23d1d48 (Flash Streaming Server: 'RTMP... The default port is
+              1935. RTMPT... The default port is 80. RTMPS... The default port is 443');
+              seed 002_5113f3bf45319298 ('The default connection port is 1935').
+            options:
+              port80: Accept RTMPT and RTMPTE (RTMP tunnelled over HTTP) on port 80
+              tls: Accept RTMPS (RTMP over TLS) on port 443
+            openings:
+              - id: rtmp
+                purpose: RTMP and RTMPE connections from players and publishers
+                ports: [1935/tcp]
+                service: rtmp
+              - id: rtmpt
+                purpose: RTMPT and RTMPTE, RTMP tunnelled over HTTP
+                ports: [80/tcp]
+                service: rtmpt
+                when: port80
+                conflicts: web-server
+              - id: rtmps
+                purpose: RTMPS, RTMP over TLS
+                ports: [443/tcp]
+                service: rtmps
+                when: tls
+                conflicts: web-server
+            """#
+        ),
+        (
+            "rtmpe",
+            #"""
+            name: rtmpe
+            title: RTMPE (encrypted RTMP)
+            source: >-
+              Seed 004_5b54094aa23d1d48 ('RTMPE - Enhanced and encrypted version of RTMP');
+              RTMPE uses RTMP's port, 1935 (seed 002_5113f3bf45319298).
+            openings:
+              - id: rtmpe
+                purpose: Encrypted RTMP (RTMPE) on the RTMP port
+                ports: [1935/tcp]
+                service: rtmp
+            """#
+        ),
+        (
+            "rtmps",
+            #"""
+            name: rtmps
+            title: RTMPS (RTMP over TLS)
+            source: "Seed 004_5b54094aa23d1d48: 'RTMPS - RTMP sent over an SSL... The default port is 443'"
+            openings:
+              - id: rtmps
+                purpose: RTMP over TLS
+                ports: [443/tcp]
+                service: rtmps
+                conflicts: web-server
+            """#
+        ),
+        (
+            "rtmpt",
+            #"""
+            name: rtmpt
+            title: RTMPT (RTMP tunnelled over HTTP)
+            source: "Seed 004_5b54094aa23d1d48: 'RTMPT - RTMP tunneled over HTTP. The default port is 80'"
+            openings:
+              - id: rtmpt
+                purpose: RTMP tunnelled over HTTP POST requests
+                ports: [80/tcp]
+                service: rtmpt
+                conflicts: web-server
+            """#
+        ),
+        (
+            "rtmpte",
+            #"""
+            name: rtmpte
+            title: RTMPTE (encrypted RTMP tunnelled over HTTP)
+            source: >-
+              Seed 004_5b54094aa23d1d48 ('RTMPTE - Encrypts the communication channel,
+              tunneling over HTTP'); RTMPT's port is 80.
+            openings:
+              - id: rtmpte
+                purpose: Encrypted RTMP tunnelled over HTTP
+                ports: [80/tcp]
+                service: rtmpt
+                conflicts: web-server
+            """#
+        ),
+        (
+            "rtsp",
+            #"""
+            name: rtsp
+            title: RTSP (Real Time Streaming Protocol)
+            description: >
+              The control protocol of RTSP servers, over TCP and over UDP (RTSPU). The media
+              ports depend on the server; add that server's profile (dss, mediamtx, wowza)
+              to open them.
+            source: >-
+              IETF RFC 2326 section 1.1 and the IANA registry: port 554 for RTSP over TCP and
+              UDP; seed 002_5113f3bf45319298 ('RTSP can be transported via UDP or TCP
+              (RTSPU and RTSPT)... The default port for RTSP is 554').
+            openings:
+              - id: rtsp
+                purpose: RTSP requests over TCP (RTSPT)
+                ports: [554/tcp]
+                service: rtsp
+              - id: rtsp-udp
+                purpose: RTSP requests over UDP (RTSPU)
+                ports: [554/udp]
+                service: rtsp
+            """#
+        ),
+        (
+            "shoutcast",
+            #"""
+            name: shoutcast
+            title: Shoutcast / Icecast MP3 streaming (ICY)
+            description: >
+              MP3 radio over ICY, an HTTP dialect. Listeners and source clients connect to
+              port 8000. Shoutcast v1 source clients (and DNAS v2 in legacy mode) push to
+              the next port, 8001.
+            source: >-
+              Seed 000_4664e14d09f196c2 ('Default port typically used by MP3 broadcasters:
+              8000 TCP'); SHOUTcast DNAS sc_serv.conf 'portbase=8000' with legacy sources on
+              portbase+1; firewalld's bundled mpd-httpd service uses 8000/tcp.
+            options:
+              legacy-source: Accept Shoutcast v1 source clients on port 8001
+            openings:
+              - id: listeners
+                purpose: MP3 listeners and source clients (ICY over HTTP)
+                ports: [8000/tcp]
+                service: icy
+              - id: legacy-source
+                purpose: Shoutcast v1 source clients (port base + 1)
+                ports: [8001/tcp]
+                service: icy
+                from: broadcasters
+                when: legacy-source
+            """#
+        ),
+        (
+            "wowza",
+            #"""
+            name: wowza
+            title: Wowza Streaming Engine
+            description: >
+              Commercial Java media server. Its default streaming HostPort 1935 carries RTMP
+              (all variants), RTSP, WOWZ and HTTP streaming (HLS, DASH) on one port. The
+              admin HTTP providers, REST API and Streaming Engine Manager listen on 8086-8088
+              on all interfaces by default and should only be reachable by administrators.
+            source: "Wowza config files as shipped: conf/VHost.xml HostPort 'Default Streaming' Port 1935 (comments '80: HTTP, RTMPT', '554: RTSP' for optional extra ports), HostPort 'Default Admin' Port 8086, HostPort 'Default SSL Streaming' Port 443; conf/Server.xml RESTInterface Port 8087, DocumentationServerEnable false / DocumentationServerPort 8089, JMXRemoteConfiguration Enable false / RMIConnectionPort 8084 / RMIRegistryPort 8085, RTP DatagramStartingPort 6970; Wowza Media Server Pro User's Guide default ports (TCP 1935 RTMP/RTMPT/RTMPE/RTSP-interleaved, UDP 6970-9999 RTP, TCP 8084-8085 JMX); https://www.wowza.com/docs/how-to-troubleshoot-wowza-streaming-engine-installation (network ports: TCP 8086-8088 administration, UDP 6970-9999 RTP, optional TCP 80, 443, 554); https://developer.wowza.com/docs/wowza-engine/guides/stream-stats (REST API at :8087); Manager at http://localhost:8088/enginemanager"
+            options:
+              port80: Add port 80 to the streaming HostPort for HTTP streaming and RTMPT
+              rtsp554: Add port 554 to the streaming HostPort for RTSP on its standard port
+              tls: Enable the 'Default SSL Streaming' HostPort on 443 for RTMPS and HTTPS
+              jmx: Enable remote JMX/JConsole monitoring (JMXRemoteConfiguration Enable true)
+              rest-docs: Enable the REST API documentation server (DocumentationServerEnable true)
+            openings:
+              - id: streaming
+                purpose: RTMP, RTSP, WOWZ and HTTP streaming (VHost.xml Default Streaming 1935)
+                ports: [1935/tcp]
+                service: rtmp
+              - id: rtp
+                purpose: RTP/RTCP over UDP for RTSP sessions (Server.xml RTP DatagramStartingPort)
+                ports: [6970-9999/udp]
+                service: rtp
+                direction: both
+              - id: admin-http
+                purpose: Admin HTTP providers, e.g. connectioncounts (VHost.xml Default Admin)
+                ports: [8086/tcp]
+                service: admin
+                from: admins
+              - id: rest-api
+                purpose: REST API (Server.xml RESTInterface Port)
+                ports: [8087/tcp]
+                service: admin
+                from: admins
+              - id: manager
+                purpose: Wowza Streaming Engine Manager web UI
+                ports: [8088/tcp]
+                service: admin
+                from: admins
+              - id: http80
+                purpose: HTTP streaming and RTMPT on port 80 (VHost.xml HostPort Port list)
+                ports: [80/tcp]
+                service: http
+                when: port80
+                conflicts: web-server
+              - id: rtsp554
+                purpose: RTSP on port 554 (VHost.xml HostPort Port list)
+                ports: [554/tcp]
+                service: rtsp
+                when: rtsp554
+              - id: ssl-streaming
+                purpose: RTMPS and HTTPS streaming (VHost.xml Default SSL Streaming 443)
+                ports: [443/tcp]
+                service: https
+                when: tls
+                conflicts: web-server
+              - id: jmx
+                purpose: JMX/JConsole remote monitoring (RMIConnectionPort, RMIRegistryPort)
+                ports: [8084-8085/tcp]
+                service: admin
+                from: admins
+                when: jmx
+              - id: rest-docs
+                purpose: REST API documentation server (Server.xml DocumentationServerPort)
+                ports: [8089/tcp]
+                service: admin
+                from: admins
+                when: rest-docs
+            """#
+        ),
     ]
 }

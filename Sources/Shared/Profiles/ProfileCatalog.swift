@@ -85,9 +85,13 @@ public struct ProfileCatalog: Sendable {
         guard let entries = try? manager.contentsOfDirectory(atPath: directory) else { return [] }
         return entries.sorted().compactMap { entry -> Candidate? in
             let stem: String
-            if entry.hasSuffix(".yaml") { stem = String(entry.dropLast(5)) }
-            else if entry.hasSuffix(".yml") { stem = String(entry.dropLast(4)) }
-            else { return nil }
+            if entry.hasSuffix(".yaml") {
+                stem = String(entry.dropLast(5))
+            } else if entry.hasSuffix(".yml") {
+                stem = String(entry.dropLast(4))
+            } else {
+                return nil
+            }
             let path = directory + "/" + entry
             guard let data = manager.contents(atPath: path) else { return nil }
             return Candidate(name: stem, origin: path, bytes: Array(data))

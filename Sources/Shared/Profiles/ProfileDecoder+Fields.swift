@@ -19,7 +19,10 @@ extension ProfileDecoder {
                 if let suggestion, mapping.first(where: { ($0.key.scalar?.string) == suggestion }) == nil {
                     misspelt.insert(suggestion)
                 }
-                report(at: keyNode.mark, "unknown key '\(Shown.value(key))' in \(context)\(suggestion.map { "; did you mean '\($0)'?" } ?? "") (valid keys: \(allowed.joined(separator: ", ")))")
+                report(
+                    at: keyNode.mark,
+                    "unknown key '\(Shown.value(key))' in \(context)\(suggestion.map { "; did you mean '\($0)'?" } ?? "") (valid keys: \(allowed.joined(separator: ", ")))"
+                )
                 continue
             }
             if fields[key] != nil {
@@ -118,7 +121,8 @@ extension ProfileDecoder {
 
     func isNull(_ node: Node) -> Bool {
         guard case .scalar(let scalar) = node else { return false }
-        return scalar.tag.description == "tag:yaml.org,2002:null" || (scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string))
+        return scalar.tag.description == "tag:yaml.org,2002:null"
+            || (scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string))
     }
 
     func kind(of node: Node) -> String {

@@ -36,7 +36,9 @@ extension ProfileDecoder {
             valid = false
         }
         if let first = openingMarks[id] {
-            report(at: idMark, "duplicate opening id '\(Shown.value(id))' (first defined at line \(first.line)); ids must be unique within a profile")
+            report(
+                at: idMark,
+                "duplicate opening id '\(Shown.value(id))' (first defined at line \(first.line)); ids must be unique within a profile")
             valid = false
         } else if let idMark {
             openingMarks[id] = idMark
@@ -88,7 +90,10 @@ extension ProfileDecoder {
             if let value = Service(rawValue: text) {
                 service = value
             } else {
-                report(at: mark, "\(label): unknown service '\(Shown.value(text))'\(Suggestion.hint(for: text, in: Service.allCases.map(\.rawValue))) (expected one of: \(Service.names))")
+                report(
+                    at: mark,
+                    "\(label): unknown service '\(Shown.value(text))'\(Suggestion.hint(for: text, in: Service.allCases.map(\.rawValue))) (expected one of: \(Service.names))"
+                )
                 valid = false
             }
         }
@@ -109,7 +114,10 @@ extension ProfileDecoder {
             if known.contains(text) {
                 from = SourceRef(name: text)
             } else {
-                report(at: mark, "\(label) is open to source set '\(Shown.value(text))', which is not declared\(Suggestion.hint(for: text, in: known)) (use world, loopback, admins, broadcasters, or declare it under sources:)")
+                report(
+                    at: mark,
+                    "\(label) is open to source set '\(Shown.value(text))', which is not declared\(Suggestion.hint(for: text, in: known)) (use world, loopback, admins, broadcasters, or declare it under sources:)"
+                )
                 valid = false
             }
         }
@@ -121,7 +129,10 @@ extension ProfileDecoder {
             } else {
                 let declared = options.keys.sorted()
                 let listing = declared.isEmpty ? "this profile declares no options" : "options: \(declared.joined(separator: ", "))"
-                report(at: mark, "\(label) is enabled when '\(Shown.value(text))', which is not an option of this profile\(Suggestion.hint(for: text, in: declared)) (\(listing); declare it under options:)")
+                report(
+                    at: mark,
+                    "\(label) is enabled when '\(Shown.value(text))', which is not an option of this profile\(Suggestion.hint(for: text, in: declared)) (\(listing); declare it under options:)"
+                )
                 valid = false
             }
         }
@@ -131,7 +142,10 @@ extension ProfileDecoder {
             if ConflictKind.all.contains(text) {
                 conflicts = text
             } else {
-                report(at: mark, "\(label): unknown conflict kind '\(Shown.value(text))'\(Suggestion.hint(for: text, in: ConflictKind.all)) (expected: \(ConflictKind.all.joined(separator: ", ")))")
+                report(
+                    at: mark,
+                    "\(label): unknown conflict kind '\(Shown.value(text))'\(Suggestion.hint(for: text, in: ConflictKind.all)) (expected: \(ConflictKind.all.joined(separator: ", ")))"
+                )
                 valid = false
             }
         }
@@ -146,7 +160,10 @@ extension ProfileDecoder {
     /// Two openings of one profile that open the same port are legal but usually a mistake.
     /// A sweep over all ranges sorted by start finds every overlap in O(n log n) plus the overlaps.
     mutating func warnAboutOverlaps(_ openings: [Opening]) {
-        struct Item { let spec: PortSpec; let opening: Int }
+        struct Item {
+            let spec: PortSpec
+            let opening: Int
+        }
         let items = openings.enumerated().flatMap { index, opening in opening.ports.map { Item(spec: $0, opening: index) } }
         var found: [(later: Item, earlier: Item)] = []
         for transport in Transport.allCases {
@@ -162,11 +179,15 @@ extension ProfileDecoder {
         }
         var reported = Set<String>()
         for (later, earlier) in found.sorted(by: { ($0.later.opening, $0.later.spec) < ($1.later.opening, $1.later.spec) }) {
-            let laterOpening = openings[later.opening], earlierOpening = openings[earlier.opening]
+            let laterOpening = openings[later.opening]
+            let earlierOpening = openings[earlier.opening]
             guard reported.insert("\(laterOpening.id) \(later.spec)").inserted else { continue }
             let mark = portMarks[laterOpening.id]?.first(where: { $0.0 == later.spec })?.1
             let line = openingMarks[earlierOpening.id].map { " (line \($0.line))" } ?? ""
-            report(at: mark, "opening '\(Shown.value(laterOpening.id))' opens \(later.spec), which overlaps \(earlier.spec) of opening '\(Shown.value(earlierOpening.id))'\(line)", severity: .warning)
+            report(
+                at: mark,
+                "opening '\(Shown.value(laterOpening.id))' opens \(later.spec), which overlaps \(earlier.spec) of opening '\(Shown.value(earlierOpening.id))'\(line)",
+                severity: .warning)
         }
     }
 }

@@ -1,5 +1,5 @@
-import Yams
 import PortModel
+import Yams
 
 /// Reads a profile from YAML text and checks every field.
 ///
@@ -40,15 +40,19 @@ public struct ProfileDecoder {
     public static func decode(data: [UInt8], file: String, expectedName: String? = nil) -> Result {
         var decoder = ProfileDecoder(file: file, expectedName: expectedName)
         if data.count > maxFileSize {
-            decoder.diagnostics.append(Diagnostic(
-                file: file, line: 1, column: 1, severity: .error,
-                message: "the file is \(data.count) bytes; a profile may be at most \(maxFileSize) bytes (1 MiB)"))
+            decoder.diagnostics.append(
+                Diagnostic(
+                    file: file, line: 1, column: 1, severity: .error,
+                    message: "the file is \(data.count) bytes; a profile may be at most \(maxFileSize) bytes (1 MiB)"))
             return Result(profile: nil, diagnostics: decoder.diagnostics)
         }
         if let (offset, line, column) = firstInvalidUTF8(data) {
-            decoder.diagnostics.append(Diagnostic(
-                file: file, line: line, column: column, severity: .error,
-                message: "not valid UTF-8 (byte 0x\(data[offset] < 16 ? "0" : "")\(String(data[offset], radix: 16)) at offset \(offset)); profiles must be UTF-8 text"))
+            decoder.diagnostics.append(
+                Diagnostic(
+                    file: file, line: line, column: column, severity: .error,
+                    message:
+                        "not valid UTF-8 (byte 0x\(data[offset] < 16 ? "0" : "")\(String(data[offset], radix: 16)) at offset \(offset)); profiles must be UTF-8 text"
+                ))
             return Result(profile: nil, diagnostics: decoder.diagnostics)
         }
         return decode(String(decoding: data, as: UTF8.self), file: file, expectedName: expectedName)
@@ -81,7 +85,8 @@ public struct ProfileDecoder {
 
     mutating func run(_ text: String) -> Profile? {
         if let refusal = AliasGuard.check(text) {
-            diagnostics.append(Diagnostic(file: file, line: refusal.line, column: refusal.column, severity: .error, message: refusal.message))
+            diagnostics.append(
+                Diagnostic(file: file, line: refusal.line, column: refusal.column, severity: .error, message: refusal.message))
             return nil
         }
         let root: Node?
@@ -101,7 +106,8 @@ public struct ProfileDecoder {
             return nil
         }
         guard case .mapping(let top) = root else {
-            report(at: root.mark, "a profile must be a YAML mapping with the keys name, title, source and openings, not a \(kind(of: root))")
+            report(
+                at: root.mark, "a profile must be a YAML mapping with the keys name, title, source and openings, not a \(kind(of: root))")
             return nil
         }
         let fields = checkKeys(top, allowed: Self.topKeys, context: "profile")

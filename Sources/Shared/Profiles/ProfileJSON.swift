@@ -12,15 +12,19 @@ public enum ProfileJSON {
             ("description", profile.description.map { .string($0) } ?? .null),
             ("options", .object(profile.options.keys.sorted().map { ($0, .string(profile.options[$0]!)) })),
             ("source_sets", .object(profile.sourceSets.keys.sorted().map { ($0, .string(profile.sourceSets[$0]!)) })),
-            ("openings", .array(profile.openings.map { opening in
-                .object([
-                    ("id", .string(opening.id)), ("purpose", .string(opening.purpose)),
-                    ("ports", .array(opening.ports.map { .string($0.description) })),
-                    ("service", .string(opening.service.rawValue)), ("direction", .string(opening.direction.rawValue)),
-                    ("from", .string(opening.from.name)), ("when", opening.when.map { .string($0) } ?? .null),
-                    ("conflicts", opening.conflicts.map { .string($0) } ?? .null),
-                ])
-            })),
+            (
+                "openings",
+                .array(
+                    profile.openings.map { opening in
+                        .object([
+                            ("id", .string(opening.id)), ("purpose", .string(opening.purpose)),
+                            ("ports", .array(opening.ports.map { .string($0.description) })),
+                            ("service", .string(opening.service.rawValue)), ("direction", .string(opening.direction.rawValue)),
+                            ("from", .string(opening.from.name)), ("when", opening.when.map { .string($0) } ?? .null),
+                            ("conflicts", opening.conflicts.map { .string($0) } ?? .null),
+                        ])
+                    })
+            ),
         ])
     }
 }

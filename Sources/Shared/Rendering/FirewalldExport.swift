@@ -16,13 +16,15 @@ public enum FirewalldExport {
         for (scope, entries) in groups where scope != .world {
             switch scope {
             case .loopback:
-                out += "<!-- Loopback only, which firewalld already accepts: \(comment(entries.map(\.spec.description).joined(separator: ", "))) -->\n"
+                out +=
+                    "<!-- Loopback only, which firewalld already accepts: \(comment(entries.map(\.spec.description).joined(separator: ", "))) -->\n"
             case .addresses(let set, let cidrs):
                 out += "<!-- Open to \(comment(set)) only. A service cannot hold sources; add these rich rules instead:\n"
                 for cidr in cidrs {
                     for entry in entries {
                         let family = cidr.family == .ipv4 ? "ipv4" : "ipv6"
-                        out += "     rule family=\"\(family)\" source address=\"\(cidr)\" port port=\"\(entry.range)\" protocol=\"\(entry.transport.rawValue)\" accept\n"
+                        out +=
+                            "     rule family=\"\(family)\" source address=\"\(cidr)\" port port=\"\(entry.range)\" protocol=\"\(entry.transport.rawValue)\" accept\n"
                     }
                 }
                 out += "-->\n"

@@ -24,7 +24,8 @@ public enum IptablesExport {
         for entry in plan.inboundEntries {
             let comment = NftComment("portctl \(entry.labels.joined(separator: ", "))")
             let port = entry.range.isSingle ? "\(entry.range.low)" : "\(entry.range.low):\(entry.range.high)"
-            let match = "-p \(entry.transport.rawValue) -m \(entry.transport.rawValue) --dport \(port) -m comment --comment \"\(comment)\" -j ACCEPT"
+            let match =
+                "-p \(entry.transport.rawValue) -m \(entry.transport.rawValue) --dport \(port) -m comment --comment \"\(comment)\" -j ACCEPT"
             switch entry.scope {
             case .world:
                 out += "-A \(chain) \(match)\n"

@@ -30,7 +30,8 @@ public enum LineDiff {
     /// Longest-common-subsequence diff; for very large inputs, a cheaper set difference.
     static func diff(_ a: [String], _ b: [String]) -> [String] {
         if a.count * b.count > 4_000_000 {
-            let inB = Set(b), inA = Set(a)
+            let inB = Set(b)
+            let inA = Set(a)
             return a.filter { !inB.contains($0) }.map { "- " + $0 } + b.filter { !inA.contains($0) }.map { "+ " + $0 }
         }
         var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
@@ -40,14 +41,19 @@ public enum LineDiff {
             }
         }
         var result: [String] = []
-        var i = 0, j = 0
+        var i = 0
+        var j = 0
         while i < a.count || j < b.count {
             if i < a.count, j < b.count, a[i] == b[j] {
-                result.append("  " + a[i]); i += 1; j += 1
+                result.append("  " + a[i])
+                i += 1
+                j += 1
             } else if i < a.count, j == b.count || table[i + 1][j] >= table[i][j + 1] {
-                result.append("- " + a[i]); i += 1
+                result.append("- " + a[i])
+                i += 1
             } else {
-                result.append("+ " + b[j]); j += 1
+                result.append("+ " + b[j])
+                j += 1
             }
         }
         return result

@@ -74,7 +74,8 @@ public enum NftJSONRenderer {
         case .protoPort(let transport, let range):
             value = .object([("concat", .array([.string(transport.rawValue), portValue(range)]))])
         case .address(let cidr):
-            value = cidr.isHost
+            value =
+                cidr.isHost
                 ? .string(cidr.addressText)
                 : .object([("prefix", .object([("addr", .string(cidr.addressText)), ("len", .int(cidr.prefix))]))])
         }
@@ -83,7 +84,8 @@ public enum NftJSONRenderer {
     }
 
     static func portValue(_ range: PortRange) -> JSONValue {
-        range.isSingle ? .int(Int(range.low.value)) : .object([("range", .array([.int(Int(range.low.value)), .int(Int(range.high.value))]))])
+        range.isSingle
+            ? .int(Int(range.low.value)) : .object([("range", .array([.int(Int(range.low.value)), .int(Int(range.high.value))]))])
     }
 
     static func match(_ match: NftRule.Match) -> JSONValue {
@@ -98,7 +100,9 @@ public enum NftJSONRenderer {
         }
         switch match {
         case .ctState(let states):
-            return eq(.object([("ct", .object([("key", .string("state"))]))]), states.count == 1 ? .string(states[0]) : .array(states.map { .string($0) }), op: "in")
+            return eq(
+                .object([("ct", .object([("key", .string("state"))]))]),
+                states.count == 1 ? .string(states[0]) : .array(states.map { .string($0) }), op: "in")
         case .inputInterface(let name):
             return eq(.object([("meta", .object([("key", .string("iif"))]))]), .string(name))
         case .icmpType(let types):

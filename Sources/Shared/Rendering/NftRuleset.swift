@@ -34,11 +34,12 @@ public struct NftComment: Sendable, Hashable, CustomStringConvertible {
     public let text: String
 
     public init(_ raw: String) {
-        var cleaned = String(raw.unicodeScalars.map { scalar -> Character in
-            if scalar == "\"" { return "'" }
-            if scalar == "\\" || scalar.value < 0x20 || scalar.value > 0x7E { return " " }
-            return Character(scalar)
-        })
+        var cleaned = String(
+            raw.unicodeScalars.map { scalar -> Character in
+                if scalar == "\"" { return "'" }
+                if scalar == "\\" || scalar.value < 0x20 || scalar.value > 0x7E { return " " }
+                return Character(scalar)
+            })
         if cleaned.utf8.count > NftComment.maxLength {
             cleaned = String(cleaned.prefix(NftComment.maxLength - 3)) + "..."
         }

@@ -20,7 +20,12 @@ public enum PlanJSON {
             ("openings", .array(plan.entries.map(entry))),
             ("closed", .array(plan.closed.map(closed))),
             ("warnings", .array(plan.warnings.map { .object([("code", .string($0.code.rawValue)), ("message", .string($0.message))]) })),
-            ("nftables", .object([("table", .string("inet \(ruleset.table)")), ("rules", .int(ruleset.ruleCount)), ("sets", .int(ruleset.sets.count))])),
+            (
+                "nftables",
+                .object([
+                    ("table", .string("inet \(ruleset.table)")), ("rules", .int(ruleset.ruleCount)), ("sets", .int(ruleset.sets.count)),
+                ])
+            ),
         ])
     }
 
@@ -54,13 +59,17 @@ public enum PlanJSON {
             ("transport", .string(entry.transport.rawValue)),
             ("direction", .string(entry.direction.rawValue)),
             ("from", .string(entry.scope.name)),
-            ("provenance", .array(entry.contributions.map { contribution in
-                .object([
-                    ("profile", .string(contribution.profile)), ("opening", .string(contribution.opening)),
-                    ("ports", .string(contribution.spec.description)), ("service", .string(contribution.service.rawValue)),
-                    ("direction", .string(contribution.direction.rawValue)), ("purpose", .string(contribution.purpose)),
-                ])
-            })),
+            (
+                "provenance",
+                .array(
+                    entry.contributions.map { contribution in
+                        .object([
+                            ("profile", .string(contribution.profile)), ("opening", .string(contribution.opening)),
+                            ("ports", .string(contribution.spec.description)), ("service", .string(contribution.service.rawValue)),
+                            ("direction", .string(contribution.direction.rawValue)), ("purpose", .string(contribution.purpose)),
+                        ])
+                    })
+            ),
         ])
     }
 

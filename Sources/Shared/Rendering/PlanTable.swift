@@ -17,7 +17,8 @@ public enum PlanTable {
         if !plan.closed.isEmpty {
             out += "\nLeft closed:\n"
             for item in plan.closed {
-                out += "  \(item.ports.map(\.description).joined(separator: ", ")) \(item.profile)/\(item.opening): no \(item.sourceSet) declared\n"
+                out +=
+                    "  \(item.ports.map(\.description).joined(separator: ", ")) \(item.profile)/\(item.opening): no \(item.sourceSet) declared\n"
             }
         }
         let guardText = plan.sshPorts.isEmpty ? "off" : plan.sshPorts.map { "\($0)/tcp" }.joined(separator: ", ")

@@ -122,7 +122,9 @@ public enum RulesetBuilder {
                 used = true
                 let suffix = ipFamily == .ipv4 ? "v4" : "v6"
                 sets.append(
-                    NftSet(name: "\(setName)_\(suffix)", kind: .addresses(ipFamily), counter: false, comment: nil, elements: members.map { (.address($0), nil) }))
+                    NftSet(
+                        name: "\(setName)_\(suffix)", kind: .addresses(ipFamily), counter: false, comment: nil,
+                        elements: members.map { (.address($0), nil) }))
                 rules.append(
                     NftRule(
                         matches: [.sourceAddressInSet(ipFamily, "\(setName)_\(suffix)"), .protoPortInSet("\(setName)_ports")],

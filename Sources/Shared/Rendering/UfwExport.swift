@@ -17,9 +17,15 @@ public enum UfwExport {
             let name: String
             let who: String
             switch scope {
-            case .world: name = base; who = "everyone"
-            case .loopback: name = "\(base)-loopback"; who = "this host only"
-            case .addresses(let set, _): name = "\(base)-\(set)"; who = set
+            case .world:
+                name = base
+                who = "everyone"
+            case .loopback:
+                name = "\(base)-loopback"
+                who = "this host only"
+            case .addresses(let set, _):
+                name = "\(base)-\(set)"
+                who = set
             }
             out += "\n[\(name)]\n"
             out += "title=\(ExportText.oneLine(ExportText.title(plan))) (\(who))\n"

@@ -30,7 +30,9 @@ public enum HTTPResponder {
     }
 
     public static func badRequest() -> Response {
-        Response(version: "HTTP/1.0", status: 400, reason: "Bad Request", headers: [("Server", ServerHeader.streamd), ("Connection", "close"), ("Content-Length", "0")])
+        Response(
+            version: "HTTP/1.0", status: 400, reason: "Bad Request",
+            headers: [("Server", ServerHeader.streamd), ("Connection", "close"), ("Content-Length", "0")])
     }
 
     public static func statusPage(listener: String) -> String {

@@ -23,7 +23,8 @@ public enum ICYResponder {
                 ("Content-Type", "audio/mpeg"), ("Server", ServerHeader.streamd),
             ]
             // No body here: the server streams paced frames after the head until the listener leaves.
-            return .listener(Response(version: head.version.hasPrefix("ICY") ? "ICY" : "HTTP/1.0", status: 200, reason: "OK", headers: headers))
+            return .listener(
+                Response(version: head.version.hasPrefix("ICY") ? "ICY" : "HTTP/1.0", status: 200, reason: "OK", headers: headers))
         case "SOURCE":
             return .source(Response(version: "HTTP/1.0", status: 200, reason: "OK", headers: [("Server", ServerHeader.streamd)]))
         case "PUT":
@@ -32,9 +33,10 @@ public enum ICYResponder {
             }
             return .source(Response(version: "HTTP/1.1", status: 200, reason: "OK", headers: [("Server", ServerHeader.streamd)]))
         default:
-            return .other(Response(
-                version: "HTTP/1.0", status: 405, reason: "Method Not Allowed",
-                headers: [("Allow", "GET, HEAD, SOURCE, PUT"), ("Content-Length", "0")]))
+            return .other(
+                Response(
+                    version: "HTTP/1.0", status: 405, reason: "Method Not Allowed",
+                    headers: [("Allow", "GET, HEAD, SOURCE, PUT"), ("Content-Length", "0")]))
         }
     }
 }

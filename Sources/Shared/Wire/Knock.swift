@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The UDP knock that proves a probe reached streamd through the firewall (DESIGN.md decision 6).

@@ -46,7 +46,8 @@ public enum MMSResponder {
     /// A minimal MMST reply in the same framing, so a binary client sees an MMS server answer.
     public static func mmstReply() -> [UInt8] {
         var packet: [UInt8] = [1, 0, 0, 0, 0xCE, 0xFA, 0x0B, 0xB0]
-        let body: [UInt8] = Array("MMS ".utf8) + [UInt8](repeating: 0, count: 20) + [0x01, 0x00, 0x04, 0x00] + [UInt8](repeating: 0, count: 8)
+        let body: [UInt8] =
+            Array("MMS ".utf8) + [UInt8](repeating: 0, count: 20) + [0x01, 0x00, 0x04, 0x00] + [UInt8](repeating: 0, count: 8)
         let length = UInt32(body.count)
         packet += [UInt8(length & 0xFF), UInt8((length >> 8) & 0xFF), UInt8((length >> 16) & 0xFF), UInt8(length >> 24)]
         return packet + body

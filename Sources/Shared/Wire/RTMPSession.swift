@@ -109,10 +109,12 @@ public struct RTMPSession: Sendable {
         var offset = 1
         if csid == 0 {
             guard (buffer.count - start) >= 2 else { return nil }
-            csid = 64 + Int(buffer[start + 1]); offset = 2
+            csid = 64 + Int(buffer[start + 1])
+            offset = 2
         } else if csid == 1 {
             guard (buffer.count - start) >= 3 else { return nil }
-            csid = 64 + Int(buffer[start + 1]) + Int(buffer[start + 2]) * 256; offset = 3
+            csid = 64 + Int(buffer[start + 1]) + Int(buffer[start + 2]) * 256
+            offset = 3
         }
         let headerSizes = [11, 7, 3, 0]
         guard (buffer.count - start) >= offset + headerSizes[format] else { return nil }
@@ -125,7 +127,9 @@ public struct RTMPSession: Sendable {
                 header.type = buffer[start + offset + 6]
             }
             if format == 0 {
-                header.stream = UInt32(buffer[start + offset + 7]) | UInt32(buffer[start + offset + 8]) << 8 | UInt32(buffer[start + offset + 9]) << 16 | UInt32(buffer[start + offset + 10]) << 24
+                header.stream =
+                    UInt32(buffer[start + offset + 7]) | UInt32(buffer[start + offset + 8]) << 8 | UInt32(buffer[start + offset + 9]) << 16
+                    | UInt32(buffer[start + offset + 10]) << 24
             }
             offset += headerSizes[format]
             if header.timestamp == 0xFFFFFF {
@@ -178,7 +182,9 @@ public struct RTMPSession: Sendable {
         switch message.type {
         case 1:  // Set Chunk Size
             guard message.payload.count >= 4 else { return [] }
-            let size = Int(message.payload[0] & 0x7F) << 24 | Int(message.payload[1]) << 16 | Int(message.payload[2]) << 8 | Int(message.payload[3])
+            let size =
+                Int(message.payload[0] & 0x7F) << 24 | Int(message.payload[1]) << 16 | Int(message.payload[2]) << 8
+                | Int(message.payload[3])
             inChunkSize = max(1, min(size, 65536))
             return []
         case 20:  // AMF0 command
@@ -208,83 +214,17 @@ public struct RTMPSession: Sendable {
                 if name != "pause" { playing = nil }
                 return []
             default:
-                return Self.command([.string("_error"), .number(transaction), .null, .object([
-                    ("level", .string("error")), ("code", .string("NetConnection.Call.Failed")),
-                    ("description", .string("streamd answers connect, createStream, play and publish")),
-                ])], stream: message.stream)
+                return Self.command(
+                    [
+                        .string("_error"), .number(transaction), .null,
+                        .object([
+                            ("level", .string("error")), ("code", .string("NetConnection.Call.Failed")),
+                            ("description", .string("streamd answers connect, createStream, play and publish")),
+                        ]),
+                    ], stream: message.stream)
             }
         default:
             return []
         }
-    }
-
-    /// Window Acknowledgement Size, Set Peer Bandwidth, then `_result`.
-    public static func connectReply(transaction: Double) -> [UInt8] {
-        let windowAck = chunk(csid: 2, type: 5, stream: 0, payload: [0x00, 0x26, 0x25, 0xA0])
-        let peerBandwidth = chunk(csid: 2, type: 6, stream: 0, payload: [0x00, 0x26, 0x25, 0xA0, 0x02])
-        let result = command([
-            .string("_result"), .number(transaction),
-            .object([("fmsVer", .string("FMS/3,0,1,123")), ("capabilities", .number(31))]),
-            .object([
-                ("level", .string("status")), ("code", .string("NetConnection.Connect.Success")),
-                ("description", .string("Connection succeeded.")), ("objectEncoding", .number(0)),
-            ]),
-        ], stream: 0)
-        return windowAck + peerBandwidth + result
-    }
-
-    public static func command(_ values: [AMF0], stream: UInt32, chunkSize: Int = 128) -> [UInt8] {
-        chunk(csid: 3, type: 20, stream: stream, payload: values.flatMap(\.encoded), chunkSize: chunkSize)
-    }
-
-    public static func onStatus(_ level: String, _ code: String, _ description: String, stream: UInt32, chunkSize: Int = 128) -> [UInt8] {
-        command([.string("onStatus"), .number(0), .null, .object([
-            ("level", .string(level)), ("code", .string(code)), ("description", .string(description)),
-        ])], stream: stream, chunkSize: chunkSize)
-    }
-
-    /// Set Chunk Size 4096, User Control StreamBegin, then onStatus NetStream.Play.Start: after
-    /// it, ffmpeg reads the audio messages (research/protocols.md).
-    public static func playReply(stream: UInt32) -> [UInt8] {
-        let size = UInt32(outChunkSize)
-        let setChunkSize = chunk(csid: 2, type: 1, stream: 0, payload: bigEndian(size))
-        let streamBegin = chunk(csid: 2, type: 4, stream: 0, payload: [0x00, 0x00] + bigEndian(stream))
-        let start = onStatus("status", "NetStream.Play.Start", "Started playing the streamd test stream.", stream: stream, chunkSize: outChunkSize)
-        return setChunkSize + streamBegin + start
-    }
-
-    /// The FLV audio tag byte for G.711 µ-law, 8 kHz, 16-bit, mono: format 8 in the high nibble.
-    public static let flvMuLaw: UInt8 = 0x82
-
-    /// One audio message (type 8) of the test stream: the FLV tag byte and 20 ms of µ-law, at an
-    /// absolute timestamp in milliseconds (extended past 0xFFFFFF).
-    public static func audioMessage(timestamp: UInt32, samples: [UInt8], stream: UInt32) -> [UInt8] {
-        let payload = [flvMuLaw] + samples
-        let length = payload.count
-        let stamp = min(timestamp, 0xFFFFFF)
-        var out: [UInt8] = [0x04, UInt8(stamp >> 16), UInt8((stamp >> 8) & 0xFF), UInt8(stamp & 0xFF)]
-        out += [UInt8(length >> 16), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF), 8]
-        out += withUnsafeBytes(of: stream.littleEndian) { Array($0) }
-        if stamp == 0xFFFFFF { out += bigEndian(timestamp) }
-        return out + payload
-    }
-
-    static func bigEndian(_ value: UInt32) -> [UInt8] {
-        [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
-    }
-
-    /// A message in format-0 chunks (128 bytes each unless a larger size was announced).
-    public static func chunk(csid: UInt8, type: UInt8, stream: UInt32, payload: [UInt8], chunkSize: Int = 128) -> [UInt8] {
-        let length = payload.count
-        var out: [UInt8] = [csid & 0x3F, 0, 0, 0, UInt8(length >> 16), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF), type]
-        out += withUnsafeBytes(of: stream.littleEndian) { Array($0) }
-        var offset = 0
-        while offset < payload.count {
-            if offset > 0 { out.append(0xC0 | (csid & 0x3F)) }
-            let end = min(offset + chunkSize, payload.count)
-            out += payload[offset..<end]
-            offset = end
-        }
-        return out
     }
 }

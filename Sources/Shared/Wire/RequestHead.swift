@@ -41,7 +41,10 @@ public struct RequestHead: Sendable, Equatable {
             return bytes.count > maxHeadBytes ? .malformed("head longer than \(maxHeadBytes) bytes") : .needMore
         }
         guard end.bodyStart <= maxHeadBytes else { return .malformed("head longer than \(maxHeadBytes) bytes") }
-        guard let text = String(validating: bytes[0..<end.headLength], as: UTF8.self) ?? String(validatingUTF8Bytes: bytes[0..<end.headLength]) else {
+        guard
+            let text = String(validating: bytes[0..<end.headLength], as: UTF8.self)
+                ?? String(validatingUTF8Bytes: bytes[0..<end.headLength])
+        else {
             return .malformed("head is not text")
         }
         // "\r\n" is one Character in Swift, so split on any newline character.

@@ -69,9 +69,11 @@ final class Connection {
         usesMedia = true
         guard media.add(owner: ObjectIdentifier(context.channel), sink: sink, playing: true) != nil else {
             let reason = "--sessions-max \(media.maxSessions) reached"
-            return respondAndClose(context, Response(
-                version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
-                headers: [("Server", server), ("X-Streamd-Reason", reason), ("Content-Length", "0")]))
+            return respondAndClose(
+                context,
+                Response(
+                    version: "HTTP/1.0", status: 503, reason: "Service Unavailable",
+                    headers: [("Server", server), ("X-Streamd-Reason", reason), ("Content-Length", "0")]))
         }
         write(context, answer.bytes)
         framer.mode = .ignore

@@ -26,12 +26,17 @@ final class ConnectionMedia: RTSPMediaHost {
                     reasons.append("no UDP media range is served (the plan opens none); use RTP/AVP/TCP")
                     continue
                 }
-                guard let to = Self.address(client, port: rtp, for: pair.rtp.channel), let rtcpTo = Self.address(client, port: rtcp, for: pair.rtcp.channel) else {
+                guard let to = Self.address(client, port: rtp, for: pair.rtp.channel),
+                    let rtcpTo = Self.address(client, port: rtcp, for: pair.rtcp.channel)
+                else {
                     reasons.append("cannot reach the client's address over UDP")
                     continue
                 }
                 sink = .udp(rtp: pair.rtp, rtcp: pair.rtcp, to: to, rtcpTo: rtcpTo, serverPorts: pair.ports)
-                reply = { RTSPResponder.udpTransport(clientRTP: rtp, clientRTCP: rtcp, serverRTP: pair.ports.0, serverRTCP: pair.ports.1, ssrc: $0) }
+                reply = {
+                    RTSPResponder.udpTransport(
+                        clientRTP: rtp, clientRTCP: rtcp, serverRTP: pair.ports.0, serverRTCP: pair.ports.1, ssrc: $0)
+                }
             case .interleaved(let rtp, let rtcp):
                 sink = .interleaved(self.sink, rtp: rtp, rtcp: rtcp)
                 reply = { RTSPResponder.interleavedTransport(rtp: rtp, rtcp: rtcp, ssrc: $0) }

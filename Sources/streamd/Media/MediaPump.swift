@@ -76,7 +76,9 @@ final class MediaPump: @unchecked Sendable {
         if keepRunning { schedule(tick: tick + 1, registry) }
     }
 
-    private func produce(_ session: MediaSession, tick: Int, now: NIODeadline, wallClock: Double, into batches: inout [ObjectIdentifier: Batch]) {
+    private func produce(
+        _ session: MediaSession, tick: Int, now: NIODeadline, wallClock: Double, into batches: inout [ObjectIdentifier: Batch]
+    ) {
         let due: Int
         var cap = Self.maxCatchUp
         if case .icy = session.sink {
@@ -113,16 +115,22 @@ final class MediaPump: @unchecked Sendable {
                 let packet = session.packetizer.packet(payload: toneFrame)
                 append(channel, bytes: InterleavedFrame.encode(channel: rtpChannel, packet: packet), into: &batches)
                 if session.sent % Self.reportEvery == 0 {
-                    append(channel, bytes: InterleavedFrame.encode(channel: rtcpChannel, packet: senderReport(session, wallClock: wallClock)), into: &batches)
+                    append(
+                        channel, bytes: InterleavedFrame.encode(channel: rtcpChannel, packet: senderReport(session, wallClock: wallClock)),
+                        into: &batches)
                 }
             case .rtmp(let channel, let stream):
-                let message = RTMPSession.audioMessage(timestamp: UInt32(truncatingIfNeeded: session.sent * 20), samples: toneFrame, stream: stream)
+                let message = RTMPSession.audioMessage(
+                    timestamp: UInt32(truncatingIfNeeded: session.sent * 20), samples: toneFrame, stream: stream)
                 append(channel, bytes: message, into: &batches)
             case .icy(let channel):
                 append(channel, bytes: ICYResponder.silentFrame, into: &batches)
             case .mmsh(let channel):
-                let packet = ASF.dataPacket(objectNumber: session.sent, milliseconds: UInt32(truncatingIfNeeded: session.sent * 20), samples: toneFrame)
-                append(channel, bytes: MMSResponder.chunk("D", sequence: UInt32(truncatingIfNeeded: session.sent), body: packet), into: &batches)
+                let packet = ASF.dataPacket(
+                    objectNumber: session.sent, milliseconds: UInt32(truncatingIfNeeded: session.sent * 20), samples: toneFrame)
+                append(
+                    channel, bytes: MMSResponder.chunk("D", sequence: UInt32(truncatingIfNeeded: session.sent), body: packet),
+                    into: &batches)
             }
             session.sent += 1
         }

@@ -6,7 +6,8 @@ import StreamWire
 enum AdminResponder {
     static func respond(to head: RequestHead, counters: Counters) -> Response {
         guard head.method == "GET" || head.method == "HEAD" else {
-            return Response(version: "HTTP/1.0", status: 405, reason: "Method Not Allowed", headers: [("Allow", "GET, HEAD"), ("Content-Length", "0")])
+            return Response(
+                version: "HTTP/1.0", status: 405, reason: "Method Not Allowed", headers: [("Allow", "GET, HEAD"), ("Content-Length", "0")])
         }
         let wantsJSON = head.header("Accept")?.contains("application/json") ?? false
         let body: [UInt8]
@@ -20,7 +21,9 @@ enum AdminResponder {
         }
         return Response(
             version: "HTTP/1.0", status: 200, reason: "OK",
-            headers: [("Server", ServerHeader.streamd), ("Content-Type", type), ("Content-Length", String(body.count)), ("Connection", "close")],
+            headers: [
+                ("Server", ServerHeader.streamd), ("Content-Type", type), ("Content-Length", String(body.count)), ("Connection", "close"),
+            ],
             body: head.method == "HEAD" ? [] : body)
     }
 
@@ -28,15 +31,21 @@ enum AdminResponder {
         .object([
             ("server", .string("streamd")),
             ("open_connections", .int(counters.openConnections)),
-            ("listeners", .array(counters.listeners.map { listener in
-                .object([
-                    ("name", .string(listener.name)), ("transport", .string(listener.transport.rawValue)), ("ports", .string(listener.ports)),
-                    ("service", .string(listener.service.rawValue)), ("openings", .array(listener.labels.map { .string($0) })),
-                    ("bound", .bool(listener.bound)), ("error", listener.error.map { .string($0) } ?? .null),
-                    ("requests", .int(listener.requests)), ("knocks", .int(listener.knocks)), ("dropped", .int(listener.dropped)),
-                    ("send_errors", .int(listener.sendErrors)), ("last_send_error", listener.lastSendError.map { .string($0) } ?? .null),
-                ])
-            })),
+            (
+                "listeners",
+                .array(
+                    counters.listeners.map { listener in
+                        .object([
+                            ("name", .string(listener.name)), ("transport", .string(listener.transport.rawValue)),
+                            ("ports", .string(listener.ports)),
+                            ("service", .string(listener.service.rawValue)), ("openings", .array(listener.labels.map { .string($0) })),
+                            ("bound", .bool(listener.bound)), ("error", listener.error.map { .string($0) } ?? .null),
+                            ("requests", .int(listener.requests)), ("knocks", .int(listener.knocks)), ("dropped", .int(listener.dropped)),
+                            ("send_errors", .int(listener.sendErrors)),
+                            ("last_send_error", listener.lastSendError.map { .string($0) } ?? .null),
+                        ])
+                    })
+            ),
         ])
     }
 

@@ -8,10 +8,12 @@ final class TunnelGetHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = Framed
 
     /// The answer to the GET; the stream of replies follows it, for as long as the tunnel lasts.
-    static let answer = Response(version: "HTTP/1.0", status: 200, reason: "OK", headers: [
-        ("Server", ServerHeader.streamd), ("Connection", "close"), ("Cache-Control", "no-cache"), ("Pragma", "no-cache"),
-        ("Content-Type", "application/x-rtsp-tunnelled"),
-    ])
+    static let answer = Response(
+        version: "HTTP/1.0", status: 200, reason: "OK",
+        headers: [
+            ("Server", ServerHeader.streamd), ("Connection", "close"), ("Cache-Control", "no-cache"), ("Pragma", "no-cache"),
+            ("Content-Type", "application/x-rtsp-tunnelled"),
+        ])
 
     let connection: Connection
     let cookie: String

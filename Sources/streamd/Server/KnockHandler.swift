@@ -19,7 +19,10 @@ final class KnockHandler: ChannelInboundHandler, Sendable {
     /// On the media range: RTP/RTCP from players (punch packets, receiver reports) keep their session alive.
     let media: MediaRegistry?
 
-    init(key: KnockKey, listener: String, counters: Counters, limiter: NIOLockedValueBox<KnockRateLimiter>, socket: UDPSender, media: MediaRegistry? = nil) {
+    init(
+        key: KnockKey, listener: String, counters: Counters, limiter: NIOLockedValueBox<KnockRateLimiter>, socket: UDPSender,
+        media: MediaRegistry? = nil
+    ) {
         self.socket = socket
         self.media = media
         self.key = key

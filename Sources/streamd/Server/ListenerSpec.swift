@@ -26,9 +26,10 @@ struct ListenerSpec: Sendable {
                     guard seen.insert(name).inserted else { continue }
                     let address = entry.scope == .loopback ? "127.0.0.1" : bind
                     let labels = plan.entries.filter { $0.transport == spec.transport && $0.range.overlaps(range) }.flatMap(\.labels)
-                    specs.append(ListenerSpec(
-                        name: name, transport: spec.transport, range: range, service: contribution.service,
-                        labels: Array(Set(labels)).sorted(), bindAddress: address))
+                    specs.append(
+                        ListenerSpec(
+                            name: name, transport: spec.transport, range: range, service: contribution.service,
+                            labels: Array(Set(labels)).sorted(), bindAddress: address))
                 }
             }
         }

@@ -48,11 +48,14 @@ struct LineLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let level = event.level, message = event.message
+        let level = event.level
+        let message = event.message
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let time = StateStore.timestamp()
         if sink.json {
-            var pairs: [(String, JSONValue)] = [("time", .string(time)), ("level", .string(level.rawValue)), ("message", .string(message.description))]
+            var pairs: [(String, JSONValue)] = [
+                ("time", .string(time)), ("level", .string(level.rawValue)), ("message", .string(message.description)),
+            ]
             for key in all.keys.sorted() { pairs.append((key, .string("\(all[key]!)"))) }
             sink.write(line: JSONValue.object(pairs).compact)
         } else {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Drops root after the low ports are bound: every request is served as an unprivileged user.
@@ -20,7 +20,8 @@ enum Privileges {
     static func drop(to user: String) throws(Failure) -> String {
         guard geteuid() == 0 else { return String(cString: getpwuid(geteuid())?.pointee.pw_name ?? strdup("?")) }
         guard let entry = getpwnam(user) else { throw .unknownUser(user) }
-        let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
+        let uid = entry.pointee.pw_uid
+        let gid = entry.pointee.pw_gid
         if uid == 0 { return user }  // --user root: the admin asked to keep root
         guard setgroups(0, nil) == 0 else { throw .failed("setgroups: \(String(cString: strerror(errno)))") }
         guard setgid(gid) == 0 else { throw .failed("setgid: \(String(cString: strerror(errno)))") }

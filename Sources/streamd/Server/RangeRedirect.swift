@@ -6,7 +6,7 @@ import PortModel
 import StreamWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Answers a whole UDP range (up to 10000-65535) with one socket: an nftables table of streamd's
@@ -61,7 +61,8 @@ final class RangeRedirect: @unchecked Sendable {
                     expressions.append(match("==", .object([("payload", payloadStart)]), .int(knockMagic)))
                 }
                 expressions.append(.object([("redirect", .object([("port", .int(Int(target)))]))]))
-                let comment = hook == "output"
+                let comment =
+                    hook == "output"
                     ? "streamd: answer knocks from this host on \(range)/udp on port \(target)"
                     : "streamd: answer \(range)/udp on port \(target)"
                 let rule = Transaction.rule(family: "inet", table: table, chain: hook, expressions: expressions, comment: comment)
@@ -95,7 +96,7 @@ final class RangeRedirect: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
         let executable = Detached.selfExecutable
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("--cleanup-helper"), nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, nil, argv, environ)
         close(fds[0])

@@ -16,6 +16,6 @@ enum SignalWaiter {
             sources.append(source)
         }
         semaphore.wait()
-        sources.forEach { $0.cancel() }
+        for source in sources { source.cancel() }
     }
 }

@@ -28,7 +28,10 @@ final class StreamServer: @unchecked Sendable {
     private let errorLogs = NIOLockedValueBox<[String: SendErrorLog]>([:])
     private(set) var redirect: RangeRedirect?
 
-    init(key: KnockKey, limits: ConnectionLimits = ConnectionLimits(), sessionsMax: Int = 1000, threads: Int = System.coreCount, logger: Logger) {
+    init(
+        key: KnockKey, limits: ConnectionLimits = ConnectionLimits(), sessionsMax: Int = 1000, threads: Int = System.coreCount,
+        logger: Logger
+    ) {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         self.media = MediaRegistry(loop: group.next(), maxSessions: sessionsMax)
         self.key = key
@@ -43,9 +46,10 @@ final class StreamServer: @unchecked Sendable {
         var bound = 0
         var redirects: [(PortRange, target: UInt16)] = []
         for spec in specs {
-            counters.register(Counters.Listener(
-                name: spec.name, transport: spec.transport, ports: spec.range.description, service: spec.service, labels: spec.labels,
-                bound: false, error: nil))
+            counters.register(
+                Counters.Listener(
+                    name: spec.name, transport: spec.transport, ports: spec.range.description, service: spec.service, labels: spec.labels,
+                    bound: false, error: nil))
             let ports: [Int]
             if spec.anyPort {
                 ports = [0]
@@ -75,7 +79,9 @@ final class StreamServer: @unchecked Sendable {
                 listener.error = summary
             }
             if ok {
-                logger.info("listening", metadata: ["listener": "\(spec.name)", "service": "\(spec.service.rawValue)", "address": "\(spec.bindAddress)"])
+                logger.info(
+                    "listening",
+                    metadata: ["listener": "\(spec.name)", "service": "\(spec.service.rawValue)", "address": "\(spec.bindAddress)"])
             }
             for error in errors { logger.error("cannot bind", metadata: ["listener": "\(spec.name)", "reason": "\(error)"]) }
         }
@@ -87,14 +93,25 @@ final class StreamServer: @unchecked Sendable {
                 do {
                     _ = try RangeRedirect.startCleanupHelper()
                 } catch {
-                    logger.warning("the range redirect will outlive streamd", metadata: ["reason": "\(error)", "fix": "nft delete table inet \(RangeRedirect.table)"])
+                    logger.warning(
+                        "the range redirect will outlive streamd",
+                        metadata: ["reason": "\(error)", "fix": "nft delete table inet \(RangeRedirect.table)"])
                 }
-                logger.info("range redirect installed", metadata: ["table": "inet \(RangeRedirect.table)", "ranges": "\(redirects.map { "\($0.0)/udp->\($0.target)" }.joined(separator: ", "))"])
+                logger.info(
+                    "range redirect installed",
+                    metadata: [
+                        "table": "inet \(RangeRedirect.table)",
+                        "ranges": "\(redirects.map { "\($0.0)/udp->\($0.target)" }.joined(separator: ", "))",
+                    ])
             } catch {
-                logger.error("cannot answer whole UDP ranges", metadata: ["reason": "\(error.message)", "hint": "needs CAP_NET_ADMIN; only each range's first port answers"])
+                logger.error(
+                    "cannot answer whole UDP ranges",
+                    metadata: ["reason": "\(error.message)", "hint": "needs CAP_NET_ADMIN; only each range's first port answers"])
                 let message = error.message
                 for (range, _) in redirects {
-                    counters.update("\(range)/udp") { $0.error = "only port \(range.low) answers: the range redirect needs CAP_NET_ADMIN (\(message))" }
+                    counters.update("\(range)/udp") {
+                        $0.error = "only port \(range.low) answers: the range redirect needs CAP_NET_ADMIN (\(message))"
+                    }
                 }
             }
         }
@@ -104,8 +121,13 @@ final class StreamServer: @unchecked Sendable {
     private func bind(_ spec: ListenerSpec, port: Int) throws {
         switch spec.transport {
         case .tcp:
-            let counters = self.counters, tunnels = self.tunnels, rtmpt = self.rtmpt, limits = self.limits, media = self.media
-            let name = spec.name, service = spec.service
+            let counters = self.counters
+            let tunnels = self.tunnels
+            let rtmpt = self.rtmpt
+            let limits = self.limits
+            let media = self.media
+            let name = spec.name
+            let service = spec.service
             let tls = (service == .rtmps || service == .https) ? self.tls : nil
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -119,7 +141,8 @@ final class StreamServer: @unchecked Sendable {
                         try channel.pipeline.syncOperations.addHandlers([
                             IdleStateHandler(readTimeout: .seconds(limits.idleTimeout)),
                             ConnectionHandler(
-                                service: service, listener: name, port: port, counters: counters, tunnels: tunnels, rtmpt: rtmpt, limits: limits,
+                                service: service, listener: name, port: port, counters: counters, tunnels: tunnels, rtmpt: rtmpt,
+                                limits: limits,
                                 media: media),
                         ])
                     }
@@ -127,7 +150,10 @@ final class StreamServer: @unchecked Sendable {
             let channel = try bindWithFallback(spec.bindAddress) { try bootstrap.bind(host: $0, port: port).wait() }
             channels.withLockedValue { $0.append((spec.name, channel)) }
         case .udp:
-            let key = self.key, counters = self.counters, limiter = self.limiter, name = spec.name
+            let key = self.key
+            let counters = self.counters
+            let limiter = self.limiter
+            let name = spec.name
             // The media range's sockets both answer the knock and send RTP, from the pump's loop.
             let isMedia = spec.service == .rtp
             let media = isMedia ? self.media : nil

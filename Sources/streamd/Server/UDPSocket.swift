@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where a UDP listener's datagrams go out: the knock's replies and the media pump's RTP and RTCP.
@@ -96,7 +96,9 @@ final class UDPSocket: UDPSender, @unchecked Sendable {
         guard channel.isActive else { return false }
         let destination = Self.inFamily(address, family)
         let sent = datagram.withUnsafeReadableBytes { bytes in
-            destination.withSockAddr { Glibc.sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), $0, socklen_t($1)) }
+            destination.withSockAddr {
+                Glibc.sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), $0, socklen_t($1))
+            }
         }
         if sent >= 0 { return true }
         errors.record(errno: errno, to: address)

@@ -33,7 +33,8 @@ public enum ASF {
     /// The header object (file properties, the audio stream's properties, an empty header
     /// extension) followed by the data object's 50-byte head, as MMSH sends them in its `$H` chunk.
     public static func header() -> [UInt8] {
-        let fileProperties = filePropertiesObject + u64(104) + fileID
+        let fileProperties =
+            filePropertiesObject + u64(104) + fileID
             + u64(0) + u64(0) + u64(0)  // file size, creation date, data packets: unknown for a broadcast
             + u64(0) + u64(0) + u64(0)  // play duration, send duration, preroll (ms)
             + u32(0x01)  // flags: broadcast
@@ -41,7 +42,8 @@ public enum ASF {
             + u32(UInt32(packetSize * 8 * 50))  // maximum bitrate: one packet per 20 ms
         // WAVEFORMATEX: G.711 µ-law (tag 7), mono, 8000 samples/s, 8000 bytes/s, block 1, 8 bits.
         let waveFormat = u16(7) + u16(1) + u32(8000) + u32(8000) + u16(1) + u16(8) + u16(0)
-        let streamProperties = streamPropertiesObject + u64(UInt64(78 + waveFormat.count)) + audioMedia + noErrorCorrection
+        let streamProperties =
+            streamPropertiesObject + u64(UInt64(78 + waveFormat.count)) + audioMedia + noErrorCorrection
             + u64(0) + u32(UInt32(waveFormat.count)) + u32(0) + u16(Int(streamNumber)) + u32(0) + waveFormat
         let headerExtension = headerExtensionObject + u64(46) + reserved1 + u16(6) + u32(0)
         let children = fileProperties + streamProperties + headerExtension

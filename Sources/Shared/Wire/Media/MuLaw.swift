@@ -22,7 +22,9 @@ public enum MuLaw {
     /// Decodes one µ-law byte back to linear PCM.
     public static func decode(_ byte: UInt8) -> Int16 {
         let value = Int(~byte)
-        let sign = value & 0x80, exponent = (value >> 4) & 0x07, mantissa = value & 0x0F
+        let sign = value & 0x80
+        let exponent = (value >> 4) & 0x07
+        let mantissa = value & 0x0F
         let magnitude = ((mantissa << 3) + bias) << exponent
         return Int16(sign != 0 ? bias - magnitude : magnitude - bias)
     }
@@ -45,7 +47,8 @@ public struct ToneGenerator: Sendable {
     public mutating func nextFrame(samples count: Int = 160) -> [UInt8] {
         var frame: [UInt8] = []
         frame.reserveCapacity(count)
-        let rate = Int(sampleRate), hertz = Int(frequency)
+        let rate = Int(sampleRate)
+        let hertz = Int(frequency)
         for _ in 0..<count {
             // The phase in whole samples, so that it never drifts: frame N equals frame 0 whenever
             // the tone fits the frame, as 1 kHz does at 8 kHz.
