@@ -20,7 +20,7 @@ extension Knock {
 
     /// The key from a key file's text: surrounding whitespace is ignored, the rest is the key's bytes.
     public static func key(fromFileText text: String) -> SymmetricKey? {
-        let trimmed = text.trimmingWhitespace()
+        let trimmed = text.trimmingASCIISpace()
         guard !trimmed.isEmpty else { return nil }
         return SymmetricKey(data: Array(trimmed.utf8))
     }
@@ -106,7 +106,7 @@ public struct KnockKey: @unchecked Sendable {
         let form: Loaded.Form = isText(bytes) ? .text : .binary
         var key = bytes
         if form == .text {
-            key = Array(String(decoding: bytes, as: UTF8.self).trimmingWhitespace().utf8)
+            key = Array(String(decoding: bytes, as: UTF8.self).trimmingASCIISpace().utf8)
             guard !key.isEmpty else { throw LoadError(description: "\(shown) holds only whitespace; \(make)") }
         }
         var warnings: [String] = []
@@ -145,7 +145,7 @@ public struct KnockKey: @unchecked Sendable {
 
 extension String {
     /// Without leading and trailing spaces, tabs, CRs and LFs (by scalar: "\r\n" is one Character).
-    func trimmingWhitespace() -> String {
+    func trimmingASCIISpace() -> String {
         var scalars = Substring(self).unicodeScalars[...]
         func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" }
         while let first = scalars.first, isSpace(first) { scalars = scalars.dropFirst() }
