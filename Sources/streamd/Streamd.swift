@@ -1,15 +1,11 @@
 import ArgumentParser
 import CommandSupport
-import Crypto
-import FirewallState
 import Foundation
 import HostInspection
 import KnockAuth
 import Logging
-import NftablesKernel
 import PortModel
 import PortPlanning
-import PortProfiles
 import StreamWire
 
 /// streamd: a test server that listens on every port of a plan and answers in each port's protocol.
