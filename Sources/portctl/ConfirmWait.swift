@@ -1,6 +1,7 @@
 import CommandSupport
 import FirewallState
-import Foundation
+import FoundationEssentials
+import Glibc
 import HostInspection
 import KnockAuth
 import NftablesKernel
@@ -166,6 +167,6 @@ struct ConfirmWait {
     func readAnswer(timeoutMilliseconds: Int32) -> Answer {
         guard context.input.isReady(within: timeoutMilliseconds) else { return .none }
         guard let line = context.input.readLine() else { return .endOfInput }
-        return .line(line.trimmingCharacters(in: .whitespaces).lowercased())
+        return .line(line.trimmingSpaces().lowercased())
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import CommandSupport
 import FirewallState
-import Foundation
+import FoundationEssentials
+import Glibc
 import HostInspection
 import KnockAuth
 import NftablesKernel
@@ -49,8 +50,8 @@ struct ConflictsCommand: ContextualCommand {
 
     func run(in context: CommandContext) throws {
         // A root that does not exist has no /proc: every port would read as free.
-        var isDirectory: ObjCBool = false
-        guard !root.isEmpty, FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+        var isDirectory = false
+        guard !root.isEmpty, FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory else {
             throw CommandFailure.flag(
                 "--root", "'\(Shown.value(root))' is not an existing directory (it must hold the proc, etc and run of the system to check)")
         }
@@ -75,10 +76,9 @@ struct ConflictsCommand: ContextualCommand {
         }
         let report = ConflictReport.check(targets, profiles: profileNames, root: root)
         if report.hiddenProcesses > 0, getuid() != 0 {
-            FileHandle.standardError.write(
-                Data(
-                    "portctl: notice: not running as root: owners of \(report.hiddenProcesses) other users' processes are hidden; ports are still shown (run with sudo to see who holds them)\n"
-                        .utf8))
+            context.notice(
+                "not running as root: owners of \(report.hiddenProcesses) other users' processes are hidden; ports are still shown (run with sudo to see who holds them)"
+            )
         }
         if json {
             context.out(ConflictsRendering.json(report).pretty)

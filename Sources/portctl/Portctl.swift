@@ -1,7 +1,8 @@
 import ArgumentParser
 import CommandSupport
 import FirewallState
-import Foundation
+import FoundationEssentials
+import Glibc
 import HostInspection
 import KnockAuth
 import NftablesKernel
@@ -49,7 +50,7 @@ struct Portctl: ParsableCommand {
 
     /// The program: every command runs on the live context; the same runner serves in-process tests.
     static func main() {
-        Foundation.exit(run(Array(CommandLine.arguments.dropFirst()), in: .live(programName: "portctl", backend: { LibNftablesBackend() })))
+        Glibc.exit(run(Array(CommandLine.arguments.dropFirst()), in: .live(programName: "portctl", backend: { LibNftablesBackend() })))
     }
 
     /// Runs a command line on `context`; its exit status.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CommandSupport
 import FirewallState
-import Foundation
+import FoundationEssentials
 import HostInspection
 import KnockAuth
 import NftablesKernel

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CommandSupport
 import FirewallState
-import Foundation
+import FoundationEssentials
 import HostInspection
 import KnockAuth
 import NftablesKernel
@@ -122,7 +122,7 @@ struct StateDirectoryOption: ParsableArguments {
 /// them somewhere surprising (the current directory, `/`) is refused before anything is written.
 enum StatePath {
     static func check(_ text: String) throws(CommandFailure) -> String {
-        if text.trimmingCharacters(in: .whitespaces).isEmpty {
+        if text.trimmingSpaces().isEmpty {
             throw CommandFailure.flag("--state-dir", "'\(text)' is empty; give an absolute directory, e.g. \(StateStore.defaultDirectory)")
         }
         if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
@@ -132,13 +132,13 @@ enum StatePath {
             throw CommandFailure.flag(
                 "--state-dir", "'\(Shown.value(text))' is relative; give an absolute directory, e.g. \(StateStore.defaultDirectory)")
         }
-        let standardized = (text as NSString).standardizingPath
+        let standardized = Path.normalized(text)
         if standardized == "/" || text.split(separator: "/").contains(where: { $0 == ".." }) {
             throw CommandFailure.flag(
                 "--state-dir", "'\(Shown.value(text))' is not a directory of its own; give one such as \(StateStore.defaultDirectory)")
         }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), !isDirectory.boolValue {
+        var isDirectory = false
+        if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), !isDirectory {
             throw CommandFailure.flag("--state-dir", "'\(Shown.value(text))' exists and is not a directory")
         }
         return text

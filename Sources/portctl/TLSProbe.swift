@@ -1,6 +1,6 @@
 import CommandSupport
 import FirewallState
-import Foundation
+import FoundationEssentials
 import HostInspection
 import KnockAuth
 import NIOCore

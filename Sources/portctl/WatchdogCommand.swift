@@ -1,7 +1,8 @@
 import ArgumentParser
 import CommandSupport
 import FirewallState
-import Foundation
+import FoundationEssentials
+import Glibc
 import HostInspection
 import KnockAuth
 import NftablesKernel

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandSupport
-import Foundation
+import FoundationEssentials
+import Glibc
 import HostInspection
 import KnockAuth
 import Logging
@@ -108,7 +109,7 @@ struct Streamd: ParsableCommand {
             }
             for warning in loaded.warnings {
                 // On standard error whatever --log-file says, and in the log too.
-                FileHandle.standardError.write(Data("streamd: warning: --key: \(warning)\n".utf8))
+                DescriptorWriter.write("streamd: warning: --key: \(warning)\n", to: 2)
                 if logFile != nil { sink.write(line: "streamd: warning: --key: \(warning)") }
             }
             knockKey = loaded.key

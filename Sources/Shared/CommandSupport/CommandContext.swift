@@ -1,5 +1,5 @@
 import FirewallState
-import Foundation
+import FoundationEssentials
 import HostInspection
 import PortModel
 
@@ -87,8 +87,8 @@ public final class TextStream: @unchecked Sendable {
 
     public func write(_ text: String) { sink(text) }
 
-    public static let standardOutput = TextStream(isTerminal: isatty(1) == 1) { FileHandle.standardOutput.write(Data($0.utf8)) }
-    public static let standardError = TextStream(isTerminal: isatty(2) == 1) { FileHandle.standardError.write(Data($0.utf8)) }
+    public static let standardOutput = TextStream(isTerminal: isatty(1) == 1) { DescriptorWriter.write($0, to: 1) }
+    public static let standardError = TextStream(isTerminal: isatty(2) == 1) { DescriptorWriter.write($0, to: 2) }
 
     /// A stream that keeps what is written, for a test to read back.
     public static func buffer() -> (TextStream, TextBuffer) {
@@ -99,7 +99,7 @@ public final class TextStream: @unchecked Sendable {
 
 /// What a buffered `TextStream` received.
 public final class TextBuffer: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var text = ""
 
     public init() {}

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HostInspection
 import PortModel
 import PortPlanning
@@ -54,14 +54,14 @@ public struct PlanInputs: Sendable {
     /// otherwise read profiles from somewhere unexpected, or silently from nowhere.
     public static func checkProfileDirectories(_ directories: [String]) throws(CommandFailure) {
         for directory in directories {
-            if directory.trimmingCharacters(in: .whitespaces).isEmpty {
+            if directory.trimmingSpaces().isEmpty {
                 throw .flag("--profile-dir", "'\(directory)' is empty; give a directory of profiles, e.g. /etc/portctl/profiles.d")
             }
-            var isDirectory: ObjCBool = false
+            var isDirectory = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
                 throw CommandFailure(.noInput, "--profile-dir: \(Shown.value(directory)) does not exist")
             }
-            guard isDirectory.boolValue else {
+            guard isDirectory else {
                 throw .flag("--profile-dir", "\(Shown.value(directory)) is not a directory (profiles are NAME.yaml files in a directory)")
             }
         }
@@ -156,7 +156,7 @@ public struct PlanInputs: Sendable {
     }
 
     public static func splitList(_ text: String) -> [String] {
-        text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+        text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
     }
 
     /// The items of a repeatable, comma-separated flag; an empty item (`22,`, `a,,b`, `,`) is an error.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PlanRendering
 import PortModel
 import PortPlanning
@@ -46,11 +46,11 @@ extension Applier {
         var result: [(String, String?)] = []
         var current: (String, String?)?
         for line in text.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingSpaces()
             if line.hasPrefix("table ") {
                 let head = line.split(separator: "{", maxSplits: 1)
-                let name = head[0].dropFirst("table ".count).trimmingCharacters(in: .whitespaces)
-                let comment = head.count > 1 ? head[1].trimmingCharacters(in: .whitespaces) : ""
+                let name = head[0].dropFirst("table ".count).trimmingSpaces()
+                let comment = head.count > 1 ? head[1].trimmingSpaces() : ""
                 let program = comment.hasPrefix("# progname ") ? String(comment.dropFirst("# progname ".count)) : nil
                 current = (name, program)
             } else if trimmed.hasPrefix("flags "), trimmed.split(whereSeparator: { $0 == " " || $0 == "," }).contains("owner"),

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PlanRendering
 import PortModel
 import PortPlanning

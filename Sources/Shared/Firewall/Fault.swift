@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -41,7 +41,7 @@ public struct FaultPlan: Sendable, Equatable {
     public static func parse(_ text: String) -> [String: Action] {
         var result: [String: Action] = [:]
         for item in text.split(separator: ",") {
-            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
             guard parts.count == 2 else { continue }
             if parts[1] == "kill" {
                 result[parts[0]] = .kill

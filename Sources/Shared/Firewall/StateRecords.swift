@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortModel
 
 #if canImport(Glibc)
@@ -91,7 +91,7 @@ extension StateStore {
     /// This boot's id, or nil where the kernel does not say.
     public static func bootID() -> String? {
         FileManager.default.contents(atPath: "/proc/sys/kernel/random/boot_id")
-            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+            .map { String(decoding: $0, as: UTF8.self).trimmingWhitespace() }
     }
 
     /// Seconds since boot on CLOCK_BOOTTIME: monotonic, counts suspend, and no clock step moves it.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortModel
 
 #if canImport(Glibc)
@@ -84,14 +84,14 @@ extension StateStore {
             unlink(temporary)
             throw .io("cannot write \(target): \(Self.reason(code))")
         }
-        if sync { try syncDirectory((target as NSString).deletingLastPathComponent) }
+        if sync { try syncDirectory(Path.parent(target)) }
     }
 
     /// Removes a file (a missing one is fine) and makes the removal durable.
     func remove(_ name: String) throws(StoreError) {
         let target = path(name)
         guard unlink(target) == 0 || errno == ENOENT else { throw .io("cannot remove \(target): \(Self.reason(errno))") }
-        try syncDirectory((target as NSString).deletingLastPathComponent)
+        try syncDirectory(Path.parent(target))
     }
 
     func syncDirectory(_ folder: String) throws(StoreError) {
@@ -115,9 +115,7 @@ extension StateStore {
     }
 
     public static func timestamp(_ date: Date = Date()) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        Date.ISO8601FormatStyle().format(date)
     }
 }
 

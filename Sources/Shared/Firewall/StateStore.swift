@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortModel
 
 #if canImport(Glibc)
@@ -34,14 +34,14 @@ public final class StateStore: Sendable {
     func path(_ name: String) -> String { directory + "/" + name }
 
     public func prepare() throws(StoreError) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+        var isDirectory = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory {
             throw .io("the state directory \(directory) is not a directory")
         }
         for (index, folder) in [directory, path("generations")].enumerated() {
             // An existing directory needs nothing, even on a read-only file system.
-            var exists: ObjCBool = false
-            if FileManager.default.fileExists(atPath: folder, isDirectory: &exists), exists.boolValue { continue }
+            var exists = false
+            if FileManager.default.fileExists(atPath: folder, isDirectory: &exists), exists { continue }
             if mkdir(folder, 0o750) != 0, errno != EEXIST {
                 if index == 0, errno == ENOENT {
                     do {
@@ -49,7 +49,7 @@ public final class StateStore: Sendable {
                             atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
                         continue
                     } catch {
-                        throw .io("cannot create the state directory \(directory): \(error.localizedDescription)")
+                        throw .io("cannot create the state directory \(directory): \(error)")
                     }
                 }
                 throw .io("cannot create \(folder): \(Self.reason(errno))")
@@ -61,7 +61,7 @@ public final class StateStore: Sendable {
 
     /// The generation that is live, or 0 when portctl has nothing applied.
     public func current() -> Int {
-        read("current").flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+        read("current").flatMap { Int($0.trimmingWhitespace()) } ?? 0
     }
 
     public func setCurrent(_ number: Int) throws(StoreError) {
@@ -77,7 +77,7 @@ public final class StateStore: Sendable {
     /// Installs the staged `current` when there is one (and it says `number`); otherwise writes it.
     public func installCurrent(_ number: Int) throws(StoreError) {
         for staged in ["current.next", "current.rollback"]
-        where read(staged)?.trimmingCharacters(in: .whitespacesAndNewlines) == String(number) {
+        where read(staged)?.trimmingWhitespace() == String(number) {
             guard rename(path(staged), path("current")) == 0 else { throw .io("cannot write \(path("current")): \(Self.reason(errno))") }
             try syncDirectory(directory)
             return

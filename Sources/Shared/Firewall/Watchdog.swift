@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The rollback timer's process, as recorded in a pending change.
 public enum Watchdog {

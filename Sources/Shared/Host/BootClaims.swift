@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortModel
 import PortPlanning
 
@@ -55,7 +55,7 @@ public struct BootClaims: Sendable {
     }
 
     func path(_ relative: String) -> String {
-        (root as NSString).appendingPathComponent(String(relative.drop { $0 == "/" }))
+        Path.join(root, String(relative.drop { $0 == "/" }))
     }
 
     func shown(_ absolute: String) -> String {
@@ -78,7 +78,7 @@ public struct BootClaims: Sendable {
         case "traefik.service":
             return scan(["/etc/traefik/traefik.yml", "/etc/traefik/traefik.yaml"]) { words in
                 words.first == "address:" && words.count > 1
-                    ? Self.port(afterColonIn: words[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))) : nil
+                    ? Self.port(afterColonIn: words[1].trimming { $0 == "\"" || $0 == "'" }) : nil
             }
         default: return []
         }
@@ -138,7 +138,7 @@ public struct BootClaims: Sendable {
                 {
                     result.append((port, origin))
                 } else if words.first == "include" || words.first == "include_shell", words.count > 1, words.first == "include" {
-                    let name = words[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                    let name = words[1].trimming { $0 == "\"" }
                     let pattern = name.hasPrefix("/") ? name : "/etc/lighttpd/" + name
                     for match in glob(pattern) { visit(match, depth: depth + 1) }
                 }
@@ -169,7 +169,7 @@ public struct BootClaims: Sendable {
     package static func caddyPorts(_ address: String) -> [Int] {
         var rest = address
         var scheme: String?
-        if let range = rest.range(of: "://") {
+        if let range = rest.firstRange(of: "://") {
             scheme = String(rest[..<range.lowerBound])
             rest = String(rest[range.upperBound...])
         }

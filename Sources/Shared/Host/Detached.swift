@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortModel
 import PortPlanning
 
@@ -55,8 +55,7 @@ public enum Detached {
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard status == 0 else {
-            throw NSError(
-                domain: "posix_spawn", code: Int(status), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(status))])
+            throw SpawnError(call: "posix_spawn", code: status)
         }
         return pid
     }
@@ -75,7 +74,7 @@ public enum Detached {
     public static func spawnWithLifeline(_ executable: String, _ arguments: [String]) throws -> (pid: Int32, lifeline: Int32) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
-            throw NSError(domain: "pipe", code: Int(errno), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            throw SpawnError(call: "pipe", code: errno)
         }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         defer { close(fds[0]) }
@@ -87,4 +86,11 @@ public enum Detached {
             throw error
         }
     }
+}
+
+/// A system call that could not start a process, and the C library's words for why.
+public struct SpawnError: Error, CustomStringConvertible {
+    public let call: String
+    public let code: Int32
+    public var description: String { "\(call): \(String(cString: strerror(code)))" }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import PortModel
 import PortPlanning
 
@@ -25,7 +26,7 @@ public struct ListeningSocket: Sendable, Hashable {
         for (file, transport, family) in [
             ("tcp", Transport.tcp, IPFamily.ipv4), ("tcp6", .tcp, .ipv6), ("udp", .udp, .ipv4), ("udp6", .udp, .ipv6),
         ] {
-            let path = (root as NSString).appendingPathComponent("proc/net/\(file)")
+            let path = Path.join(root, "proc/net/\(file)")
             guard let data = FileManager.default.contents(atPath: path) else { continue }
             result += parse(String(decoding: data, as: UTF8.self), transport: transport, family: family)
         }

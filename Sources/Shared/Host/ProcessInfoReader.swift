@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import PortModel
 import PortPlanning
 
@@ -30,7 +32,7 @@ public struct SocketOwnerIndex: Sendable {
         root: String = "/", wanted: Set<UInt64>? = nil, onlyNamed: Set<String>? = nil,
         only: (@Sendable (_ pid: Int, _ proc: String) -> Bool)? = nil
     ) {
-        let proc = (root as NSString).appendingPathComponent("proc")
+        let proc = Path.join(root, "proc")
         var listed: [Int] = []
         Directory.forEach(proc) { name in
             if let pid = Int(String(cString: name)) { listed.append(pid) }
@@ -51,7 +53,7 @@ public struct SocketOwnerIndex: Sendable {
                 let pid = pids[index]
                 index += chunks
                 if let onlyNamed {
-                    let name = Self.read("\(proc)/\(pid)/comm")?.trimmingCharacters(in: .newlines) ?? ""
+                    let name = Self.read("\(proc)/\(pid)/comm")?.trimmingNewlines() ?? ""
                     guard onlyNamed.contains(name) else { continue }
                 }
                 if let only, !only(pid, proc) { continue }
@@ -85,7 +87,7 @@ public struct SocketOwnerIndex: Sendable {
 
     static func describe(pid: Int, proc: String) -> SocketOwner {
         let base = "\(proc)/\(pid)"
-        let name = read("\(base)/comm")?.trimmingCharacters(in: .newlines) ?? "?"
+        let name = read("\(base)/comm")?.trimmingNewlines() ?? "?"
         let commandLine = read("\(base)/cmdline")?.split(separator: "\0").map(String.init) ?? []
         var uid: Int?
         if let status = read("\(base)/status"), let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }) {
@@ -112,7 +114,7 @@ public struct SocketOwnerIndex: Sendable {
 
 /// What the parallel scan's chunks found, gathered under a lock.
 final class ScanResults: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var found = Set<UInt64>()
     private var chunkResults: [[(Int, [UInt64])]]
     private var hiddenCounts: [Int]

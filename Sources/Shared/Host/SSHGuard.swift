@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import PortModel
 import PortPlanning
 
@@ -38,7 +39,7 @@ public struct SSHFacts: Sendable, Hashable {
             }
             for socket in sockets {
                 guard let owner = owners.owners[socket.inode]?.first, let port = try? PortNumber(socket.port) else { continue }
-                let what = owner.executable.map { ($0 as NSString).lastPathComponent } ?? owner.name
+                let what = owner.executable.map { Path.lastComponent($0) } ?? owner.name
                 sources.append(Source(port: port, origin: "\(what) (pid \(owner.pid)) listening on \(socket.address)"))
             }
         }
@@ -56,7 +57,7 @@ public struct SSHFacts: Sendable, Hashable {
         var result = Set<[UInt64]>()
         for path in ["usr/sbin/sshd", "usr/local/sbin/sshd", "sbin/sshd", "usr/sbin/dropbear", "usr/bin/dropbear"] {
             var info = stat()
-            if stat((root as NSString).appendingPathComponent(path), &info) == 0 {
+            if stat(Path.join(root, path), &info) == 0 {
                 result.insert([UInt64(info.st_dev), UInt64(info.st_ino)])
             }
         }
@@ -69,11 +70,11 @@ public struct SSHFacts: Sendable, Hashable {
         let base = "\(proc)/\(pid)"
         if let executable = readLink("\(base)/exe") {
             let path = executable.hasSuffix(" (deleted)") ? String(executable.dropLast(" (deleted)".count)) : executable
-            if serverNames.contains((path as NSString).lastPathComponent) { return "executable \(path)" }
+            if serverNames.contains(Path.lastComponent(path)) { return "executable \(path)" }
             var info = stat()
             if stat("\(base)/exe", &info) == 0, binaries.contains([UInt64(info.st_dev), UInt64(info.st_ino)]) { return "runs \(path)" }
         }
-        if let comm = SocketOwnerIndex.read("\(base)/comm")?.trimmingCharacters(in: .newlines), serverNames.contains(comm) {
+        if let comm = SocketOwnerIndex.read("\(base)/comm")?.trimmingNewlines(), serverNames.contains(comm) {
             return "named \(comm)"
         }
         return nil
@@ -84,24 +85,24 @@ public struct SSHFacts: Sendable, Hashable {
     public static func socketUnitPorts(root: String = "/") -> [Source] {
         var sources: [Source] = []
         for unit in ["ssh.socket", "sshd.socket"] {
-            let enabled = (root as NSString).appendingPathComponent("etc/systemd/system/sockets.target.wants/\(unit)")
+            let enabled = Path.join(root, "etc/systemd/system/sockets.target.wants/\(unit)")
             guard FileManager.default.fileExists(atPath: enabled) || readLink(enabled) != nil else { continue }
             var files: [String] = []
             for directory in ["lib/systemd/system", "usr/lib/systemd/system", "etc/systemd/system"] {
-                let file = (root as NSString).appendingPathComponent("\(directory)/\(unit)")
+                let file = Path.join(root, "\(directory)/\(unit)")
                 if FileManager.default.fileExists(atPath: file) { files = [file] }
             }
-            files += glob((root as NSString).appendingPathComponent("etc/systemd/system/\(unit).d/*.conf"))
+            files += glob(Path.join(root, "etc/systemd/system/\(unit).d/*.conf"))
             var ports: [(PortNumber, String)] = []
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else { continue }
                 for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                     .enumerated()
                 {
-                    let trimmed = line.trimmingCharacters(in: .whitespaces)
+                    let trimmed = line.trimmingSpaces()
                     guard trimmed.hasPrefix("ListenStream") else { continue }
                     let value =
-                        trimmed.split(separator: "=", maxSplits: 1).dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                        trimmed.split(separator: "=", maxSplits: 1).dropFirst().first.map { $0.trimmingSpaces() } ?? ""
                     // An empty ListenStream= resets the list (a drop-in replacing the port).
                     if value.isEmpty {
                         ports.removeAll()
@@ -125,7 +126,7 @@ public struct SSHFacts: Sendable, Hashable {
 
     /// Ports from /etc/ssh/sshd_config and the files it includes; 22 when a config exists but names none.
     public static func configPorts(root: String = "/") -> [Source] {
-        let main = (root as NSString).appendingPathComponent("etc/ssh/sshd_config")
+        let main = Path.join(root, "etc/ssh/sshd_config")
         guard FileManager.default.fileExists(atPath: main) else { return [] }
         var sources: [Source] = []
         var visited = Set<String>()
@@ -153,7 +154,7 @@ public struct SSHFacts: Sendable, Hashable {
                     for pattern in words.dropFirst() {
                         let absolute = pattern.hasPrefix("/") ? pattern : "/etc/ssh/" + pattern
                         let relative = String(absolute.drop { $0 == "/" })
-                        for file in glob((root as NSString).appendingPathComponent(relative)) { visit(file, depth: depth + 1) }
+                        for file in glob(Path.join(root, relative)) { visit(file, depth: depth + 1) }
                     }
                 default: continue
                 }

@@ -1,6 +1,6 @@
 import CNftables
 import FirewallState
-import Foundation
+import FoundationEssentials
 import PortModel
 
 /// The real backend: libnftables, in-process, through its JSON API.
@@ -9,7 +9,7 @@ import PortModel
 /// because a libnftables context is not safe to share between threads.
 public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
     private let context: OpaquePointer
-    private let lock = NSLock()
+    private let lock = Lock()
 
     public init() {
         context = nft_ctx_new(UInt32(NFT_CTX_DEFAULT))
@@ -39,20 +39,20 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
     }
 
     private func execute(_ text: String, dryRun: Bool, flags: UInt32) throws(NftablesError) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        nft_ctx_set_dry_run(context, dryRun)
-        nft_ctx_output_set_flags(context, flags)
-        let status = nft_run_cmd_from_buffer(context, text)
-        let output = nft_ctx_get_output_buffer(context).map { String(cString: $0) } ?? ""
-        let error = nft_ctx_get_error_buffer(context).map { String(cString: $0) } ?? ""
-        nft_ctx_set_dry_run(context, false)
-        guard status == 0 else {
-            let message = error.trimmingCharacters(in: .whitespacesAndNewlines)
-            let denied = message.contains("Operation not permitted") || message.contains("Permission denied")
-            throw NftablesError(
-                kind: denied ? .permission : .rejected, message: message.isEmpty ? "libnftables returned \(status)" : message)
+        try lock.withLock { () throws(NftablesError) -> String in
+            nft_ctx_set_dry_run(context, dryRun)
+            nft_ctx_output_set_flags(context, flags)
+            let status = nft_run_cmd_from_buffer(context, text)
+            let output = nft_ctx_get_output_buffer(context).map { String(cString: $0) } ?? ""
+            let error = nft_ctx_get_error_buffer(context).map { String(cString: $0) } ?? ""
+            nft_ctx_set_dry_run(context, false)
+            guard status == 0 else {
+                let message = error.trimmingWhitespace()
+                let denied = message.contains("Operation not permitted") || message.contains("Permission denied")
+                throw NftablesError(
+                    kind: denied ? .permission : .rejected, message: message.isEmpty ? "libnftables returned \(status)" : message)
+            }
+            return output
         }
-        return output
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension JSONValue {
     public struct ParseError: Error, CustomStringConvertible {
@@ -7,33 +7,12 @@ extension JSONValue {
         public let description: String
     }
 
-    /// Parses JSON text. Object keys come back in sorted order (Foundation does not keep the original).
+    /// Parses JSON text. Object keys come back in sorted order (the decoder does not keep the original).
     public static func parse(_ text: String) throws(ParseError) -> JSONValue {
-        let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         } catch {
-            throw ParseError(description: "not valid JSON: \(error.localizedDescription)")
-        }
-        return convert(object)
-    }
-
-    static func convert(_ object: Any) -> JSONValue {
-        switch object {
-        case let dictionary as [String: Any]:
-            return .object(dictionary.keys.sorted().map { ($0, convert(dictionary[$0]!)) })
-        case let array as [Any]:
-            return .array(array.map(convert))
-        case let string as String:
-            return .string(string)
-        case let number as NSNumber:
-            // Foundation hands booleans back as NSNumbers of C type 'c' (char).
-            if String(cString: number.objCType) == "c" { return .bool(number.boolValue) }
-            return .int(number.intValue)
-        case is NSNull:
-            return .null
-        default:
-            return .string("\(object)")
+            throw ParseError(description: "not valid JSON: \(error)")
         }
     }
 
@@ -61,5 +40,38 @@ extension JSONValue {
     public var soleKey: String? {
         guard case .object(let pairs) = self, pairs.count == 1 else { return nil }
         return pairs[0].0
+    }
+}
+
+/// Any JSON value, through FoundationEssentials' JSONDecoder: numbers must be integers (no JSON
+/// portctl reads carries another kind).
+extension JSONValue: Decodable {
+    struct Key: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        if let object = try? decoder.container(keyedBy: Key.self) {
+            self = .object(try object.allKeys.map(\.stringValue).sorted().map { ($0, try object.decode(JSONValue.self, forKey: Key(stringValue: $0))) })
+        } else if var array = try? decoder.unkeyedContainer() {
+            var items: [JSONValue] = []
+            if let count = array.count { items.reserveCapacity(count) }
+            while !array.isAtEnd { items.append(try array.decode(JSONValue.self)) }
+            self = .array(items)
+        } else {
+            let value = try decoder.singleValueContainer()
+            if value.decodeNil() {
+                self = .null
+            } else if let bool = try? value.decode(Bool.self) {
+                self = .bool(bool)
+            } else if let int = try? value.decode(Int.self) {
+                self = .int(int)
+            } else {
+                self = .string(try value.decode(String.self))
+            }
+        }
     }
 }

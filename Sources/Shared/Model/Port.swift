@@ -114,13 +114,3 @@ public struct PortSpec: Sendable, Hashable, Comparable, CustomStringConvertible 
         (lhs.transport, lhs.range) < (rhs.transport, rhs.range)
     }
 }
-
-extension String {
-    /// The text without leading and trailing whitespace (no Foundation needed).
-    package func trimmingWhitespace() -> String {
-        var view = Substring(self)
-        while let first = view.first, first.isWhitespace { view = view.dropFirst() }
-        while let last = view.last, last.isWhitespace { view = view.dropLast() }
-        return String(view)
-    }
-}

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import KnockAuth
 import PlanRendering
 import PortModel
@@ -21,7 +22,7 @@ public final class KnockPacer: @unchecked Sendable {
     public let burst: Double
     private let clock: @Sendable () -> Double
     private let sleeper: @Sendable (Double) -> Void
-    private let lock = NSLock()
+    private let lock = Lock()
     private var tokens: Double
     private var last: Double?
     private var handedOut = 0
@@ -42,21 +43,19 @@ public final class KnockPacer: @unchecked Sendable {
     /// Takes one token: 0 when one is there, else the seconds until the reserved one is due.
     /// The caller must wait that long before it sends (see `acquire`).
     public func reserve() -> Double {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = clock()
-        if let last { tokens = min(burst, tokens + (now - last) * rate) }
-        last = now
-        tokens -= 1
-        handedOut += 1
-        return tokens >= 0 ? 0 : -tokens / rate
+        lock.withLock {
+            let now = clock()
+            if let last { tokens = min(burst, tokens + (now - last) * rate) }
+            last = now
+            tokens -= 1
+            handedOut += 1
+            return tokens >= 0 ? 0 : -tokens / rate
+        }
     }
 
     /// Tokens handed out so far: one per knock sent.
     public var reserved: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return handedOut
+        lock.withLock { handedOut }
     }
 
     /// Sleeps `seconds` on this pacer's clock (the real one, or a test's).

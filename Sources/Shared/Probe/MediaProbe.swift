@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortModel
 
 /// How a media check receives RTP: the three transports an RTSP player uses.

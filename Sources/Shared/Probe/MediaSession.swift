@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortModel
 import StreamWire
 
@@ -113,7 +113,7 @@ final class MediaSession: @unchecked Sendable {
                 "SETUP (\(check.transport == .udp ? "UDP" : "interleaved")) got \(setup.status)\(setup.header("X-Streamd-Reason").map { ": \($0)" } ?? "")"
             )
         }
-        rtsp.session = String(sessionHeader.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces)
+        rtsp.session = String(sessionHeader.split(separator: ";").first ?? "").trimmingSpaces()
         if let pair { try punch(pair, setup: setup, askStreamd: isStreamd, timeout: timeout) }
         let play = try rtsp.exchange("PLAY", baseURL, ["Range: npt=0.000-"], timeout: timeout)
         guard play.status == 200 else { throw MediaFailure(.openWrongProtocol, "PLAY got \(play.status)") }

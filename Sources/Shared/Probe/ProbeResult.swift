@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a probe found on one port.
 public struct ProbeResult: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import KnockAuth
 import PlanRendering
 import PortModel

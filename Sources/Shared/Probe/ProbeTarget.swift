@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortModel
 
 /// One port to probe: its transport and number, what should answer there, and who asked for it.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import StreamWire
 
 /// One RTSP reply (or the HTTP reply to the tunnel's GET), parsed from the bytes of the control
@@ -15,7 +15,7 @@ struct RTSPReply {
     var received: Int? {
         guard let header = header("X-Streamd-RTCP") else { return nil }
         return header.split(separator: ";").lazy.compactMap { field -> Int? in
-            let pair = field.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let pair = field.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
             return pair.count == 2 && pair[0] == "received" ? Int(pair[1]) : nil
         }.first
     }
@@ -30,7 +30,7 @@ struct RTSPReply {
         let status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
         let headers = lines.dropFirst().compactMap { line -> (String, String)? in
             guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingSpaces())
         }
         // The tunnel GET's reply has no length and never ends: its head is the whole reply.
         let isTunnelHead =

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import KnockAuth
 import PlanRendering
 import PortModel
@@ -38,7 +38,7 @@ enum WorkerPool {
 
     fileprivate final class State: @unchecked Sendable {
         /// Guards everything below, and wakes the supervisor when a job ends.
-        let condition = NSCondition()
+        let condition = Condition()
         var next = 0
         /// Deadlines of the jobs running now, by index.
         var deadlines: [Int: Double] = [:]
@@ -92,9 +92,7 @@ enum WorkerPool {
         }
 
         func spawn() {
-            let thread = Thread { worker() }
-            thread.stackSize = 256 * 1024
-            thread.start()
+            startThread(stackSize: 256 * 1024) { worker() }
         }
 
         for _ in 0..<max(1, min(width, count)) { spawn() }
@@ -118,7 +116,7 @@ enum WorkerPool {
                 continue
             }
             let wake = state.deadlines.values.min().map { max(0.001, $0 - now) } ?? 1
-            _ = lock.wait(until: Date(timeIntervalSinceNow: min(wake, 1)))
+            lock.wait(seconds: min(wake, 1))
         }
         lock.unlock()
         return box.all

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortModel
 
 /// Every profile portctl can see: the bundled ones and the admin's own directories.

@@ -1,5 +1,7 @@
+import CommandSupport
 import FirewallState
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import NIOConcurrencyHelpers
 import PortModel
@@ -8,7 +10,7 @@ import PortModel
 final class LogSink: Sendable {
     let path: String?
     let json: Bool
-    private let handle = NIOLockedValueBox<FileHandle?>(nil)
+    private let descriptor = NIOLockedValueBox<Int32?>(nil)
 
     init(path: String?, json: Bool) {
         self.path = path
@@ -18,19 +20,16 @@ final class LogSink: Sendable {
 
     func reopen() {
         guard let path else { return }
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        let file = FileHandle(forWritingAtPath: path)
-        _ = try? file?.seekToEnd()
-        handle.withLockedValue { old in
-            try? old?.close()
-            old = file
+        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor.withLockedValue { old in
+            if let old { close(old) }
+            old = opened >= 0 ? opened : nil
         }
     }
 
     func write(line: String) {
-        let data = Data((line + "\n").utf8)
-        handle.withLockedValue { file in
-            (file ?? FileHandle.standardError).write(data)
+        descriptor.withLockedValue { file in
+            DescriptorWriter.write(line + "\n", to: file ?? 2)
         }
     }
 }

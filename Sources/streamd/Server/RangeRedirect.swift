@@ -1,5 +1,5 @@
 import FirewallState
-import Foundation
+import FoundationEssentials
 import HostInspection
 import NftablesKernel
 import PortModel
