@@ -12,7 +12,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
@@ -23,7 +22,10 @@ let package = Package(
         // Ports, ranges, transports, openings, source scopes, diagnostics, JSON values. No dependencies.
         .target(name: "PortModel", path: "Sources/Shared/Model"),
         // The profile format: decoder and validator (file:line diagnostics), catalog, bundled profiles.
-        .target(name: "PortProfiles", dependencies: ["PortModel", .product(name: "Yams", package: "Yams")], path: "Sources/Shared/Profiles"),
+        // libyaml (apt: libyaml-dev), the parser PyYAML and Yams are built on. Yams itself is not used: it
+        // links Foundation's NSRegularExpression and with it ICU's 34 MB of data (bench/README.md, size).
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .target(name: "PortProfiles", dependencies: ["PortModel", "CLibYAML"], path: "Sources/Shared/Profiles"),
         // Profiles + options -> Plan. Pure: no file system, no environment, no clock.
         .target(name: "PortPlanning", dependencies: ["PortModel"], path: "Sources/Shared/Planning"),
         // Plan -> nft text and JSON, firewalld, ufw, iptables, the table and the plan's JSON.
@@ -100,3 +102,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Extension members are visible only where their module is imported: a file that imports
+// FoundationEssentials cannot reach Foundation's ICU-linked String(format:) through another module.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

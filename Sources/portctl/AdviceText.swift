@@ -1,5 +1,6 @@
 import FirewallState
 import PlanRendering
+import PortModel
 
 /// The words of a `BlockingAdvice`: one line, which `status` prints after `hint: ` (and in its
 /// JSON), and `doctor` as a `hint` check. The command lines it suggests are portctl's own.

@@ -49,7 +49,7 @@ struct DoctorCommand: ContextualCommand {
                 ).pretty)
         } else {
             context.out(
-                checks.map { "\($0.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \($0.name): \(Self.detail($0))" }
+                checks.map { "\($0.level.rawValue + String(repeating: " ", count: max(0, 5 - $0.level.rawValue.count))) \($0.name): \(Self.detail($0))" }
                     .joined(separator: "\n") + "\n")
         }
         if checks.contains(where: { $0.level == .fail }) { throw ExitCode(ExitStatus.checkFailed.rawValue) }

@@ -4,6 +4,7 @@ import XCTest
 
 @testable import StreamWire
 @testable import streamd
+import PortModel
 
 /// The test stream on HTTP answers (issue 7): ICY's paced MP3 frames, and MMSH's ASF packets in
 /// `$D` chunks.

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import PortModel
 
 #if canImport(Glibc)
     import Glibc

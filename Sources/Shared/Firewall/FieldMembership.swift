@@ -1,4 +1,5 @@
 import PortModel
+import PortPlanning
 
 /// The right side of a match: whether the packet's field is in it, in three-valued logic.
 extension BlockingAnalyzer.RuleMatcher {

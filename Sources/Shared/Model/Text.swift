@@ -61,3 +61,21 @@ package enum Path {
         return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
     }
 }
+
+/// Numbers with a fixed count of decimals, as `String(format: "%.Nf")` wrote them (which needs
+/// Foundation's ICU-linked part): rounded half away from zero, with a leading zero.
+package enum Decimals {
+    package static func fixed(_ value: Double, places: Int) -> String {
+        guard value.isFinite else { return String(value) }
+        var scale = 1.0
+        for _ in 0..<max(0, places) { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
+        guard scaled < 9e18 else { return String(value) }
+        let units = Int(scaled)
+        let whole = units / Int(scale)
+        let sign = value < 0 && units != 0 ? "-" : ""
+        guard places > 0 else { return sign + String(whole) }
+        let fraction = String(units % Int(scale))
+        return sign + String(whole) + "." + String(repeating: "0", count: places - fraction.count) + fraction
+    }
+}

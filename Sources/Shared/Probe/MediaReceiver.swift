@@ -1,4 +1,5 @@
 import FoundationEssentials
+import StreamWire
 
 #if canImport(Glibc)
     import Glibc

@@ -239,6 +239,6 @@ enum ProbeCheck {
     }
 
     static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
+        seconds == seconds.rounded() ? String(Int(seconds)) : Decimals.fixed(seconds, places: 1)
     }
 }

@@ -1,17 +1,17 @@
-import CYaml
+import CLibYAML
 import PortModel
 
-/// Bounds what YAML aliases can cost before Yams builds its node tree.
+/// Bounds what YAML aliases can cost before the composer builds its node tree.
 ///
 /// An alias (`*name`) repeats the node its anchor (`&name`) marks, so a few lines that alias
-/// aliases expand exponentially (the "billion laughs"). Yams composes such a tree cheaply, but its
-/// duplicate-key check hashes every key, and a key that is an alias of a huge node takes hours to
-/// hash. This walks libyaml's event stream once, in time linear in the file, and refuses:
+/// aliases expand exponentially (the "billion laughs"). The composer shares an aliased node rather
+/// than copying it, but every walk over the tree (the duplicate-key check, the decoder) pays for
+/// each expansion. This walks libyaml's event stream once, in time linear in the file, and refuses:
 ///
 /// - an alias used as a mapping key (profiles never need one);
 /// - a document whose aliases expand it to more than `maxExpandedNodes` nodes.
 ///
-/// Anything libyaml cannot parse is left to Yams, which reports it with its line and column.
+/// Anything libyaml cannot parse is left to the composer, which reports it with its line and column.
 enum AliasGuard {
     static let maxExpandedNodes = 100_000
 

@@ -1,5 +1,4 @@
 import PortModel
-import Yams
 
 extension ProfileDecoder {
     // MARK: - Field helpers
@@ -106,23 +105,9 @@ extension ProfileDecoder {
             Diagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, severity: severity, message: message))
     }
 
-    mutating func reportYAML(_ error: YamlError) {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            report(at: mark, "not valid YAML: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            report(at: context.mark, "key '\(duplicates.joined(separator: "', '"))' appears twice in one mapping")
-        case .reader(let problem, _, _, _):
-            report(at: nil, "not valid YAML: \(problem) (profiles must be UTF-8 text)")
-        default:
-            report(at: nil, "not valid YAML: \(error)")
-        }
-    }
-
     func isNull(_ node: Node) -> Bool {
         guard case .scalar(let scalar) = node else { return false }
-        return scalar.tag.description == "tag:yaml.org,2002:null"
-            || (scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string))
+        return scalar.tag == "tag:yaml.org,2002:null" || (scalar.isPlain && ["", "~", "null", "Null", "NULL"].contains(scalar.string))
     }
 
     func kind(of node: Node) -> String {
@@ -130,7 +115,6 @@ extension ProfileDecoder {
         case .scalar: return "single value"
         case .mapping: return "mapping"
         case .sequence: return "list"
-        case .alias: return "alias"
         }
     }
 }

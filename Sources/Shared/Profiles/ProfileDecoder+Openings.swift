@@ -1,5 +1,4 @@
 import PortModel
-import Yams
 
 extension ProfileDecoder {
     // MARK: - Openings

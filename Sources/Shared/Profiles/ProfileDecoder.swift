@@ -1,5 +1,4 @@
 import PortModel
-import Yams
 
 /// Reads a profile from YAML text and checks every field.
 ///
@@ -91,14 +90,9 @@ public struct ProfileDecoder {
         }
         let root: Node?
         do {
-            // The basic resolver tags every scalar as a string: portctl reads raw text and checks it
-            // itself, and skips the regex matching that implicit typing costs on every scalar.
-            root = try Yams.compose(yaml: text, Resolver.basic)
-        } catch let error as YamlError {
-            reportYAML(error)
-            return nil
+            root = try YAMLComposer.compose(text)
         } catch {
-            report(at: nil, "not valid YAML: \(error)")
+            report(at: error.mark, error.message)
             return nil
         }
         guard let root else {

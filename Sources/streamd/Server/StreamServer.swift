@@ -7,6 +7,7 @@ import NIOPosix
 import NIOSSL
 import PortModel
 import StreamWire
+import FirewallState
 
 /// streamd's server: TCP listeners that answer in each port's protocol, UDP sockets and range
 /// redirects that answer the knock. Built by `start`, which tests call with their own specs and port 0.

@@ -2,6 +2,7 @@ import Crypto
 import FoundationEssentials
 import NIOSSL
 import X509
+import SwiftASN1
 
 /// TLS for the RTMPS and HTTPS ports: the admin's certificate, or one streamd makes for itself.
 ///
