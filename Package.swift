@@ -42,8 +42,13 @@ let package = Package(
         .target(name: "StreamWire", path: "Sources/Shared/Wire"),
         // The knock's key and HMAC.
         .target(name: "KnockAuth", dependencies: ["StreamWire", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Shared/KnockAuth"),
+        // The system's OpenSSL (apt: libssl-dev), for the probe's RTMPS and HTTPS checks: NIO and a BoringSSL
+        // of its own would double portctl's size for two TLS handshakes (bench/README.md, size).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // Per-protocol checks, the scheduler and the reports of `portctl probe`.
-        .target(name: "PortProbe", dependencies: ["PortModel", "PortPlanning", "PlanRendering", "StreamWire", "KnockAuth"], path: "Sources/Shared/Probe"),
+        .target(
+            name: "PortProbe", dependencies: ["PortModel", "PortPlanning", "PlanRendering", "StreamWire", "KnockAuth", "COpenSSL"],
+            path: "Sources/Shared/Probe"),
         // What portctl and streamd share on the command line: plan flags, exit statuses, the console.
         .target(
             name: "CommandSupport",
@@ -58,9 +63,6 @@ let package = Package(
                 "PortModel", "PortProfiles", "PortPlanning", "PlanRendering", "FirewallState", "NftablesKernel", "HostInspection",
                 "PortProbe", "StreamWire", "KnockAuth", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // libFuzzer harness over StreamWire; without -DFUZZING it replays a corpus (fuzz/README.md).

@@ -72,4 +72,36 @@ final class ProbeSystemTests: XCTestCase {
         let (_, other) = try probe(["--ports", "1220/tcp", "--source", NamespacePair.otherClientAddress])
         XCTAssertEqual(other["1220/tcp"]?["verdict"] as? String, "filtered")
     }
+
+    /// RTMPS and HTTPS on 443: the probe's own TLS client (the system's OpenSSL) completes a
+    /// session with streamd and speaks RTMP or HTTP inside it; a server that answers in clear
+    /// text on 443 is open, but not TLS.
+    func testRTMPSAndHTTPSAreProvedInsideTLS() throws {
+        let streamd = try startStreamd(["rtmps"])
+        let (rtmpsStatus, rtmps) = try probe(["rtmps"])
+        XCTAssertEqual(rtmpsStatus, 0, "\(rtmps)")
+        XCTAssertEqual(rtmps["443/tcp"]?["detail"] as? String, "RTMPS: TLS, then S0 version 3 and S1")
+        kill(streamd.processIdentifier, SIGTERM)
+        streamd.waitUntilExit()
+
+        let web = try startStreamd(["http-streaming"])
+        let (_, https) = try probe(["--ports", "443/tcp"])
+        XCTAssertEqual(https["443/tcp"]?["verdict"] as? String, "ok", "\(https)")
+        XCTAssertEqual(https["443/tcp"]?["detail"] as? String, "HTTPS: HTTP/1.0 200 OK")
+        kill(web.processIdentifier, SIGTERM)
+        web.waitUntilExit()
+
+        let clear = try pair.start(
+            in: pair.server,
+            [
+                "python3", "-c",
+                "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',443))\n"
+                    + "s.listen()\nprint('ready',flush=True)\nfor _ in range(4):\n c,_=s.accept()\n c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\n')\n c.close()",
+            ], waitForLine: "ready")
+        defer { kill(clear.processIdentifier, SIGKILL) }
+        let (status, plain) = try probe(["rtmps"])
+        XCTAssertEqual(status, 1)
+        XCTAssertEqual(plain["443/tcp"]?["verdict"] as? String, "open-wrong-protocol", "\(plain)")
+        XCTAssertTrue((plain["443/tcp"]?["detail"] as? String ?? "").hasPrefix("open, but no TLS handshake"), "\(plain)")
+    }
 }
