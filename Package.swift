@@ -16,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
-        .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
     ],
     targets: [
         // Ports, ranges, transports, openings, source scopes, diagnostics, JSON values. No dependencies.
@@ -77,8 +76,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                // The self-signed certificate is made with the system's OpenSSL, not swift-certificates,
+                // whose X.509 and ASN.1 code would add 2 MB for one certificate (bench/README.md, size).
+                "COpenSSL",
             ]
         ),
         // Helpers the test targets share: finding the binaries, running them, namespaces, test doubles.

@@ -11,11 +11,11 @@ if [[ -z "${PORTCTL_BENCH_IN_NS:-}" ]]; then
   for tool in hyperfine lsof python3 ss; do
     command -v $tool >/dev/null || { echo "bench/conflicts.sh: install $tool (apt install hyperfine lsof python3 iproute2)" >&2; exit 69; }
   done
-  swift build -c release --product portctl --static-swift-stdlib --scratch-path .build-static 2>&1 | grep -E "error" && exit 1
+  scripts/build-release portctl || { echo "bench/conflicts.sh: the release build failed (run scripts/build-release)" >&2; exit 1; }
   exec env PORTCTL_BENCH_IN_NS=1 unshare --net -- "$0" "$@"
 fi
 
-portctl=$PWD/.build-static/release/portctl
+portctl=$PWD/.build-release/bin/portctl
 work=$(mktemp -d)
 ip link set lo up
 # 500 processes that each hold a socket: sleep(1) children inheriting one UDP socket each.

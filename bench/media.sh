@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 SERIES=${SERIES:-"50 200 500"}
 SECONDS_EACH=${SECONDS_EACH:-10}
 if [[ $(id -u) -ne 0 ]]; then echo "bench/media.sh: needs root (a network namespace, port 554)" >&2; exit 77; fi
-swift build -c release --static-swift-stdlib --scratch-path .build-static 2>&1 | grep -E "error:" && exit 1
-portctl=$PWD/.build-static/release/portctl
-streamd=$PWD/.build-static/release/streamd
+scripts/build-release || { echo "bench/media.sh: the release build failed (run scripts/build-release)" >&2; exit 1; }
+portctl=$PWD/.build-release/bin/portctl
+streamd=$PWD/.build-release/bin/streamd
 peer=""
 if /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0")' 2>/dev/null; then
   peer=$PWD/bench/gst-rtsp-peer.py

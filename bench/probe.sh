@@ -18,9 +18,9 @@ for tool in nmap hyperfine; do command -v $tool >/dev/null || { echo "bench/prob
 if [[ -n ${BIN:-} ]]; then
   portctl=$BIN/portctl streamd=$BIN/streamd
 else
-  swift build -c release --static-swift-stdlib --scratch-path .build-static 2>&1 | grep -E "error:" && exit 1
-  portctl=$PWD/.build-static/release/portctl
-  streamd=$PWD/.build-static/release/streamd
+  scripts/build-release || { echo "bench/probe.sh: the release build failed (run scripts/build-release)" >&2; exit 1; }
+  portctl=$PWD/.build-release/bin/portctl
+  streamd=$PWD/.build-release/bin/streamd
 fi
 work=$(mktemp -d)
 tag=$$

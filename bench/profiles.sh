@@ -10,8 +10,8 @@ RUNS=${RUNS:-10}
 export PATH="/opt/swift/usr/bin:$PATH"
 command -v hyperfine >/dev/null || { echo "bench/profiles.sh: install hyperfine (apt install hyperfine)" >&2; exit 69; }
 python3 -c "import yaml" 2>/dev/null || { echo "bench/profiles.sh: needs PyYAML (apt install python3-yaml)" >&2; exit 69; }
-swift build -c release --product portctl --static-swift-stdlib --scratch-path .build-static 2>&1 | grep -E "error" && exit 1
-portctl=$PWD/.build-static/release/portctl
+scripts/build-release portctl || { echo "bench/profiles.sh: the release build failed (run scripts/build-release)" >&2; exit 1; }
+portctl=$PWD/.build-release/bin/portctl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -12,7 +12,7 @@ IDLE=${IDLE:-10000}
 if [[ $(id -u) -ne 0 ]]; then echo "bench/streamd.sh: needs root (it makes its own network namespace)" >&2; exit 77; fi
 if [[ -z "${PORTCTL_BENCH_IN_NS:-}" ]]; then
   command -v cc >/dev/null || { echo "bench/streamd.sh: needs a C compiler (apt install gcc)" >&2; exit 69; }
-  swift build -c release --product streamd --static-swift-stdlib --scratch-path .build-static 2>&1 | grep -E "error" && exit 1
+  scripts/build-release streamd || { echo "bench/streamd.sh: the release build failed (run scripts/build-release)" >&2; exit 1; }
   exec env PORTCTL_BENCH_IN_NS=1 unshare --net -- "$0" "$@"
 fi
 work=$(mktemp -d)
@@ -28,7 +28,7 @@ ip link set lo up
 cc -O2 -o "$work/knockload" bench/knockload.c
 cc -O2 -o "$work/reqload" bench/reqload.c
 echo bench-key > "$work/key"
-streamd=$PWD/.build-static/release/streamd
+streamd=$PWD/.build-release/bin/streamd
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "open files limit: $(ulimit -n)"
 

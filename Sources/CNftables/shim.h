@@ -1,4 +1,60 @@
 #ifndef PORTCTL_CNFTABLES_SHIM_H
 #define PORTCTL_CNFTABLES_SHIM_H
 #include <nftables/libnftables.h>
+
+#include <errno.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The ruleset generation (NFT_MSG_GETGEN), which the kernel increments on every nftables commit.
+   libnftables reads it for its cache but does not export it. Returns 0 and sets *generation, or
+   -1. One request, one reply, a 1-second bound; nothing is changed. */
+static inline int portctl_nft_generation(uint32_t *generation) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (fd < 0) return -1;
+    struct {
+        struct nlmsghdr header;
+        struct nfgenmsg body;
+    } request;
+    memset(&request, 0, sizeof request);
+    request.header.nlmsg_len = sizeof request;
+    request.header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
+    request.header.nlmsg_flags = NLM_F_REQUEST;
+    request.header.nlmsg_seq = 1;
+    request.body.nfgen_family = AF_UNSPEC;
+    request.body.version = NFNETLINK_V0;
+    struct sockaddr_nl kernel;
+    memset(&kernel, 0, sizeof kernel);
+    kernel.nl_family = AF_NETLINK;
+    if (sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel) != (ssize_t)sizeof request) {
+        close(fd);
+        return -1;
+    }
+    uint32_t buffer[1024];
+    struct pollfd poller = {.fd = fd, .events = POLLIN};
+    ssize_t length = poll(&poller, 1, 1000) == 1 ? recv(fd, buffer, sizeof buffer, 0) : -1;
+    close(fd);
+    if (length < (ssize_t)(NLMSG_HDRLEN + sizeof(struct nfgenmsg))) return -1;
+    struct nlmsghdr *reply = (struct nlmsghdr *)buffer;
+    if (!NLMSG_OK(reply, (size_t)length) || reply->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) return -1;
+    size_t offset = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+    while (offset + NLA_HDRLEN <= reply->nlmsg_len) {
+        struct nlattr *attribute = (struct nlattr *)((char *)reply + offset);
+        if (attribute->nla_len < NLA_HDRLEN || offset + attribute->nla_len > reply->nlmsg_len) return -1;
+        if ((attribute->nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID && attribute->nla_len >= NLA_HDRLEN + 4) {
+            uint32_t value;
+            memcpy(&value, (char *)attribute + NLA_HDRLEN, 4);
+            *generation = __builtin_bswap32(value);
+            return 0;
+        }
+        offset += NLA_ALIGN(attribute->nla_len);
+    }
+    return -1;
+}
 #endif

@@ -61,7 +61,9 @@ struct ApplyCommand: ContextualCommand {
 
     @Flag(
         name: .customLong("no-check"),
-        help: "Skip the separate dry-run check (it costs one kernel round of about 12 ms). The commit is still atomic.")
+        help: ArgumentHelp(
+            "Accepted and ignored: a real apply no longer runs a separate dry run (the commit is one transaction, and a refused batch changes nothing).",
+            visibility: .hidden))
     var noCheck = false
 
     @Flag(help: "Print the outcome as JSON.")
@@ -103,8 +105,7 @@ struct ApplyCommand: ContextualCommand {
         }
         let session = SSHFacts.parseSession(environment["SSH_CONNECTION"] ?? "")
         var options = ApplyOptions(
-            placement: placement, dryRun: dryRun, persist: persist, forced: forced != nil, command: context.arguments, session: session,
-            skipCheck: noCheck)
+            placement: placement, dryRun: dryRun, persist: persist, forced: forced != nil, command: context.arguments, session: session)
 
         // --confirm: the rollback timer starts first and waits for the pending record, which the
         // applier writes (fsynced, with the journal) before the commit. Its lifeline tells it when

@@ -77,6 +77,9 @@ enum StatusRendering {
                 for line in drift.added { out += "  + \(String(line.prefix(160)))\n" }
                 for line in drift.missing { out += "  - \(String(line.prefix(160)))\n" }
             }
+        } else if report.generation > 0 {
+            out +=
+                "Drift: unknown (a large plan is not read back after its commit, and the ruleset has changed since); 'portctl apply' re-asserts it\n"
         }
         var rows = [["PORTS", "FROM", "OPENINGS", "PACKETS", "BYTES", "OTHER TABLES"]]
         for row in report.rows {

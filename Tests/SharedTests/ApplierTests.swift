@@ -36,17 +36,38 @@ final class ApplierTests: XCTestCase {
 
     let standalone = Placement.standalone(table: "portctl")
 
-    func testApplyChecksFirstThenCommitsOneTransaction() throws {
+    /// No separate dry run before a real apply (DESIGN.md, decision 4): one commit, one transaction.
+    func testApplyCommitsOneTransactionWithoutARehearsal() throws {
         let outcome = try applier.apply(dss(), options: ApplyOptions(placement: standalone))
         guard case .applied(let generation, let previous, _) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(generation, 1)
         XCTAssertEqual(previous, 0)
-        XCTAssertEqual(backend.calls.map(\.check), [true, false])
-        XCTAssertEqual(backend.checks, backend.commits, "the batch checked is the batch committed")
+        XCTAssertEqual(backend.calls.map(\.check), [false], "one commit and no dry run")
         let commands = try XCTUnwrap(backend.commits.first?["nftables"]?.array)
         XCTAssertEqual(commands[1].compact, #"{"add":{"table":{"family":"inet","name":"portctl"}}}"#)
         XCTAssertEqual(commands[2].compact, #"{"delete":{"table":{"family":"inet","name":"portctl"}}}"#)
         XCTAssertEqual(StateStore(directory: directory).current(), 1)
+    }
+
+    /// While the kernel's generation has not moved since the commit, a re-apply of the same plan
+    /// reads nothing and writes nothing; once it has moved, portctl's objects are compared.
+    func testAReapplyWithTheKernelUnchangedReadsAndWritesNothing() throws {
+        backend.kernelGeneration = 7
+        _ = try applier.apply(dss(), options: ApplyOptions(placement: standalone))
+        XCTAssertEqual(backend.kernelGeneration, 8)
+        let (calls, listings) = (backend.calls.count, backend.listings)
+        let again = try applier.apply(dss(), options: ApplyOptions(placement: standalone))
+        guard case .noChange(1) = again else { return XCTFail("\(again)") }
+        XCTAssertEqual(backend.calls.count, calls, "no batch, not even a dry run")
+        XCTAssertEqual(backend.listings, listings, "no listing")
+
+        // Another program commits: the generation moves. The fake's listing has no portctl table,
+        // so the objects do not match and the plan is applied again.
+        backend.kernelGeneration = 20
+        guard case .applied(2, 1, _) = try applier.apply(dss(), options: ApplyOptions(placement: standalone)) else {
+            return XCTFail("applied again")
+        }
+        XCTAssertGreaterThan(backend.listings, listings, "portctl's table was read to compare")
     }
 
     func testDryRunNeverCommits() throws {
@@ -57,7 +78,7 @@ final class ApplierTests: XCTestCase {
         XCTAssertEqual(StateStore(directory: directory).current(), 0)
     }
 
-    func testARefusedCheckNamesTheOffendingCommandAndCommitsNothing() {
+    func testARefusedCommitNamesTheOffendingCommandAndRecordsNothing() {
         backend.refuse = { batch, _ in
             batch.compact.contains("6970") ? NftablesError(kind: .rejected, message: "Error: Could not process rule") : nil
         }
@@ -67,7 +88,8 @@ final class ApplierTests: XCTestCase {
             XCTAssertTrue(offending?.contains("\"name\":\"world_ports\"") ?? false, offending ?? "nil")
             XCTAssertTrue(offending?.hasPrefix("#") ?? false)
         }
-        XCTAssertTrue(backend.commits.isEmpty)
+        XCTAssertEqual(backend.commits.count, 1, "the one commit, which the kernel refused; the search for the culprit runs dry")
+        XCTAssertEqual(backend.calls.first?.check, false)
         XCTAssertEqual(StateStore(directory: directory).current(), 0)
     }
 

@@ -62,6 +62,44 @@ final class ApplySystemTests: ApplyNamespaceTestCase {
         XCTAssertEqual(events.map { $0["event"] as! String }, ["apply", "apply", "rollback", "rollback"])
     }
 
+    /// A no-op re-apply sends the kernel nothing at all, as `nft monitor` (which prints every
+    /// commit, "# new generation N") shows: between two marker tables the monitor sees only them.
+    func testANoOpReapplyCommitsNothingAsNftMonitorSees() throws {
+        XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("portctl-monitor-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: log) }
+        _ = try pair.start(in: pair.server, ["sh", "-c", "exec stdbuf -oL nft monitor > '\(log.path)'"])
+        func waitFor(_ text: String, seconds: Double = 5) -> String {
+            let deadline = Date().addingTimeInterval(seconds)
+            var seen = ""
+            while Date() < deadline {
+                seen = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                if seen.contains(text) { break }
+                usleep(20_000)
+            }
+            return seen
+        }
+        // The monitor is listening once it shows the first marker (retried: it may start late).
+        var listening = false
+        for attempt in 0..<20 where !listening {
+            // A new table each time: adding one that exists commits nothing the monitor would show.
+            _ = try pair.run(in: pair.server, ["nft", "add", "table", "inet", "marker_a\(attempt)"])
+            listening = waitFor("marker_a\(attempt)", seconds: 0.5).contains("marker_a\(attempt)")
+        }
+        XCTAssertTrue(listening, "nft monitor never showed the first marker")
+        let again = try portctl(["apply", "dss"])
+        XCTAssertTrue(again.stdout.contains("no change"), again.stdout + again.stderr)
+        _ = try pair.run(in: pair.server, ["nft", "add", "table", "inet", "marker_b"])
+        let seen = waitFor("marker_b")
+        let afterA = seen.components(separatedBy: "marker_a").last?.drop { $0 != "\n" } ?? "?"
+        let between = afterA.components(separatedBy: "add table inet marker_b").first ?? "?"
+        XCTAssertTrue(seen.contains("marker_b"), seen)
+        XCTAssertEqual(
+            between.split(separator: "\n").filter { !$0.hasPrefix("# new generation") }, [],
+            "nothing but the markers' own generations: \(seen)")
+        XCTAssertEqual(between.split(separator: "\n").filter { $0.hasPrefix("# new generation") }.count, 1, "marker_a's only: \(seen)")
+    }
+
     func testUnconfirmedChangeRollsBackEvenWhenTheApplyIsKilled() throws {
         let before = try ruleset()
         let apply = try pair.start(

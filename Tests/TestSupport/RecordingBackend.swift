@@ -12,6 +12,10 @@ public final class RecordingBackend: NftablesBackend, @unchecked Sendable {
     /// What `listRuleset` returns; tests set it to simulate the kernel's state.
     public var listingJSON = #"{"nftables": [{"metainfo": {"json_schema_version": 1}}]}"#
     public var listingText = ""
+    /// The "kernel's" ruleset generation, when a test wants one: each accepted commit increments it.
+    public var kernelGeneration: UInt32?
+    /// How many times the ruleset (or a table) was listed.
+    public private(set) var listings = 0
     /// Decides whether the "kernel" refuses a batch: return an error to refuse it.
     public var refuse: (@Sendable (JSONValue, _ check: Bool) -> NftablesError?)?
 
@@ -23,9 +27,13 @@ public final class RecordingBackend: NftablesBackend, @unchecked Sendable {
     public func run(_ batch: JSONValue, check: Bool) throws(NftablesError) {
         calls.append(Call(batch: batch, check: check))
         if let error = refuse?(batch, check) { throw error }
+        if !check, let generation = kernelGeneration { kernelGeneration = generation + 1 }
     }
 
     public func listRuleset(json: Bool, stateless: Bool) throws(NftablesError) -> String {
-        json ? listingJSON : listingText
+        listings += 1
+        return json ? listingJSON : listingText
     }
+
+    public func generation() -> UInt32? { kernelGeneration }
 }

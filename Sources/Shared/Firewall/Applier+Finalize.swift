@@ -58,15 +58,20 @@ extension Applier {
         }
         if store.faults.shouldFail("apply.finalize") { throw .io("cannot write \(store.directory)/current: injected fault") }
         try step { () throws(StateStore.StoreError) in
-            if journal.generation > 0, var meta = store.meta(journal.generation), let placement = Placement(stateText: meta.placement),
-                let (after, _) = try? readLive()
-            {
-                let fingerprint = Fingerprint.of(after, placement: placement)
-                if fingerprint != meta.fingerprint {
-                    meta.fingerprint = fingerprint
-                    try store.updateMeta(meta)
-                }
+            guard journal.generation > 0, var meta = store.meta(journal.generation), let placement = Placement(stateText: meta.placement)
+            else { return }
+            let original = meta
+            // The mark after the commit, if that commit was the only one since the apply began.
+            let mark = kernelMark()
+            if let mark, let before = journal.beforeGeneration, Self.generation(ofMark: mark) == before &+ 1 {
+                meta.kernelMark = mark
+            } else {
+                meta.kernelMark = nil
             }
+            if journal.readBack ?? true, let (after, _) = try? readOwn([placement]) {
+                meta.fingerprint = Fingerprint.of(after, placement: placement)
+            }
+            if meta != original { try store.updateMeta(meta) }
         }
         try step { () throws(StateStore.StoreError) in
             if !store.history().suffix(64).contains(where: { $0.id == journal.id }) {

@@ -26,6 +26,62 @@ extension Applier {
         }
     }
 
+    /// The tables of `placements` (each once), as one listing in the shape of `list ruleset`: what
+    /// an apply reads instead of the whole ruleset.
+    func readOwn(_ placements: [Placement]) throws(ApplyFailure) -> (JSONValue, LiveRuleset) {
+        var seen = Set<String>()
+        var items: [JSONValue] = []
+        do {
+            for placement in placements where seen.insert("\(placement.family) \(placement.table)").inserted {
+                guard let text = try backend.listTable(family: placement.family, name: placement.table) else { continue }
+                items += try JSONValue.parse(text)["nftables"]?.array?.filter { $0["metainfo"] == nil } ?? []
+            }
+            let value = JSONValue.object([("nftables", .array(items))])
+            return (value, try LiveRuleset(value: value))
+        } catch let error as NftablesError {
+            throw error.kind == .permission ? .permission(permissionMessage()) : .rejected(message: error.message, offending: nil)
+        } catch {
+            if geteuid() == 0, let text = try? backend.listRuleset(json: false, stateless: true), !Self.ownedTables(text).isEmpty {
+                throw .permission(permissionMessage())
+            }
+            throw .rejected(message: "cannot read the live ruleset: \(error)", offending: nil)
+        }
+    }
+
+    /// Where in the kernel's history this is: the boot, the network namespace and the ruleset's
+    /// generation. Equal marks mean no nftables commit happened in between. Nil when the kernel's
+    /// generation cannot be read.
+    func kernelMark() -> String? {
+        guard let generation = backend.generation() else { return nil }
+        var status = stat()
+        let namespace = stat("/proc/self/ns/net", &status) == 0 ? String(status.st_ino) : "?"
+        return "\(StateStore.bootID() ?? "?") \(namespace) \(generation)"
+    }
+
+    static func generation(ofMark mark: String) -> UInt32? { mark.split(separator: " ").last.flatMap { UInt32($0) } }
+
+    /// A mark for the same boot and namespace, at another generation.
+    static func mark(_ mark: String, atGeneration generation: UInt32) -> String {
+        (mark.split(separator: " ").dropLast().map(String.init) + [String(generation)]).joined(separator: " ")
+    }
+
+    /// The handle of table `inet NAME`, 0 when there is none: `list tables` reads no contents.
+    func tableHandle(_ name: String) throws(ApplyFailure) -> Int {
+        do {
+            let tables = try JSONValue.parse(try backend.listTables())["nftables"]?.array ?? []
+            let table = tables.compactMap { $0["table"] }.first { $0["family"]?.string == "inet" && $0["name"]?.string == name }
+            return table?["handle"]?.int ?? 0
+        } catch let error as NftablesError {
+            throw error.kind == .permission ? .permission(permissionMessage()) : .rejected(message: error.message, offending: nil)
+        } catch {
+            throw .rejected(message: "cannot read the list of tables: \(error)", offending: nil)
+        }
+    }
+
+    /// Plans with more set elements than this are not read back after their commit (that would cost
+    /// as much as the commit); `status` records their fingerprint when it next reads the ruleset.
+    static let readBackLimit = 2_000
+
     static let permissionMessage = "permission denied: changing nftables needs root (or CAP_NET_ADMIN); run portctl with sudo"
 
     /// Root is refused when another process owns the table (nft's `flags owner`): say that, not

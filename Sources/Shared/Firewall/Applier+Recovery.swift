@@ -98,6 +98,15 @@ extension Applier {
             }
             return "a \(journal.event) of generation \(journal.generation) was interrupted before the machine restarted; discarded it"
         }
+        if journal.before.isEmpty, let handleBefore = journal.beforeHandle, case .standalone(let table)? = Placement(stateText: journal.placement) {
+            // An apply that read no rules: its commit replaces the table, giving it a new handle.
+            if let before = journal.beforeGeneration, let now = backend.generation(), now == before {
+                return abandonInterrupted(journal, unchanged: true)
+            }
+            guard let handle = try? tableHandle(table) else { return nil }
+            if handle != handleBefore, handle != 0, journal.generation > 0 { return finishRecovered(journal) }
+            return abandonInterrupted(journal, unchanged: handle == handleBefore)
+        }
         guard let (listing, _) = try? readLive() else { return nil }
         let placement = Placement(stateText: journal.placement)
         let placements =
@@ -108,6 +117,11 @@ extension Applier {
         // Committed: the objects changed, and are there (or, for a removal, gone).
         let committed = !unchanged && (journal.generation > 0 ? present : !present)
         if committed { return finishRecovered(journal) }
+        return abandonInterrupted(journal, unchanged: unchanged)
+    }
+
+    /// Discards an interrupted journal whose commit did not happen (or left something else).
+    func abandonInterrupted(_ journal: StateStore.Journal, unchanged: Bool) -> String {
         abandon(journal)
         if journal.operation == "apply" {
             try? store.record(

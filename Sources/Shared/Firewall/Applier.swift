@@ -11,7 +11,7 @@ import PortPlanning
 ///
 /// Every change is one libnftables transaction. The order is what makes it safe:
 ///
-/// 1. read the live ruleset and build the batch (checked in dry-run mode unless asked not to);
+/// 1. build the batch, reading only the rules it touches (none for a standalone table over itself);
 /// 2. *prepare*: write and fsync everything the change needs (the new generation, the staged boot
 ///    copy, the journal naming what to record once committed, and last the pending record of
 ///    `--confirm` that the already running watchdog waits for). If any of it cannot be written,
@@ -37,13 +37,38 @@ public struct Applier: Sendable {
     public func apply(_ plan: Plan, options: ApplyOptions) throws(ApplyFailure) -> ApplyOutcome {
         let ruleset = RulesetBuilder.build(plan, placement: options.placement)
         let declaration = NftJSONRenderer.declaration(ruleset)
-        let (listing, live) = try readLive()
-        try checkPlacement(options.placement, live: live)
+        let declarationDigest = JSONValue.array(declaration).digest
         if case .standalone = options.placement { try checkSession(options.session, plan: plan) }
-
         let current = store.current()
         let currentMeta = current > 0 ? store.meta(current) : nil
         let currentPlacement = currentMeta.flatMap { Placement(stateText: $0.placement) }
+        let markBefore = kernelMark()
+        let samePlan =
+            currentMeta.map { meta in
+                meta.placement == options.placement.description && meta.declarationDigest == declarationDigest
+                    && (options.persist == store.isPersisted || !options.persist)
+            } ?? false
+        // A no-op reads no rule and writes nothing: the kernel's generation has not moved since
+        // this generation's own commit, so nothing anywhere has changed.
+        if !options.dryRun, samePlan, let markBefore, currentMeta?.kernelMark == markBefore {
+            return .noChange(generation: current)
+        }
+
+        // The rules this change touches are read only where they are needed: the tables of an
+        // attached placement, of an earlier different placement, or (to tell a no-op after another
+        // program's commit) portctl's own. A standalone apply over itself reads none.
+        let moved = currentPlacement.map { $0 != options.placement } ?? false
+        let compareFingerprint = samePlan && !(currentMeta?.fingerprint.isEmpty ?? true)
+        var listing = JSONValue.object([("nftables", .array([]))])
+        var live = LiveRuleset()
+        let listed: Bool
+        if options.placement.isAttached || moved || compareFingerprint || options.dryRun {
+            (listing, live) = try readOwn([options.placement] + (currentPlacement.map { [$0] } ?? []))
+            try checkPlacement(options.placement, live: live)
+            listed = true
+        } else {
+            listed = false
+        }
         let batch = combined(removing: currentPlacement, applying: declaration, at: options.placement, live: live)
         let text = rulesetText(ruleset, placement: options.placement)
         let diff = LineDiff.unified(old: current > 0 ? store.rulesetText(current) ?? "" : "", new: text)
@@ -52,22 +77,29 @@ public struct Applier: Sendable {
             try check(batch)
             return .dryRun(diff: diff)
         }
-        // Before the dry run: a no-op must not pay for a kernel rehearsal. portctl's objects must be
-        // there: an empty fingerprint never matches (a flushed ruleset is no "no change").
-        if let currentMeta, currentMeta.placement == options.placement.description,
-            currentMeta.declarationDigest == JSONValue.array(declaration).digest,
-            !Fingerprint.owned(listing, placement: options.placement).isEmpty,
-            Fingerprint.of(listing, placement: options.placement) == currentMeta.fingerprint,
-            options.persist == store.isPersisted || !options.persist
+        // After another program's commit, compare portctl's objects with what this generation
+        // committed. portctl's objects must be there: an empty fingerprint never matches (a flushed
+        // ruleset is no "no change").
+        if compareFingerprint, let currentMeta, !Fingerprint.owned(listing, placement: options.placement).isEmpty,
+            Fingerprint.of(listing, placement: options.placement) == currentMeta.fingerprint
         {
+            // Remember the kernel's new generation, so the next re-apply needs no rules either.
+            if let markBefore, var meta = store.meta(current) {
+                meta.kernelMark = markBefore
+                try? store.updateMeta(meta)
+            }
             return .noChange(generation: current)
         }
-        if !options.skipCheck { try check(batch) }
         // A rollback timer needs something to roll back to: the live generation must be readable.
         if options.confirmation != nil, current > 0, restorable(current) == nil {
             throw .state(
                 "generation \(current), which a rollback would restore, cannot be read from \(store.directory), so nothing was changed")
         }
+        // No separate dry run: the commit is one transaction, and a batch the kernel refuses changes
+        // nothing (DESIGN.md, decision 4). What the journal needs to tell later whether the commit
+        // happened: the objects before, when they were read; else the table's handle.
+        let handleBefore = listed ? nil : try tableHandle(options.placement.table)
+        let elements = ruleset.sets.reduce(0) { $0 + $1.elements.count }
 
         // 2. Prepare.
         let number = store.nextGeneration()
@@ -75,18 +107,25 @@ public struct Applier: Sendable {
         let meta = StateStore.Meta(
             generation: number, time: StateStore.timestamp(), placement: options.placement.description,
             profiles: plan.profiles.map(\.name), options: plan.options, command: options.command, forced: options.forced,
-            persist: persist, previous: current, fingerprint: "", declarationDigest: JSONValue.array(declaration).digest)
+            persist: persist, previous: current, fingerprint: "", declarationDigest: declarationDigest,
+            // What the mark will be if this commit is the kernel's next: finalize checks it.
+            kernelMark: markBefore.flatMap { mark in Self.generation(ofMark: mark).map { Self.mark(mark, atGeneration: $0 &+ 1) } })
         // With --confirm the boot copy follows the change only once it is confirmed: a reboot in the
         // confirmation window must not bring back a change nobody confirmed.
         let stagePersist = persist && options.confirmation == nil
-        let journal = StateStore.Journal(
+        var journal = StateStore.Journal(
             operation: "apply", generation: number, previous: current, event: "apply",
             detail: options.forced ? "forced: \(options.command.joined(separator: " "))" : options.command.joined(separator: " "),
             token: options.confirmation?.token, placement: options.placement.description,
-            before: Fingerprint.digest(listing, placements: [options.placement] + (currentPlacement.map { [$0] } ?? [])),
+            before: listed ? Fingerprint.digest(listing, placements: [options.placement] + (currentPlacement.map { [$0] } ?? [])) : "",
             persist: stagePersist ? "write" : "keep")
+        journal.beforeGeneration = markBefore.flatMap(Self.generation(ofMark:))
+        if !listed {
+            journal.beforeHandle = handleBefore
+        }
+        journal.readBack = elements <= Self.readBackLimit
         do throws(StateStore.StoreError) {
-            let replaced = JSONValue.array(Fingerprint.owned(listing, placement: options.placement)).pretty
+            let replaced = listed ? JSONValue.array(Fingerprint.owned(listing, placement: options.placement)).pretty : nil
             _ = try store.addGeneration(
                 meta: meta, declaration: declaration, rulesetText: text, planJSON: PlanJSON.render(plan).pretty, replaced: replaced)
             store.faults.point("apply.generation-written")

@@ -17,18 +17,14 @@ public struct ApplyOptions: Sendable {
     public var command: [String]
     /// The SSH session portctl runs in, if any: an apply must not cut it off.
     public var session: SSHSession?
-    /// Skip the separate libnftables dry run. The commit is still one atomic transaction, so a
-    /// refused batch still changes nothing; only the early, side-effect-free rehearsal is skipped.
-    public var skipCheck: Bool
     /// `--confirm`: the pending record written (with the journal, before the commit) for the
     /// watchdog that is already running and waiting for it.
     public var confirmation: Confirmation?
 
     public init(
         placement: Placement, dryRun: Bool = false, persist: Bool = false, forced: Bool = false, command: [String] = [],
-        session: SSHSession? = nil, skipCheck: Bool = false, confirmation: Confirmation? = nil
+        session: SSHSession? = nil, confirmation: Confirmation? = nil
     ) {
-        self.skipCheck = skipCheck
         self.placement = placement
         self.dryRun = dryRun
         self.persist = persist

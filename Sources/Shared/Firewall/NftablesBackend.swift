@@ -32,6 +32,37 @@ public protocol NftablesBackend: AnyObject, Sendable {
     func run(_ batch: JSONValue, check: Bool) throws(NftablesError)
     /// `list ruleset`, as libnftables JSON or as nft text; `stateless` leaves counters out.
     func listRuleset(json: Bool, stateless: Bool) throws(NftablesError) -> String
+    /// `list table FAMILY NAME` as stateless libnftables JSON, or nil when there is no such table:
+    /// what an apply reads instead of the whole ruleset, at a cost that grows with that table only.
+    func listTable(family: String, name: String) throws(NftablesError) -> String?
+    /// `list tables` as libnftables JSON: names and handles, no contents, so cheap at any size.
+    func listTables() throws(NftablesError) -> String
+    /// The kernel's ruleset generation (NFT_MSG_GETGEN): every commit to any table, by anyone,
+    /// increments it. Nil when it cannot be read.
+    func generation() -> UInt32?
+}
+
+extension NftablesBackend {
+    /// From the whole listing, for backends (test doubles) without a cheaper way.
+    public func listTable(family: String, name: String) throws(NftablesError) -> String? {
+        let text = try listRuleset(json: true, stateless: true)
+        guard let items = (try? JSONValue.parse(text))?["nftables"]?.array else { return nil }
+        let mine = items.filter { item in
+            guard let kind = item.soleKey else { return false }
+            guard let body = item[kind], body["family"]?.string == family else { return kind == "metainfo" }
+            return kind == "table" ? body["name"]?.string == name : body["table"]?.string == name
+        }
+        guard mine.contains(where: { $0["table"] != nil }) else { return nil }
+        return JSONValue.object([("nftables", .array(mine))]).compact
+    }
+
+    public func listTables() throws(NftablesError) -> String {
+        let text = try listRuleset(json: true, stateless: true)
+        let items = (try? JSONValue.parse(text))?["nftables"]?.array ?? []
+        return JSONValue.object([("nftables", .array(items.filter { $0["table"] != nil || $0["metainfo"] != nil }))]).compact
+    }
+
+    public func generation() -> UInt32? { nil }
 }
 
 extension NftablesBackend {

@@ -22,6 +22,10 @@ extension StateStore {
         public var fingerprint: String
         /// `JSONValue.digest` of the declaration, so a re-apply can tell "same plan" without reading it.
         public var declarationDigest: String?
+        /// `Applier.kernelMark` right after the commit, when that commit was the kernel's only one
+        /// since the apply began: while the kernel still shows this mark, nothing anywhere in its
+        /// ruleset has changed, so a re-apply is a no-op without reading a single rule.
+        public var kernelMark: String?
     }
 
     /// One line of the history log.
@@ -132,6 +136,14 @@ extension StateStore {
         public var before: String
         /// What persist.json should hold afterwards: "keep", "write" (persist.next is staged) or "remove".
         public var persist: String
+        /// When `before` is empty (a standalone apply that read no rules): the kernel's ruleset
+        /// generation and the handle of portctl's table (0: none) before the commit. The commit
+        /// replaces the table, so it happened exactly when the table has a new handle.
+        public var beforeGeneration: UInt32?
+        public var beforeHandle: Int?
+        /// Read the committed objects back for the generation's fingerprint (false for plans too
+        /// large for that to be cheap; `status` fills it in later).
+        public var readBack: Bool?
         /// The boot the journal was written in: one from an earlier boot is never finished, since
         /// the kernel it describes is gone.
         public var bootID: String?

@@ -116,7 +116,7 @@ public final class StateStore: Sendable {
 
     /// Records a new generation, every file fsynced; returns its number.
     public func addGeneration(
-        meta: Meta, declaration: [JSONValue], rulesetText: String, planJSON: String, replaced: String
+        meta: Meta, declaration: [JSONValue], rulesetText: String, planJSON: String, replaced: String?
     ) throws(StoreError) -> Int {
         let number = meta.generation
         let folder = path("generations/\(number)")
@@ -127,7 +127,9 @@ public final class StateStore: Sendable {
         try write("generations/\(number)/declaration.json", JSONValue.array(declaration).pretty, syncDirectory: false)
         try write("generations/\(number)/ruleset.nft", rulesetText, syncDirectory: false)
         try write("generations/\(number)/plan.json", planJSON, syncDirectory: false)
-        try write("generations/\(number)/replaced.json", replaced, syncDirectory: false)
+        // What the apply replaced, for the record, when it read it (an apply over portctl's own
+        // standalone table reads no rules).
+        if let replaced { try write("generations/\(number)/replaced.json", replaced, syncDirectory: false) }
         try write("generations/\(number)/meta.json", encode(meta), syncDirectory: false)
         try syncDirectory(folder)
         try syncDirectory(path("generations"))

@@ -33,6 +33,7 @@ public struct StatusReport: Sendable {
         let generation = store.current()
         let meta = generation > 0 ? store.meta(generation) : nil
         // Counters come from a full listing; drift is judged on a stateless one, as at apply time.
+        let markBefore = Applier(backend: backend, store: store).kernelMark()
         let listingText: String
         let statelessText: String
         do {
@@ -58,10 +59,24 @@ public struct StatusReport: Sendable {
             return report
         }
         let entries = store.planJSON(generation).flatMap { try? JSONValue.parse($0) }.map(PlanJSON.entries) ?? []
-        let expected = (try? JSONValue.parse(meta.fingerprint))?.array?.map(\.compact) ?? []
+        var fingerprint = meta.fingerprint
+        if fingerprint.isEmpty, let mark = meta.kernelMark, mark == markBefore {
+            // A large plan's fingerprint, not read back at apply time: the kernel has not changed
+            // since that commit, so what is live is what was applied. Record it now.
+            fingerprint = Fingerprint.of(listing, placement: placement)
+            var updated = meta
+            updated.fingerprint = fingerprint
+            try? store.updateMeta(updated)
+        }
         let actual = Fingerprint.owned(listing, placement: placement).map { Fingerprint.stripped($0).compact }
-        let drift = Drift(
-            added: actual.filter { !expected.contains($0) }, missing: expected.filter { !actual.contains($0) })
+        // Unknown when no fingerprint was recorded and the kernel has changed since the commit.
+        let drift: Drift? =
+            fingerprint.isEmpty
+            ? nil
+            : {
+                let expected = (try? JSONValue.parse(fingerprint))?.array?.map(\.compact) ?? []
+                return Drift(added: actual.filter { !expected.contains($0) }, missing: expected.filter { !actual.contains($0) })
+            }()
 
         let reports = BlockingAnalyzer.analyze(
             live, entries: entries.filter { $0.direction.needsInboundRule }, ownTable: ownTable(placement), ownChain: ownChain(placement))

@@ -38,6 +38,28 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
         return try execute("list ruleset", dryRun: false, flags: flags)
     }
 
+    public func listTable(family: String, name: String) throws(NftablesError) -> String? {
+        let reference = JSONValue.object([("family", .string(family)), ("name", .string(name))])
+        let command = JSONValue.object([("nftables", .array([.object([("list", .object([("table", reference)]))])]))])
+        do {
+            return try execute(command.compact, dryRun: false, flags: UInt32(NFT_CTX_OUTPUT_JSON) | UInt32(NFT_CTX_OUTPUT_STATELESS))
+        } catch {
+            // "No such file or directory": the table is not there, which is an answer, not a failure.
+            if error.kind == .rejected, error.message.contains("No such file or directory") { return nil }
+            throw error
+        }
+    }
+
+    public func listTables() throws(NftablesError) -> String {
+        let command = JSONValue.object([("nftables", .array([.object([("list", .object([("tables", .null)]))])]))])
+        return try execute(command.compact, dryRun: false, flags: UInt32(NFT_CTX_OUTPUT_JSON))
+    }
+
+    public func generation() -> UInt32? {
+        var value: UInt32 = 0
+        return portctl_nft_generation(&value) == 0 ? value : nil
+    }
+
     private func execute(_ text: String, dryRun: Bool, flags: UInt32) throws(NftablesError) -> String {
         try lock.withLock { () throws(NftablesError) -> String in
             nft_ctx_set_dry_run(context, dryRun)

@@ -24,6 +24,12 @@ public enum Placement: Sendable, Hashable, CustomStringConvertible {
         return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
     }
 
+    /// Whether portctl's objects live in the admin's own table (`--attach`).
+    public var isAttached: Bool {
+        if case .attach = self { return true }
+        return false
+    }
+
     public var family: String {
         switch self {
         case .standalone: return "inet"

@@ -1,8 +1,10 @@
-import Crypto
+import COpenSSL
 import FoundationEssentials
 import NIOSSL
-import X509
-import SwiftASN1
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// TLS for the RTMPS and HTTPS ports: the admin's certificate, or one streamd makes for itself.
 ///
@@ -39,27 +41,19 @@ enum TLSSetup {
         return (try NIOSSLContext(configuration: configuration), selfSigned)
     }
 
-    /// A fresh self-signed certificate and its key, as PEM.
-    static func makeSelfSigned(now: Date = Date()) throws -> (certificate: String, key: String) {
-        let key = P256.Signing.PrivateKey()
-        let name = try DistinguishedName {
-            CommonName("streamd test server")
-            OrganizationName("portctl")
+    /// A fresh self-signed certificate and its key, as PEM, made with the system's OpenSSL.
+    static func makeSelfSigned() throws -> (certificate: String, key: String) {
+        var certificate: UnsafeMutablePointer<CChar>?
+        var key: UnsafeMutablePointer<CChar>?
+        guard portctl_self_signed("streamd test server", "portctl", 365, &certificate, &key) == 0, let certificate, let key else {
+            let code = ERR_get_error()
+            let reason = code == 0 ? "unknown error" : ERR_reason_error_string(code).map { String(cString: $0) } ?? "error \(code)"
+            throw Failure(description: "cannot make a self-signed certificate: OpenSSL: \(reason)")
         }
-        let certificate = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-3600),
-            notValidAfter: now.addingTimeInterval(365 * 24 * 3600),
-            issuer: name,
-            subject: name,
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                SubjectAlternativeNames([.dnsName("localhost")])
-            },
-            issuerPrivateKey: .init(key))
-        return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
+        defer {
+            free(certificate)
+            free(key)
+        }
+        return (String(cString: certificate), String(cString: key))
     }
 }
