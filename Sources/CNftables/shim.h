@@ -12,12 +12,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* A netlink socket for NFT_MSG_GETGEN, or -1. Keep it open for the life of the process: the
+   kernel makes the release of a netfilter netlink socket wait for the previous commit's clean-up
+   (an RCU grace period, 10-15 ms), and a socket closed right after a commit pays it there and
+   then, where one closed at exit overlaps it with everything done in between. */
+static inline int portctl_nft_generation_socket(void) {
+    return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+}
+
 /* The ruleset generation (NFT_MSG_GETGEN), which the kernel increments on every nftables commit.
    libnftables reads it for its cache but does not export it. Returns 0 and sets *generation, or
    -1. One request, one reply, a 1-second bound; nothing is changed. */
-static inline int portctl_nft_generation(uint32_t *generation) {
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-    if (fd < 0) return -1;
+static inline int portctl_nft_generation(int fd, uint32_t sequence, uint32_t *generation) {
     struct {
         struct nlmsghdr header;
         struct nfgenmsg body;
@@ -26,34 +32,35 @@ static inline int portctl_nft_generation(uint32_t *generation) {
     request.header.nlmsg_len = sizeof request;
     request.header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
     request.header.nlmsg_flags = NLM_F_REQUEST;
-    request.header.nlmsg_seq = 1;
+    request.header.nlmsg_seq = sequence;
     request.body.nfgen_family = AF_UNSPEC;
     request.body.version = NFNETLINK_V0;
     struct sockaddr_nl kernel;
     memset(&kernel, 0, sizeof kernel);
     kernel.nl_family = AF_NETLINK;
-    if (sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel) != (ssize_t)sizeof request) {
-        close(fd);
-        return -1;
-    }
+    if (sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel) != (ssize_t)sizeof request) return -1;
     uint32_t buffer[1024];
-    struct pollfd poller = {.fd = fd, .events = POLLIN};
-    ssize_t length = poll(&poller, 1, 1000) == 1 ? recv(fd, buffer, sizeof buffer, 0) : -1;
-    close(fd);
-    if (length < (ssize_t)(NLMSG_HDRLEN + sizeof(struct nfgenmsg))) return -1;
-    struct nlmsghdr *reply = (struct nlmsghdr *)buffer;
-    if (!NLMSG_OK(reply, (size_t)length) || reply->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) return -1;
-    size_t offset = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
-    while (offset + NLA_HDRLEN <= reply->nlmsg_len) {
-        struct nlattr *attribute = (struct nlattr *)((char *)reply + offset);
-        if (attribute->nla_len < NLA_HDRLEN || offset + attribute->nla_len > reply->nlmsg_len) return -1;
-        if ((attribute->nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID && attribute->nla_len >= NLA_HDRLEN + 4) {
-            uint32_t value;
-            memcpy(&value, (char *)attribute + NLA_HDRLEN, 4);
-            *generation = __builtin_bswap32(value);
-            return 0;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        struct pollfd poller = {.fd = fd, .events = POLLIN};
+        ssize_t length = poll(&poller, 1, 1000) == 1 ? recv(fd, buffer, sizeof buffer, 0) : -1;
+        if (length < (ssize_t)(NLMSG_HDRLEN + sizeof(struct nfgenmsg))) return -1;
+        struct nlmsghdr *reply = (struct nlmsghdr *)buffer;
+        if (!NLMSG_OK(reply, (size_t)length)) return -1;
+        if (reply->nlmsg_seq != sequence) continue; /* a late reply to an earlier request */
+        if (reply->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) return -1;
+        size_t offset = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+        while (offset + NLA_HDRLEN <= reply->nlmsg_len) {
+            struct nlattr *attribute = (struct nlattr *)((char *)reply + offset);
+            if (attribute->nla_len < NLA_HDRLEN || offset + attribute->nla_len > reply->nlmsg_len) return -1;
+            if ((attribute->nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID && attribute->nla_len >= NLA_HDRLEN + 4) {
+                uint32_t value;
+                memcpy(&value, (char *)attribute + NLA_HDRLEN, 4);
+                *generation = __builtin_bswap32(value);
+                return 0;
+            }
+            offset += NLA_ALIGN(attribute->nla_len);
         }
-        offset += NLA_ALIGN(attribute->nla_len);
+        return -1;
     }
     return -1;
 }

@@ -50,7 +50,19 @@ struct Portctl: ParsableCommand {
 
     /// The program: every command runs on the live context; the same runner serves in-process tests.
     static func main() {
-        Glibc.exit(run(Array(CommandLine.arguments.dropFirst()), in: .live(programName: "portctl", backend: { LibNftablesBackend() })))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // The one answer that needs no parsing, given before the argument parser starts.
+        if arguments == ["--version"] {
+            DescriptorWriter.write(PortctlVersion.current + "\n", to: STDOUT_FILENO)
+            Glibc.exit(0)
+        }
+        Glibc.exit(run(arguments, in: .live(programName: "portctl", backend: { Kernel.shared })))
+    }
+
+    /// One libnftables context for the process, made on first use: `plan` never makes one, and
+    /// `apply` keeps its netlink sockets open until exit (see LibNftablesBackend.generation).
+    enum Kernel {
+        static let shared = LibNftablesBackend()
     }
 
     /// Runs a command line on `context`; its exit status.

@@ -28,7 +28,7 @@ extension Applier {
             }
             abandon(journal)
             // When the event was recorded before the failure, say in the history that it was undone.
-            if store.history().suffix(64).contains(where: { $0.id == journal.id }) {
+            if store.hasRecorded(id: journal.id) {
                 try? store.record(
                     "undone", generation: journal.previous,
                     detail: "generation \(journal.generation) could not be recorded (\(error)); the commit was undone",
@@ -74,7 +74,7 @@ extension Applier {
             if meta != original { try store.updateMeta(meta) }
         }
         try step { () throws(StateStore.StoreError) in
-            if !store.history().suffix(64).contains(where: { $0.id == journal.id }) {
+            if !store.hasRecorded(id: journal.id) {
                 let detail = note.map { journal.detail + " (\($0))" } ?? journal.detail
                 try store.record(journal.event, generation: journal.generation, detail: detail, token: journal.token, id: journal.id)
             }

@@ -84,7 +84,7 @@ extension Applier {
     /// gone where it should have made them (a flushed ruleset), is discarded, never recorded.
     func settle(_ journal: StateStore.Journal) -> String? {
         // Partly finished already (its event recorded, or `current` moved): finish it.
-        if store.history().suffix(64).contains(where: { $0.id == journal.id })
+        if store.hasRecorded(id: journal.id)
             || (journal.generation != journal.previous && store.current() == journal.generation && store.read("current") != nil)
         {
             return finishRecovered(journal)

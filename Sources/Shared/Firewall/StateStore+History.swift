@@ -41,7 +41,60 @@ extension StateStore {
 
     public func history() -> [Event] {
         guard let text = read("history.jsonl") else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Event.self, from: Data($0.utf8)) }
+        return Self.events(text[...])
+    }
+
+    /// Whether an event with this id is among the last 64 KiB of the history: how a journal tells it
+    /// was recorded, without decoding years of history. Ids are UUIDs, written as `"id":"UUID"`.
+    public func hasRecorded(id: String) -> Bool {
+        let (text, _) = historyTail()
+        return text.contains("\"id\":\"\(id)\"")
+    }
+
+    /// The highest generation number the history names: every number in the last 64 KiB (numbers
+    /// only grow, so the highest is among the latest), or in the whole file when the tail names none.
+    public func highestRecordedGeneration() -> Int {
+        let (tail, whole) = historyTail()
+        let numbers = Self.generationNumbers(tail)
+        if let highest = numbers.max() { return highest }
+        return whole ? 0 : (history().map(\.generation).max() ?? 0)
+    }
+
+    /// The `"generation":N` values in history text, by scanning: the encoder writes sorted keys
+    /// without spaces, and no other field is named so.
+    static func generationNumbers(_ text: String) -> [Int] {
+        var result: [Int] = []
+        var rest = Substring(text)
+        let marker = "\"generation\":"
+        while let range = rest.firstRange(of: marker) {
+            rest = rest[range.upperBound...]
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            if let number = Int(digits) { result.append(number) }
+        }
+        return result
+    }
+
+    /// The last 64 KiB of the history, from its first whole line, and whether that is all of it.
+    func historyTail(bytes: Int = 64 * 1024) -> (String, whole: Bool) {
+        let target = path("history.jsonl")
+        let descriptor = open(target, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return ("", true) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return ("", true) }
+        let size = Int(info.st_size)
+        let start = max(0, size - bytes)
+        var buffer = [UInt8](repeating: 0, count: size - start)
+        let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(start)) }
+        guard got == buffer.count else { return (read("history.jsonl") ?? "", true) }
+        var text = Substring(String(decoding: buffer, as: UTF8.self))
+        if start > 0, let newline = text.firstIndex(of: "\n") { text = text[text.index(after: newline)...] }
+        return (String(text), start == 0)
+    }
+
+    static func events(_ text: Substring) -> [Event] {
+        let decoder = JSONDecoder()
+        return text.split(separator: "\n").compactMap { try? decoder.decode(Event.self, from: Data($0.utf8)) }
     }
 
     /// The event that settled the pending change `token`, if any.

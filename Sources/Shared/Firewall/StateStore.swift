@@ -148,5 +148,5 @@ public final class StateStore: Sendable {
 
     /// The next generation's number: above every generation directory and every number the
     /// history names, so a number is never reused, not even one prepared and then discarded.
-    public func nextGeneration() -> Int { max(generations().last ?? 0, history().map(\.generation).max() ?? 0) + 1 }
+    public func nextGeneration() -> Int { max(generations().last ?? 0, highestRecordedGeneration()) + 1 }
 }

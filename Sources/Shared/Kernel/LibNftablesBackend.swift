@@ -3,6 +3,10 @@ import FirewallState
 import FoundationEssentials
 import PortModel
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The real backend: libnftables, in-process, through its JSON API.
 ///
 /// This is the only file that imports libnftables. One context is kept and used under a lock,
@@ -10,6 +14,10 @@ import PortModel
 public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
     private let context: OpaquePointer
     private let lock = Lock()
+    /// The socket `generation()` asks on, opened on first use and closed with the backend (at exit
+    /// for the live program): see `portctl_nft_generation_socket`.
+    private var generationSocket: Int32 = -1
+    private var generationSequence: UInt32 = 0
 
     public init() {
         context = nft_ctx_new(UInt32(NFT_CTX_DEFAULT))
@@ -18,6 +26,7 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
     }
 
     deinit {
+        if generationSocket >= 0 { close(generationSocket) }
         nft_ctx_free(context)
     }
 
@@ -56,8 +65,13 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
     }
 
     public func generation() -> UInt32? {
-        var value: UInt32 = 0
-        return portctl_nft_generation(&value) == 0 ? value : nil
+        lock.withLock { () -> UInt32? in
+            if generationSocket < 0 { generationSocket = portctl_nft_generation_socket() }
+            guard generationSocket >= 0 else { return nil }
+            generationSequence &+= 1
+            var value: UInt32 = 0
+            return portctl_nft_generation(generationSocket, generationSequence, &value) == 0 ? value : nil
+        }
     }
 
     private func execute(_ text: String, dryRun: Bool, flags: UInt32) throws(NftablesError) -> String {
