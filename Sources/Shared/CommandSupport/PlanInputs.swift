@@ -176,6 +176,7 @@ public struct PlanInputs: Sendable {
     /// (commas or whitespace between them, `#` comments), for allow-lists too long for a command line.
     public static func cidrs(_ values: [String], flag: String) throws(CommandFailure) -> [CIDR] {
         var expanded: [String] = []
+        var result: [CIDR] = []
         for value in values {
             guard value.hasPrefix("@") else {
                 expanded += try items([value], flag: flag)
@@ -191,15 +192,13 @@ public struct PlanInputs: Sendable {
                 let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
                 for word in content.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" || $0 == "\r" }) {
                     do throws(ModelError) {
-                        _ = try CIDR(parsing: String(word))
+                        result.append(try CIDR(parsing: String(word)))
                     } catch {
                         throw .flag(flag, "\(path):\(number + 1): \(error.description)")
                     }
-                    expanded.append(String(word))
                 }
             }
         }
-        var result: [CIDR] = []
         for text in expanded {
             do { result.append(try CIDR(parsing: text)) } catch { throw .flag(flag, error.description) }
         }

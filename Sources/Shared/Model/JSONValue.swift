@@ -19,18 +19,31 @@ public indirect enum JSONValue: Sendable, Hashable {
 
     /// One line with every object's keys sorted: equal documents give equal text, whatever their key order.
     public var canonical: String {
+        var out = ""
+        writeCanonical(into: &out)
+        return out
+    }
+
+    func writeCanonical(into out: inout String) {
         switch self {
         case .object(let pairs):
-            return "{"
-                + pairs.sorted { $0.0 < $1.0 }.map { key, value in
-                    var quoted = ""
-                    JSONValue.quote(key, into: &quoted)
-                    return quoted + ":" + value.canonical
-                }.joined(separator: ",") + "}"
+            out += "{"
+            for (index, (key, value)) in pairs.sorted(by: { $0.0 < $1.0 }).enumerated() {
+                if index > 0 { out += "," }
+                JSONValue.quote(key, into: &out)
+                out += ":"
+                value.writeCanonical(into: &out)
+            }
+            out += "}"
         case .array(let items):
-            return "[" + items.map(\.canonical).joined(separator: ",") + "]"
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                item.writeCanonical(into: &out)
+            }
+            out += "]"
         default:
-            return compact
+            write(into: &out, indent: nil, level: 0)
         }
     }
 
