@@ -44,6 +44,28 @@ final class JSONParserTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(#"["\u0041\u00e9\u20ac\ud83d\ude00\/"]"#), .array([.string("Aé€😀/")]))
     }
 
+    /// The digest is fed as the canonical text is produced; it must equal FNV over that text, as
+    /// it was computed before, or every stored generation would look changed.
+    func testTheStreamedDigestIsTheDigestOfTheCanonicalText() {
+        func reference(_ text: String) -> String {
+            var first: UInt64 = 0xcbf2_9ce4_8422_2325
+            var second: UInt64 = 0x84222325_cbf29ce4
+            for byte in text.utf8 {
+                first = (first ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+                second = (second &* 0x0000_0100_0000_01B3) ^ UInt64(byte) ^ (second >> 29)
+            }
+            return String(first, radix: 16) + String(second, radix: 16)
+        }
+        var random = SeededRandom(seed: 15)
+        for _ in 0..<1_000 {
+            let value = randomValue(&random, depth: 0)
+            XCTAssertEqual(value.digest, reference(value.canonical))
+        }
+        let unsorted = JSONValue.object([("b", .int(1)), ("a", .string("x\"y"))])
+        XCTAssertEqual(unsorted.canonical, #"{"a":"x\"y","b":1}"#)
+        XCTAssertEqual(unsorted.digest, reference(unsorted.canonical))
+    }
+
     func testKeysComeBackSortedAndWhitespaceIsAllowedAnywhere() throws {
         let value = try JSONValue.parse(" {\n\t\"b\" : [ 1 , -2 , 0 ] ,\r\n \"a\":{ }, \"c\" : [ ] , \"d\": null } ")
         XCTAssertEqual(value.compact, #"{"a":{},"b":[1,-2,0],"c":[],"d":null}"#)

@@ -186,15 +186,30 @@ public struct PlanInputs: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw .flag(flag, "cannot read address file '\(Shown.value(path))'")
             }
-            for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                .enumerated()
-            {
-                let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-                for word in content.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" || $0 == "\r" }) {
+            // Byte by byte: an allow-list may hold 100,000 networks.
+            let bytes = [UInt8](data)
+            var line = 1
+            var index = 0
+            func isSeparator(_ byte: UInt8) -> Bool {
+                byte == UInt8(ascii: ",") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+                    || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "#")
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\n") {
+                    line += 1
+                    index += 1
+                } else if byte == UInt8(ascii: "#") {
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+                } else if isSeparator(byte) {
+                    index += 1
+                } else {
+                    let start = index
+                    while index < bytes.count, !isSeparator(bytes[index]) { index += 1 }
                     do throws(ModelError) {
-                        result.append(try CIDR(parsing: String(word)))
+                        result.append(try CIDR(parsing: String(decoding: bytes[start..<index], as: UTF8.self)))
                     } catch {
-                        throw .flag(flag, "\(path):\(number + 1): \(error.description)")
+                        throw .flag(flag, "\(path):\(line): \(error.description)")
                     }
                 }
             }

@@ -32,10 +32,11 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public init(parsing text: String) throws(ModelError) {
-        let trimmed = text.trimmingWhitespace()
+        let edges = [text.utf8.first, text.utf8.last].compactMap { $0 }
+        let trimmed = edges.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) ? text : text.trimmingWhitespace()
         var addressText = Substring(trimmed)
         var prefixText: Substring?
-        if let slash = trimmed.firstIndex(of: "/") {
+        if let slash = trimmed.utf8.firstIndex(of: UInt8(ascii: "/")) {
             addressText = trimmed[..<slash]
             prefixText = trimmed[trimmed.index(after: slash)...]
         }
