@@ -36,8 +36,10 @@ public struct Applier: Sendable {
 
     public func apply(_ plan: Plan, options: ApplyOptions) throws(ApplyFailure) -> ApplyOutcome {
         let ruleset = RulesetBuilder.build(plan, placement: options.placement)
-        let declaration = NftJSONRenderer.declaration(ruleset)
-        let declarationDigest = JSONValue.array(declaration).digest
+        // The nft text says everything the JSON declaration says (both are rendered from `ruleset`),
+        // and costs less to make: its digest tells "same plan", and the JSON is built only for a change.
+        let text = rulesetText(ruleset, placement: options.placement)
+        let declarationDigest = JSONValue.digest(ofText: text)
         if case .standalone = options.placement { try checkSession(options.session, plan: plan) }
         let current = store.current()
         let currentMeta = current > 0 ? store.meta(current) : nil
@@ -69,8 +71,8 @@ public struct Applier: Sendable {
         } else {
             listed = false
         }
+        let declaration = NftJSONRenderer.declaration(ruleset)
         let batch = combined(removing: currentPlacement, applying: declaration, at: options.placement, live: live)
-        let text = rulesetText(ruleset, placement: options.placement)
         let diff = LineDiff.unified(old: current > 0 ? store.rulesetText(current) ?? "" : "", new: text)
 
         if options.dryRun {

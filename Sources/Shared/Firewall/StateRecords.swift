@@ -20,7 +20,9 @@ extension StateStore {
         public var previous: Int
         /// `Fingerprint.of` the live listing once committed; empty until then.
         public var fingerprint: String
-        /// `JSONValue.digest` of the declaration, so a re-apply can tell "same plan" without reading it.
+        /// The digest of the generation's nft text (`JSONValue.digest(ofText:)`), so a re-apply can
+        /// tell "same plan" without reading or rendering the declaration. (Before issue 13 it was the
+        /// digest of the JSON declaration; a generation recorded then is re-applied once.)
         public var declarationDigest: String?
         /// `Applier.kernelMark` right after the commit, when that commit was the kernel's only one
         /// since the apply began: while the kernel still shows this mark, nothing anywhere in its

@@ -56,6 +56,13 @@ public indirect enum JSONValue: Sendable, Hashable {
         return String(hash.first, radix: 16) + String(hash.second, radix: 16)
     }
 
+    /// The same 128-bit digest over any text.
+    public static func digest(ofText text: String) -> String {
+        var hash = CanonicalDigest()
+        hash.feed(text)
+        return String(hash.first, radix: 16) + String(hash.second, radix: 16)
+    }
+
     struct CanonicalDigest {
         var first: UInt64 = 0xcbf2_9ce4_8422_2325
         var second: UInt64 = 0x84222325_cbf29ce4
