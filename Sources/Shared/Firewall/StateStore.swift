@@ -124,7 +124,9 @@ public final class StateStore: Sendable {
             throw .io("cannot create \(folder): \(Self.reason(errno))")
         }
         // Each file is fsynced; the directory that holds them once, at the end.
-        try write("generations/\(number)/declaration.json", JSONValue.array(declaration).pretty, syncDirectory: false)
+        // One line: it is read by portctl alone, and at 100,000 set elements indenting it cost more
+        // than the kernel's commit. ruleset.nft is the form for people.
+        try write("generations/\(number)/declaration.json", JSONValue.array(declaration).compact + "\n", syncDirectory: false)
         try write("generations/\(number)/ruleset.nft", rulesetText, syncDirectory: false)
         try write("generations/\(number)/plan.json", planJSON, syncDirectory: false)
         // What the apply replaced, for the record, when it read it (an apply over portctl's own

@@ -5,6 +5,7 @@ import PortPlanning
 public enum LineDiff {
     /// Changed lines only, with up to `context` unchanged lines around each change.
     public static func unified(old: String, new: String, context: Int = 2) -> [String] {
+        if old == new { return [] }
         let a = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let b = new.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if a == b { return [] }
