@@ -49,8 +49,10 @@ struct DoctorCommand: ContextualCommand {
                 ).pretty)
         } else {
             context.out(
-                checks.map { "\($0.level.rawValue + String(repeating: " ", count: max(0, 5 - $0.level.rawValue.count))) \($0.name): \(Self.detail($0))" }
-                    .joined(separator: "\n") + "\n")
+                checks.map {
+                    "\($0.level.rawValue + String(repeating: " ", count: max(0, 5 - $0.level.rawValue.count))) \($0.name): \(Self.detail($0))"
+                }
+                .joined(separator: "\n") + "\n")
         }
         if checks.contains(where: { $0.level == .fail }) { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }

@@ -52,11 +52,15 @@ final class CIDRParsingTests: XCTestCase {
     }
 
     func testEdgeCases() throws {
-        for text in ["0.0.0.0/0", "255.255.255.255", "10.0.0.0/8", " 192.0.2.0/24 ", "2001:db8::/32", "::/0", "::ffff:192.0.2.1", "fe80::1/128"] {
+        for text in [
+            "0.0.0.0/0", "255.255.255.255", "10.0.0.0/8", " 192.0.2.0/24 ", "2001:db8::/32", "::/0", "::ffff:192.0.2.1", "fe80::1/128",
+        ] {
             XCTAssertNotNil(parsed(text), text)
             XCTAssertEqual(parsed(text), reference(text), text)
         }
-        for text in ["", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.256", "1..2.3", "1.2.3.4/", "1.2.3.4/33", "1.2.3.4/-1", "1.2.3.4 /8", "a.b.c.d"] {
+        for text in [
+            "", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.256", "1..2.3", "1.2.3.4/", "1.2.3.4/33", "1.2.3.4/-1", "1.2.3.4 /8", "a.b.c.d",
+        ] {
             XCTAssertNil(parsed(text), text)
             XCTAssertNil(reference(text), text)
         }

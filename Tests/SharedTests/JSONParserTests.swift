@@ -7,8 +7,12 @@ import XCTest
 /// malformed text is refused with the byte it stopped at.
 final class JSONParserTests: XCTestCase {
     func randomString(_ random: inout SeededRandom) -> String {
-        let pool: [Unicode.Scalar] = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "é", "€", "😀", "\u{7F}", "{", "]", ":", ","]
-        return String(String.UnicodeScalarView((0..<Int.random(in: 0...12, using: &random)).map { _ in pool.randomElement(using: &random)! }))
+        let pool: [Unicode.Scalar] = [
+            "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "é", "€", "😀", "\u{7F}", "{",
+            "]", ":", ",",
+        ]
+        return String(
+            String.UnicodeScalarView((0..<Int.random(in: 0...12, using: &random)).map { _ in pool.randomElement(using: &random)! }))
     }
 
     func randomValue(_ random: inout SeededRandom, depth: Int) -> JSONValue {

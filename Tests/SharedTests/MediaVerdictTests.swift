@@ -1,8 +1,8 @@
+import PortModel
 import XCTest
 
 @testable import PortProbe
 @testable import StreamWire
-import PortModel
 
 /// The media verdict on crafted sessions: blocked, one-way, degraded, ok, failed, given up on.
 /// The real sessions run in SystemTests/MediaSystemTests and MediaProbeHostileTests.

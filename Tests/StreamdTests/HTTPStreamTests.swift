@@ -1,10 +1,10 @@
 import NIOCore
 import NIOEmbedded
+import PortModel
 import XCTest
 
 @testable import StreamWire
 @testable import streamd
-import PortModel
 
 /// The test stream on HTTP answers (issue 7): ICY's paced MP3 frames, and MMSH's ASF packets in
 /// `$D` chunks.

@@ -1,6 +1,6 @@
+import CNIOLinux
 import Foundation
 import StreamWire
-import CNIOLinux
 
 /// A blocking client on real loopback sockets, for tests that talk to a running `StreamServer`.
 /// Every wait is bounded by `timeout`.

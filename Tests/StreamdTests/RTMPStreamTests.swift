@@ -1,10 +1,10 @@
 import NIOCore
 import NIOEmbedded
+import PortModel
 import XCTest
 
 @testable import StreamWire
 @testable import streamd
-import PortModel
 
 /// The test stream over RTMP (issue 7): the play messages, the audio, publish, --sessions-max.
 final class RTMPStreamTests: StreamTestCase {

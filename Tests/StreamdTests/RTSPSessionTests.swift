@@ -1,11 +1,11 @@
 import Foundation
 import NIOCore
 import NIOEmbedded
+import PortModel
 import XCTest
 
 @testable import StreamWire
 @testable import streamd
-import PortModel
 
 /// The test stream over RTSP (issue 7): the SDP, the Transport header, and SETUP, PLAY, PAUSE,
 /// TEARDOWN and timeouts of interleaved, UDP and tunnelled sessions.

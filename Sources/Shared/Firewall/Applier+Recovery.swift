@@ -98,7 +98,9 @@ extension Applier {
             }
             return "a \(journal.event) of generation \(journal.generation) was interrupted before the machine restarted; discarded it"
         }
-        if journal.before.isEmpty, let handleBefore = journal.beforeHandle, case .standalone(let table)? = Placement(stateText: journal.placement) {
+        if journal.before.isEmpty, let handleBefore = journal.beforeHandle,
+            case .standalone(let table)? = Placement(stateText: journal.placement)
+        {
             // An apply that read no rules: its commit replaces the table, giving it a new handle.
             if let before = journal.beforeGeneration, let now = backend.generation(), now == before {
                 return abandonInterrupted(journal, unchanged: true)

@@ -27,7 +27,9 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Network byte order: 4 bytes for IPv4, 16 for IPv6.
     public var bytes: [UInt8] {
-        let all = (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+        let all =
+            (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
         return Array(all.prefix(family == .ipv4 ? 4 : 16))
     }
 

@@ -151,7 +151,9 @@ struct JSONParser {
         while offset < bytes.count, bytes[offset] >= 0x30, bytes[offset] <= 0x39 { offset += 1 }
         guard offset > digitsStart else { throw failure("unexpected character") }
         guard offset - digitsStart == 1 || bytes[digitsStart] != 0x30 else { throw failure("a number with a leading zero") }
-        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") || bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+        if offset < bytes.count,
+            bytes[offset] == UInt8(ascii: ".") || bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E")
+        {
             throw failure("a number that is not an integer")
         }
         guard let value = Int(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)) else {

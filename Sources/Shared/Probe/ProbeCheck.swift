@@ -134,7 +134,9 @@ enum ProbeCheck {
         case .icy:
             let answer = ask("GET / HTTP/1.0\r\nIcy-MetaData: 1\r\nUser-Agent: portctl-probe\r\n\r\n")
             guard case .text(let reply) = answer else { return silent(answer) }
-            if reply.hasPrefix("ICY 200") || (reply.hasPrefix("HTTP/1.") && reply.lowercased().split(whereSeparator: \.isNewline).contains { $0.hasPrefix("icy-") }) {
+            if reply.hasPrefix("ICY 200")
+                || (reply.hasPrefix("HTTP/1.") && reply.lowercased().split(whereSeparator: \.isNewline).contains { $0.hasPrefix("icy-") })
+            {
                 return (.ok, "ICY: \(firstLine(reply))")
             }
             if reply.hasPrefix("HTTP/1.") { return (.openWrongProtocol, "an HTTP server without icy- headers: \(firstLine(reply))") }

@@ -1,6 +1,6 @@
 import FoundationEssentials
-import StreamWire
 import PortModel
+import StreamWire
 
 /// One RTSP reply (or the HTTP reply to the tunnel's GET), parsed from the bytes of the control
 /// connection, and what the media check reads from replies.

@@ -142,9 +142,11 @@ enum YAMLComposer {
                     Node.Scalar(string: string, tag: Self.text(scalar.tag), isPlain: scalar.style == YAML_PLAIN_SCALAR_STYLE, mark: mark))
                 if let anchor = Self.text(scalar.anchor) { anchors[anchor] = node }
                 return node
-            case YAML_SEQUENCE_START_EVENT where depth >= YAMLComposer.maxDepth, YAML_MAPPING_START_EVENT where depth >= YAMLComposer.maxDepth:
+            case YAML_SEQUENCE_START_EVENT where depth >= YAMLComposer.maxDepth,
+                YAML_MAPPING_START_EVENT where depth >= YAMLComposer.maxDepth:
                 throw Failure(
-                    mark: mark, message: "not valid YAML: lists and mappings nested more than \(YAMLComposer.maxDepth) deep; a profile needs 4")
+                    mark: mark,
+                    message: "not valid YAML: lists and mappings nested more than \(YAMLComposer.maxDepth) deep; a profile needs 4")
             case YAML_SEQUENCE_START_EVENT:
                 depth += 1
                 defer { depth -= 1 }

@@ -1,5 +1,5 @@
-import FoundationEssentials
 import Dispatch
+import FoundationEssentials
 import KnockAuth
 import NIOConcurrencyHelpers
 import NIOCore

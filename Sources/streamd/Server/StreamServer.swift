@@ -1,3 +1,4 @@
+import FirewallState
 import FoundationEssentials
 import KnockAuth
 import Logging
@@ -7,7 +8,6 @@ import NIOPosix
 import NIOSSL
 import PortModel
 import StreamWire
-import FirewallState
 
 /// streamd's server: TCP listeners that answer in each port's protocol, UDP sockets and range
 /// redirects that answer the knock. Built by `start`, which tests call with their own specs and port 0.
