@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <stdint.h>
@@ -18,6 +19,18 @@
    then, where one closed at exit overlaps it with everything done in between. */
 static inline int portctl_nft_generation_socket(void) {
     return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+}
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* The network namespace's cookie (Linux 5.14+): unlike its inode number, never reused within a
+   boot, so a namespace made anew is never taken for the one a generation was applied in.
+   Returns 0 and sets *cookie, or -1. */
+static inline int portctl_netns_cookie(int fd, uint64_t *cookie) {
+    socklen_t length = sizeof *cookie;
+    return getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &length) == 0 && length == sizeof *cookie ? 0 : -1;
 }
 
 /* The ruleset generation (NFT_MSG_GETGEN), which the kernel increments on every nftables commit.
@@ -55,7 +68,7 @@ static inline int portctl_nft_generation(int fd, uint32_t sequence, uint32_t *ge
             if ((attribute->nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID && attribute->nla_len >= NLA_HDRLEN + 4) {
                 uint32_t value;
                 memcpy(&value, (char *)attribute + NLA_HDRLEN, 4);
-                *generation = __builtin_bswap32(value);
+                *generation = ntohl(value);
                 return 0;
             }
             offset += NLA_ALIGN(attribute->nla_len);

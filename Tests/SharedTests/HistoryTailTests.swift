@@ -42,6 +42,15 @@ final class HistoryTailTests: XCTestCase {
         XCTAssertEqual(store.history().count, 400, "history() still reads everything")
     }
 
+    /// The latest event may be longer than the tail (its detail is the command line, which may
+    /// carry thousands of addresses): its id and generation are still found.
+    func testAnEventLongerThanTheTailIsStillFound() throws {
+        try store.record("apply", generation: 1, detail: "short", id: "first")
+        try store.record("apply", generation: 2, detail: String(repeating: "192.0.2.1,", count: 10_000), id: "long")
+        XCTAssertTrue(store.hasRecorded(id: "long"))
+        XCTAssertEqual(store.highestRecordedGeneration(), 2)
+    }
+
     func testATailThatNamesNoGenerationFallsBackToTheWholeFile() throws {
         try store.record("apply", generation: 9, detail: "x", id: "first")
         // A later line so long that the tail holds nothing else (and no generation).

@@ -36,4 +36,6 @@ public final class RecordingBackend: NftablesBackend, @unchecked Sendable {
     }
 
     public func generation() -> UInt32? { kernelGeneration }
+
+    public func namespaceCookie() -> UInt64? { kernelGeneration == nil ? nil : 4242 }
 }

@@ -46,7 +46,9 @@ extension Applier {
     /// first failure is thrown at the end. Removing the pending record it settles and the journal
     /// comes last and is best effort: the state is already right, and a journal left over is
     /// settled again, harmlessly, by the next portctl. Every step may run twice.
-    func finalize(_ journal: StateStore.Journal, note: String? = nil, mustHappen: Bool = false) throws(StateStore.StoreError) {
+    func finalize(_ journal: StateStore.Journal, note: String? = nil, recovering: Bool = false, mustHappen: Bool = false)
+        throws(StateStore.StoreError)
+    {
         var failure: StateStore.StoreError?
         func step(_ body: () throws(StateStore.StoreError) -> Void) throws(StateStore.StoreError) {
             do {
@@ -61,15 +63,23 @@ extension Applier {
             guard journal.generation > 0, var meta = store.meta(journal.generation), let placement = Placement(stateText: meta.placement)
             else { return }
             let original = meta
-            // The mark after the commit, if that commit was the only one since the apply began.
+            // The mark after the commit, if that commit was the only one since the journal; never
+            // from recovery, which cannot know whose the commits since were.
             let mark = kernelMark()
-            if let mark, let before = journal.beforeGeneration, Self.generation(ofMark: mark) == before &+ 1 {
+            if !recovering, let mark, let before = journal.beforeGeneration, Self.generation(ofMark: mark) == before &+ 1 {
                 meta.kernelMark = mark
             } else {
                 meta.kernelMark = nil
             }
             if journal.readBack ?? true, let (after, _) = try? readOwn([placement]) {
-                meta.fingerprint = Fingerprint.of(after, placement: placement)
+                // Another commit between the mark and the listing may have edited what was read:
+                // then neither is kept, and drift is judged later from a fresh reading.
+                if meta.kernelMark != nil, kernelMark() != meta.kernelMark {
+                    meta.kernelMark = nil
+                    meta.fingerprint = ""
+                } else {
+                    meta.fingerprint = Fingerprint.of(after, placement: placement)
+                }
             }
             if meta != original { try store.updateMeta(meta) }
         }

@@ -48,14 +48,18 @@ extension Applier {
         }
     }
 
-    /// Where in the kernel's history this is: the boot, the network namespace and the ruleset's
-    /// generation. Equal marks mean no nftables commit happened in between. Nil when the kernel's
-    /// generation cannot be read.
+    /// Where in the kernel's history this is: the boot, the network namespace (its cookie, never
+    /// reused within a boot) and the ruleset's generation. Equal marks mean no nftables commit
+    /// happened in between. Nil when any of the three cannot be read.
     func kernelMark() -> String? {
-        guard let generation = backend.generation() else { return nil }
-        var status = stat()
-        let namespace = stat("/proc/self/ns/net", &status) == 0 ? String(status.st_ino) : "?"
-        return "\(StateStore.bootID() ?? "?") \(namespace) \(generation)"
+        guard let place = kernelPlace(), let generation = backend.generation() else { return nil }
+        return "\(place) \(generation)"
+    }
+
+    /// The boot and network namespace, without the generation: "BOOT-ID COOKIE".
+    func kernelPlace() -> String? {
+        guard let boot = StateStore.bootID(), let cookie = backend.namespaceCookie() else { return nil }
+        return "\(boot) \(cookie)"
     }
 
     static func generation(ofMark mark: String) -> UInt32? { mark.split(separator: " ").last.flatMap { UInt32($0) } }
@@ -74,6 +78,9 @@ extension Applier {
         } catch let error as NftablesError {
             throw error.kind == .permission ? .permission(permissionMessage()) : .rejected(message: error.message, offending: nil)
         } catch {
+            if geteuid() == 0, let text = try? backend.listRuleset(json: false, stateless: true), !Self.ownedTables(text).isEmpty {
+                throw .permission(permissionMessage())
+            }
             throw .rejected(message: "cannot read the list of tables: \(error)", offending: nil)
         }
     }
@@ -205,13 +212,19 @@ extension Applier {
         if error.kind == .permission { return .permission(permissionMessage()) }
         return .rejected(
             message: error.message,
-            offending: offendingCommand(batch) ?? "none alone: the dry run accepted the batch and the kernel refused it at commit")
+            offending: offendingCommand(batch)
+                ?? ((batch["nftables"]?.array?.count ?? 0) > Self.bisectionLimit
+                    ? "not searched: the batch has more than \(Self.bisectionLimit) commands"
+                    : "none alone: the dry run accepted the batch and the kernel refused it at commit"))
     }
+
+    /// Batches longer than this are not bisected: each step is a kernel dry run.
+    static let bisectionLimit = 4096
 
     /// libnftables does not say which command of a batch failed, so find the shortest failing
     /// prefix by bisection, with dry runs only.
     func offendingCommand(_ batch: JSONValue) -> String? {
-        guard let commands = batch["nftables"]?.array, commands.count > 1, commands.count <= 4096 else { return nil }
+        guard let commands = batch["nftables"]?.array, commands.count > 1, commands.count <= Self.bisectionLimit else { return nil }
         func fails(_ count: Int) -> Bool {
             (try? backend.run(.object([("nftables", .array(Array(commands.prefix(count))))]), check: true)) == nil
         }

@@ -102,12 +102,17 @@ extension Applier {
             case .standalone(let table)? = Placement(stateText: journal.placement)
         {
             // An apply that read no rules: its commit replaces the table, giving it a new handle.
-            if let before = journal.beforeGeneration, let now = backend.generation(), now == before {
-                return abandonInterrupted(journal, unchanged: true)
-            }
+            // Finished only on exact evidence: the same boot and namespace, exactly one commit since
+            // the journal, and portctl's table replaced; anything else is discarded, as a change
+            // whose objects are neither as before nor as intended.
+            if let place = journal.beforePlace, kernelPlace() != place { return abandonInterrupted(journal, unchanged: false) }
+            let now = backend.generation()
+            if let before = journal.beforeGeneration, let now, now == before { return abandonInterrupted(journal, unchanged: true) }
             guard let handle = try? tableHandle(table) else { return nil }
-            if handle != handleBefore, handle != 0, journal.generation > 0 { return finishRecovered(journal) }
-            return abandonInterrupted(journal, unchanged: handle == handleBefore)
+            if handle == handleBefore { return abandonInterrupted(journal, unchanged: true) }
+            let onlyOneCommit = journal.beforeGeneration.map { before in now == before &+ 1 } ?? true
+            if handle != 0, journal.generation > 0, onlyOneCommit { return finishRecovered(journal) }
+            return abandonInterrupted(journal, unchanged: false)
         }
         guard let (listing, _) = try? readLive() else { return nil }
         let placement = Placement(stateText: journal.placement)
@@ -138,7 +143,7 @@ extension Applier {
     func finishRecovered(_ journal: StateStore.Journal) -> String {
         do {
             try finalize(
-                journal, note: "recorded by \(actor): the portctl that committed it was interrupted",
+                journal, note: "recorded by \(actor): the portctl that committed it was interrupted", recovering: true,
                 mustHappen: journal.operation == "restore")
             return "recorded generation \(journal.generation) (\(journal.event)), which an interrupted portctl had committed"
         } catch {

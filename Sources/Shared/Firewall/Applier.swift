@@ -27,6 +27,11 @@ public struct Applier: Sendable {
     /// Who is acting, for history details written by recovery ("portctl apply", "portctl _watchdog").
     public var actor = "portctl"
 
+    /// Part of every plan digest: raise it when a release changes how a plan becomes a batch
+    /// (NftJSONRenderer, Transaction) without changing its nft text, so that a re-apply after the
+    /// upgrade commits the new batch instead of saying "no change".
+    static let renderingVersion = "portctl-batch-1\n"
+
     public init(backend: any NftablesBackend, store: StateStore) {
         self.backend = backend
         self.store = store
@@ -39,7 +44,7 @@ public struct Applier: Sendable {
         // The nft text says everything the JSON declaration says (both are rendered from `ruleset`),
         // and costs less to make: its digest tells "same plan", and the JSON is built only for a change.
         let text = rulesetText(ruleset, placement: options.placement)
-        let declarationDigest = JSONValue.digest(ofText: text)
+        let declarationDigest = JSONValue.digest(ofText: Self.renderingVersion + text)
         if case .standalone = options.placement { try checkSession(options.session, plan: plan) }
         let current = store.current()
         let currentMeta = current > 0 ? store.meta(current) : nil
@@ -121,7 +126,7 @@ public struct Applier: Sendable {
             token: options.confirmation?.token, placement: options.placement.description,
             before: listed ? Fingerprint.digest(listing, placements: [options.placement] + (currentPlacement.map { [$0] } ?? [])) : "",
             persist: stagePersist ? "write" : "keep")
-        journal.beforeGeneration = markBefore.flatMap(Self.generation(ofMark:))
+        journal.beforePlace = kernelPlace()
         if !listed {
             journal.beforeHandle = handleBefore
         }
@@ -140,6 +145,9 @@ public struct Applier: Sendable {
                 try store.stageRollbackCurrent(current)
                 if persist { try store.stageConfirmedPersisted(boot) }
             }
+            // The kernel's generation as late as possible before the commit, so that recovery can
+            // tell "exactly one commit since, which replaced portctl's table" from anything else.
+            journal.beforeGeneration = backend.generation()
             try store.setJournal(journal)
             store.faults.point("apply.journal-written")
             // Last before the commit: the record the waiting watchdog takes the deadline from. If

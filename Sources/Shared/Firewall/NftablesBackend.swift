@@ -40,6 +40,9 @@ public protocol NftablesBackend: AnyObject, Sendable {
     /// The kernel's ruleset generation (NFT_MSG_GETGEN): every commit to any table, by anyone,
     /// increments it. Nil when it cannot be read.
     func generation() -> UInt32?
+    /// The network namespace's cookie (SO_NETNS_COOKIE), never reused within a boot; nil when the
+    /// kernel cannot say (before Linux 5.14).
+    func namespaceCookie() -> UInt64?
 }
 
 extension NftablesBackend {
@@ -63,6 +66,8 @@ extension NftablesBackend {
     }
 
     public func generation() -> UInt32? { nil }
+
+    public func namespaceCookie() -> UInt64? { nil }
 }
 
 extension NftablesBackend {

@@ -143,6 +143,9 @@ extension StateStore {
         /// replaces the table, so it happened exactly when the table has a new handle.
         public var beforeGeneration: UInt32?
         public var beforeHandle: Int?
+        /// `Applier.kernelPlace` (boot and network namespace) when the journal was written: a
+        /// journal from another namespace is never finished here.
+        public var beforePlace: String?
         /// Read the committed objects back for the generation's fingerprint (false for plans too
         /// large for that to be cheap; `status` fills it in later).
         public var readBack: Bool?

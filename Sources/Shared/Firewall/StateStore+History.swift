@@ -74,7 +74,7 @@ extension StateStore {
         return result
     }
 
-    /// The last 64 KiB of the history, from its first whole line, and whether that is all of it.
+    /// The last 64 KiB of the history, and whether that is all of it.
     func historyTail(bytes: Int = 64 * 1024) -> (String, whole: Bool) {
         let target = path("history.jsonl")
         let descriptor = open(target, O_RDONLY | O_CLOEXEC)
@@ -87,9 +87,10 @@ extension StateStore {
         var buffer = [UInt8](repeating: 0, count: size - start)
         let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(start)) }
         guard got == buffer.count else { return (read("history.jsonl") ?? "", true) }
-        var text = Substring(String(decoding: buffer, as: UTF8.self))
-        if start > 0, let newline = text.firstIndex(of: "\n") { text = text[text.index(after: newline)...] }
-        return (String(text), start == 0)
+        // The first line may begin before the tail: it is kept, since what these searches look for
+        // (an id, a generation) is whole wherever it appears, and the line that holds the latest
+        // event may be longer than the tail (a long command line).
+        return (String(decoding: buffer, as: UTF8.self), start == 0)
     }
 
     static func events(_ text: Substring) -> [Event] {

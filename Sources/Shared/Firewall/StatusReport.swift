@@ -60,13 +60,19 @@ public struct StatusReport: Sendable {
         }
         let entries = store.planJSON(generation).flatMap { try? JSONValue.parse($0) }.map(PlanJSON.entries) ?? []
         var fingerprint = meta.fingerprint
-        if fingerprint.isEmpty, let mark = meta.kernelMark, mark == markBefore {
+        let applier = Applier(backend: backend, store: store)
+        if fingerprint.isEmpty, let mark = meta.kernelMark, mark == markBefore, applier.kernelMark() == mark {
             // A large plan's fingerprint, not read back at apply time: the kernel has not changed
-            // since that commit, so what is live is what was applied. Record it now.
+            // since that commit (before the listings, nor after them), so what is live is what was
+            // applied. Recorded now, if no portctl holds the lock.
             fingerprint = Fingerprint.of(listing, placement: placement)
-            var updated = meta
-            updated.fingerprint = fingerprint
-            try? store.updateMeta(updated)
+            if let lock = try? store.lock(wait: 0) {
+                defer { lock.release() }
+                if var updated = store.meta(generation), updated.fingerprint.isEmpty, updated.kernelMark == mark {
+                    updated.fingerprint = fingerprint
+                    try? store.updateMeta(updated)
+                }
+            }
         }
         let actual = Fingerprint.owned(listing, placement: placement).map { Fingerprint.stripped($0).compact }
         // Unknown when no fingerprint was recorded and the kernel has changed since the commit.

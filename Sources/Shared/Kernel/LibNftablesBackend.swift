@@ -64,6 +64,14 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
         return try execute(command.compact, dryRun: false, flags: UInt32(NFT_CTX_OUTPUT_JSON))
     }
 
+    public func namespaceCookie() -> UInt64? {
+        lock.withLock { () -> UInt64? in
+            if generationSocket < 0 { generationSocket = portctl_nft_generation_socket() }
+            var cookie: UInt64 = 0
+            return generationSocket >= 0 && portctl_netns_cookie(generationSocket, &cookie) == 0 ? cookie : nil
+        }
+    }
+
     public func generation() -> UInt32? {
         lock.withLock { () -> UInt32? in
             if generationSocket < 0 { generationSocket = portctl_nft_generation_socket() }

@@ -13,6 +13,9 @@ import PortPlanning
 /// bounded by `timeout` from the first connect to the last byte.
 public enum TLSProbe {
     public static let check: TLSCheck = { host, port, service, timeout in
+        // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a peer that resets the connection
+        // mid-handshake must cost an EPIPE, not the whole probe.
+        ignoreBrokenPipes
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         guard let address = ProbeSocket.resolve(host, port: port, transport: .tcp).first else {
             return (.error, "cannot resolve \(host)")
@@ -26,7 +29,7 @@ public enum TLSProbe {
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         guard let session = SSL_new(context) else { return (.error, "OpenSSL: no TLS session") }
         defer { SSL_free(session) }
-        SSL_set_fd(session, socket.descriptor)
+        guard SSL_set_fd(session, socket.descriptor) == 1 else { return (.error, "OpenSSL: cannot attach the socket") }
         if (try? CIDR(parsing: host)) == nil { _ = portctl_ssl_set_host_name(session, host) }
 
         let handshake = drive(session, socket.descriptor, deadline) { SSL_connect($0) }
@@ -54,6 +57,7 @@ public enum TLSProbe {
             let step = buffer.withUnsafeMutableBytes { bytes in
                 drive(session, socket.descriptor, deadline) { SSL_read($0, bytes.baseAddress, Int32(bytes.count)) }
             }
+            if step.timedOut, reply.isEmpty { return (.openWrongProtocol, "TLS, but no reply inside it within \(timeout)s") }
             guard step.done, step.count > 0 else { break }
             reply += buffer[0..<Int(step.count)]
         }
@@ -65,6 +69,9 @@ public enum TLSProbe {
         return text.hasPrefix("HTTP/1.")
             ? (.ok, "HTTPS: \(text.prefix { !$0.isNewline })") : (.openWrongProtocol, "TLS, but no HTTP inside")
     }
+
+    /// SIGPIPE ignored for the process, once (a probe writes only to sockets and its report).
+    static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     struct Step {
         var done = false
