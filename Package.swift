@@ -33,7 +33,10 @@ let package = Package(
         .target(name: "FirewallState", dependencies: ["PortModel", "PortPlanning", "PlanRendering"], path: "Sources/Shared/Firewall"),
         // libnftables (apt: libnftables-dev), the only target that links it.
         .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
-        .target(name: "NftablesKernel", dependencies: ["PortModel", "FirewallState", "CNftables"], path: "Sources/Shared/Kernel"),
+        // The kernel's ruleset generation and the namespace's cookie, over raw netlink: plain C, so
+        // that its system headers stay out of the Swift-imported CNftables module.
+        .target(name: "CNftGeneration"),
+        .target(name: "NftablesKernel", dependencies: ["PortModel", "FirewallState", "CNftables", "CNftGeneration"], path: "Sources/Shared/Kernel"),
         // Listening sockets and their processes, services and configurations that claim a port.
         .target(name: "HostInspection", dependencies: ["PortModel", "PortPlanning"], path: "Sources/Shared/Host"),
         // What streamd and the probe share: protocol heads and answers, framing, RTP, the knock's format.
@@ -107,6 +110,6 @@ let package = Package(
 
 // Extension members are visible only where their module is imported: a file that imports
 // FoundationEssentials cannot reach Foundation's ICU-linked String(format:) through another module.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CNftGeneration" {
     target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
 }

@@ -1,3 +1,4 @@
+import CNftGeneration
 import CNftables
 import FirewallState
 import FoundationEssentials
