@@ -72,5 +72,5 @@ struct Portctl: ParsableCommand {
 }
 
 enum PortctlVersion {
-    static let current = "0.1.0"
+    static let current = ToolVersion.current
 }

@@ -31,7 +31,7 @@ struct Streamd: ParsableCommand {
             EXIT STATUS: 0 after SIGTERM or SIGINT; 1 when nothing could be bound (or, with --require-all, \
             when anything could not); 64 usage error; 65 a profile is invalid. See streamd(8).
             """,
-        version: "0.1.0")
+        version: ToolVersion.current)
 
     @Argument(help: ArgumentHelp("Profiles to serve, e.g. dss rtmp.", valueName: "profile"))
     var profiles: [String] = []
