@@ -28,7 +28,7 @@ for product in portctl streamd; do
   debug=$(stat -c %s "$bin/$product.debug")
   target=$([[ $product == portctl ]] && echo 20 || echo 25)
   printf "%-8s %6.1f   (target <= %s MB)   debug symbols %6.1f MB\n" "$product" "$(python3 -c "print($size/1e6)")" "$target" "$(python3 -c "print($debug/1e6)")"
-  if nm -D "$bin/$product" 2>/dev/null | grep -q icudt || strings -n 8 "$bin/$product" | grep -q "icudt[0-9]*_dat"; then
+  if nm -D "$bin/$product" 2>/dev/null | grep icudt >/dev/null || strings -n 8 "$bin/$product" | grep "icudt[0-9]*_dat" >/dev/null; then
     echo "  $product still carries ICU's data table"
   fi
 done
