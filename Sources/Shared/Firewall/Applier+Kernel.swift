@@ -15,15 +15,21 @@ extension Applier {
             let text = try backend.listRuleset(json: true, stateless: true)
             let value = try JSONValue.parse(text)
             return (value, try LiveRuleset(value: value))
-        } catch let error as NftablesError {
-            throw error.kind == .permission ? .permission(permissionMessage()) : .rejected(message: error.message, offending: nil)
         } catch {
-            // libnftables 1.0.6 writes broken JSON for a table with `flags owner`.
-            if geteuid() == 0, let text = try? backend.listRuleset(json: false, stateless: true), !Self.ownedTables(text).isEmpty {
-                throw .permission(permissionMessage())
-            }
-            throw .rejected(message: "cannot read the live ruleset: \(error)", offending: nil)
+            throw readFailure(error, reading: "the live ruleset")
         }
+    }
+
+    /// Why reading the kernel failed: no permission (said as `permissionMessage` says it), or a
+    /// listing that cannot be read, which libnftables 1.0.6 writes for a table with `flags owner`.
+    func readFailure(_ error: any Error, reading what: String) -> ApplyFailure {
+        if let error = error as? NftablesError {
+            return error.kind == .permission ? .permission(permissionMessage()) : .rejected(message: error.message, offending: nil)
+        }
+        if geteuid() == 0, let text = try? backend.listRuleset(json: false, stateless: true), !Self.ownedTables(text).isEmpty {
+            return .permission(permissionMessage())
+        }
+        return .rejected(message: "cannot read \(what): \(error)", offending: nil)
     }
 
     /// The tables of `placements` (each once), as one listing in the shape of `list ruleset`: what
@@ -38,13 +44,8 @@ extension Applier {
             }
             let value = JSONValue.object([("nftables", .array(items))])
             return (value, try LiveRuleset(value: value))
-        } catch let error as NftablesError {
-            throw error.kind == .permission ? .permission(permissionMessage()) : .rejected(message: error.message, offending: nil)
         } catch {
-            if geteuid() == 0, let text = try? backend.listRuleset(json: false, stateless: true), !Self.ownedTables(text).isEmpty {
-                throw .permission(permissionMessage())
-            }
-            throw .rejected(message: "cannot read the live ruleset: \(error)", offending: nil)
+            throw readFailure(error, reading: "the live ruleset")
         }
     }
 
@@ -75,13 +76,8 @@ extension Applier {
             let tables = try JSONValue.parse(try backend.listTables())["nftables"]?.array ?? []
             let table = tables.compactMap { $0["table"] }.first { $0["family"]?.string == "inet" && $0["name"]?.string == name }
             return table?["handle"]?.int ?? 0
-        } catch let error as NftablesError {
-            throw error.kind == .permission ? .permission(permissionMessage()) : .rejected(message: error.message, offending: nil)
         } catch {
-            if geteuid() == 0, let text = try? backend.listRuleset(json: false, stateless: true), !Self.ownedTables(text).isEmpty {
-                throw .permission(permissionMessage())
-            }
-            throw .rejected(message: "cannot read the list of tables: \(error)", offending: nil)
+            throw readFailure(error, reading: "the list of tables")
         }
     }
 

@@ -91,7 +91,8 @@ public struct Applier: Sendable {
             Fingerprint.of(listing, placement: options.placement) == currentMeta.fingerprint
         {
             // Remember the kernel's new generation, so the next re-apply needs no rules either.
-            if let markBefore, var meta = store.meta(current) {
+            if let markBefore {
+                var meta = currentMeta
                 meta.kernelMark = markBefore
                 try? store.updateMeta(meta)
             }

@@ -33,7 +33,8 @@ public struct StatusReport: Sendable {
         let generation = store.current()
         let meta = generation > 0 ? store.meta(generation) : nil
         // Counters come from a full listing; drift is judged on a stateless one, as at apply time.
-        let markBefore = Applier(backend: backend, store: store).kernelMark()
+        let applier = Applier(backend: backend, store: store)
+        let markBefore = applier.kernelMark()
         let listingText: String
         let statelessText: String
         do {
@@ -60,7 +61,6 @@ public struct StatusReport: Sendable {
         }
         let entries = store.planJSON(generation).flatMap { try? JSONValue.parse($0) }.map(PlanJSON.entries) ?? []
         var fingerprint = meta.fingerprint
-        let applier = Applier(backend: backend, store: store)
         if fingerprint.isEmpty, let mark = meta.kernelMark, mark == markBefore, applier.kernelMark() == mark {
             // A large plan's fingerprint, not read back at apply time: the kernel has not changed
             // since that commit (before the listings, nor after them), so what is live is what was

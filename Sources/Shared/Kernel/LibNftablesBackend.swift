@@ -67,20 +67,24 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
 
     public func namespaceCookie() -> UInt64? {
         lock.withLock { () -> UInt64? in
-            if generationSocket < 0 { generationSocket = portctl_nft_generation_socket() }
             var cookie: UInt64 = 0
-            return generationSocket >= 0 && portctl_netns_cookie(generationSocket, &cookie) == 0 ? cookie : nil
+            return openGenerationSocket() && portctl_netns_cookie(generationSocket, &cookie) == 0 ? cookie : nil
         }
     }
 
     public func generation() -> UInt32? {
         lock.withLock { () -> UInt32? in
-            if generationSocket < 0 { generationSocket = portctl_nft_generation_socket() }
-            guard generationSocket >= 0 else { return nil }
+            guard openGenerationSocket() else { return nil }
             generationSequence &+= 1
             var value: UInt32 = 0
             return portctl_nft_generation(generationSocket, generationSequence, &value) == 0 ? value : nil
         }
+    }
+
+    /// Opens the generation socket on first use (the lock held); whether it is open.
+    private func openGenerationSocket() -> Bool {
+        if generationSocket < 0 { generationSocket = portctl_nft_generation_socket() }
+        return generationSocket >= 0
     }
 
     private func execute(_ text: String, dryRun: Bool, flags: UInt32) throws(NftablesError) -> String {
