@@ -57,7 +57,7 @@ struct ConflictsCommand: ContextualCommand {
         }
         var targets: [(spec: PortSpec, labels: [String], services: [Service])] = []
         var profileNames: [String] = []
-        if !profiles.isEmpty {
+        if !profiles.isEmpty || !flags.configs.isEmpty {
             let plan = Planner.plan(try flags.request(profiles: profiles, in: context))
             profileNames = plan.profiles.map(\.name)
             for entry in plan.entries where entry.direction.needsInboundRule || entry.direction == .both {

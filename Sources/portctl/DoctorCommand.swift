@@ -36,10 +36,22 @@ struct DoctorCommand: ContextualCommand {
 
     func run(in context: CommandContext) throws {
         try state.check()
-        let plan = profiles.isEmpty ? nil : Planner.plan(try flags.request(profiles: profiles, in: context))
+        let plan = profiles.isEmpty && flags.configs.isEmpty ? nil : Planner.plan(try flags.request(profiles: profiles, in: context))
         let ssh = SSHFacts.detect(environment: context.environment)
         let subject = Doctor.Subject(plan: plan, sshSources: ssh.sources.map { ($0.port, $0.origin) })
-        let checks = Doctor.run(subject, store: state.store, backend: context.backend())
+        var checks = Doctor.run(subject, store: state.store, backend: context.backend())
+        if plan == nil, let drift = ConfigDrift.check(store: state.store, catalog: try flags.profileSource.catalog(in: context)) {
+            // The applied generation followed server configurations: do they still say the same?
+            if drift.findings.isEmpty {
+                checks.append(
+                    Doctor.Check(
+                        name: "config", level: .ok,
+                        detail: "\(drift.configs.joined(separator: ", ")) still say what the live generation opens"))
+            } else {
+                for finding in drift.findings { checks.append(Doctor.Check(name: "config", level: .fail, detail: finding)) }
+                checks.append(Doctor.Check(name: "config", level: .fail, detail: "run \(drift.remedy!)"))
+            }
+        }
         if json {
             context.out(
                 JSONValue.array(

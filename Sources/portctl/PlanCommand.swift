@@ -71,6 +71,7 @@ struct PlanCommand: ContextualCommand {
         if let forced = try plan.flags.checkPort80(result) { context.warning(forced) }
         if !quiet { for warning in result.warnings { context.warning(warning.message) } }
         let chosen = PlanFormat(rawValue: (json ? Format.json : format).rawValue)!
+        if let why = chosen.unsupported(result) { throw CommandFailure.flag("--format", why) }
         context.out(chosen.render(result, family: ipFamily.map { $0 == .ipv4 ? .ipv4 : .ipv6 }))
     }
 }

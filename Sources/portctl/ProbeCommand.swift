@@ -130,8 +130,15 @@ struct ProbeCommand: ContextualCommand {
             }
         }
         var targets: [ProbeTarget] = []
-        if !profiles.isEmpty {
+        var configuredPaths: [Service: String] = [:]
+        if !profiles.isEmpty || !flags.configs.isEmpty {
             let plan = Planner.plan(try flags.request(profiles: profiles, in: context))
+            // Stream names the configurations give (--config): the first of each protocol.
+            for profile in plan.profiles {
+                for (service, names) in profile.configuration?.streamPaths ?? [:] where configuredPaths[service] == nil {
+                    configuredPaths[service] = names.first
+                }
+            }
             targets = Prober.targets(plan, sample: sample, full: full, seed: seed)
         }
         var seen = Set(targets.map { "\($0.port)/\($0.transport.rawValue)" })
@@ -145,7 +152,7 @@ struct ProbeCommand: ContextualCommand {
         prober.concurrency = concurrency
         prober.source = source
         prober.tls = TLSProbe.check
-        prober.rtspPath = path
+        prober.paths = ProbePaths(rtsp: path ?? configuredPaths[.rtsp], rtspMustPlay: path != nil, icy: configuredPaths[.icy])
         prober.icmpBudget = retryBudget
         if let key {
             // The same loader as streamd's --key: one file gives both the same key.

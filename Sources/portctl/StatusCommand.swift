@@ -21,7 +21,8 @@ struct StatusCommand: ContextualCommand {
             For every opening, OTHER TABLES says whether another table's input base chain (firewalld, \
             Docker, iptables-nft, your own) drops it anyway: an accept in portctl's table does not \
             cancel a drop elsewhere. Drift means portctl's table was edited by hand since it was applied.
-            Exits 0, or 1 when drift or a blocking table is found.
+            Exits 0, or 1 when drift or a blocking table is found, or when a server configuration the \
+            generation followed (--config) now says something else.
 
             EXAMPLES:
               portctl status
@@ -39,13 +40,39 @@ struct StatusCommand: ContextualCommand {
         } catch {
             throw error.commandFailure
         }
+        let catalog = ProfileCatalog(directories: ProfileCatalog.defaultDirectories(extra: [], environment: context.environment))
+        let configDrift = ConfigDrift.check(store: state.store, catalog: catalog)
         if json {
-            context.out(StatusRendering.json(report).pretty)
+            var value = StatusRendering.json(report)
+            if case .object(var fields) = value {
+                fields.append(
+                    (
+                        "config_drift",
+                        configDrift.map {
+                            .object([
+                                ("configs", .array($0.configs.map { .string($0) })), ("findings", .array($0.findings.map { .string($0) })),
+                            ])
+                        }
+                            ?? .null
+                    ))
+                value = .object(fields)
+            }
+            context.out(value.pretty)
         } else {
-            context.out(StatusRendering.text(report))
+            var text = StatusRendering.text(report)
+            if let configDrift {
+                text +=
+                    configDrift.findings.isEmpty
+                    ? "\nConfiguration: \(configDrift.configs.joined(separator: ", ")) still say what generation \(report.generation) opens\n"
+                    : "\nConfiguration drift:\n" + configDrift.findings.map { "  \($0)\n" }.joined() + "  run \(configDrift.remedy!)\n"
+            }
+            context.out(text)
         }
         let blocked = report.rows.contains { $0.verdicts.contains { $0.verdict.isBlocked } }
-        if !(report.drift?.isEmpty ?? true) || blocked || !report.unrecorded.isEmpty { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+        let configDrifted = !(configDrift?.findings.isEmpty ?? true)
+        if !(report.drift?.isEmpty ?? true) || blocked || !report.unrecorded.isEmpty || configDrifted {
+            throw ExitCode(ExitStatus.checkFailed.rawValue)
+        }
     }
 }
 

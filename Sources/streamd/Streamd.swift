@@ -68,8 +68,10 @@ struct Streamd: ParsableCommand {
     @Flag(help: "Log one JSON object per line.") var json = false
 
     func validate() throws {
-        if profiles.isEmpty, !cleanupHelper {
-            throw ValidationError("name at least one profile, e.g. streamd dss (portctl profiles list shows them)")
+        if profiles.isEmpty, flags.configs.isEmpty, !cleanupHelper {
+            throw ValidationError(
+                "name at least one profile, e.g. streamd dss (portctl profiles list shows them), or a server configuration with --config FILE"
+            )
         }
         guard (1...100_000).contains(sessionsMax) else {
             throw ValidationError("--sessions-max \(sessionsMax): give a number from 1 to 100000")

@@ -89,4 +89,33 @@ final class ConflictsSystemTests: XCTestCase {
         let root = try portctl(["conflicts", "--port", "8088/tcp"])
         XCTAssertTrue(root.stdout.contains("/nginx on 0.0.0.0:8088"), root.stdout)
     }
+
+    /// A server configuration that puts RTSP on port 80 (`--config`) meets the same rule as
+    /// --port80; nginx's own configuration does not conflict with nginx.
+    func testAConfigurationOnPort80IsRefusedWhileAWebServerHoldsIt() throws {
+        let web = try startWebServer(port: 80)
+        let dss = work.appendingPathComponent("streamingserver.xml").path
+        try """
+        <?xml version="1.0"?>
+        <CONFIGURATION>
+        <SERVER>
+        <LIST-PREF NAME="rtsp_port" TYPE="UInt16"><VALUE>554</VALUE><VALUE>80</VALUE></LIST-PREF>
+        </SERVER>
+        </CONFIGURATION>
+
+        """.write(toFile: dss, atomically: true, encoding: .utf8)
+        let refused = try portctl(["plan", "--config", dss, "-q"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(
+            refused.stderr.hasPrefix("portctl: error: --config: nginx (pid \(web.processIdentifier)) holds 80/tcp"), refused.stderr)
+        XCTAssertEqual(refused.stdout, "")
+        let state = work.appendingPathComponent("state").path
+        XCTAssertEqual(try portctl(["apply", "--config", dss, "-q", "--state-dir", state]).status, 2)
+        XCTAssertEqual(try pair.run(in: pair.server, ["nft", "list", "tables"]).stdout, "", "a refused apply changes nothing")
+        XCTAssertEqual(try portctl(["plan", "--config", dss, "--force", "-q"]).status, 0)
+
+        let nginx = work.appendingPathComponent("nginx.conf").path
+        try "events { }\nhttp { server { listen 80; } }\n".write(toFile: nginx, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try portctl(["plan", "--config", nginx, "-q"]).status, 0, "nginx's own port 80 is not a conflict")
+    }
 }

@@ -71,7 +71,9 @@ extension HostileCorpus {
             arguments: ["plan", "dss", "--ip-family", "ipv5"], status: 64,
             message: "Error: The value 'ipv5' is invalid for '--ip-family <family>'. Please provide one of 'ipv4' and 'ipv6'."),
         Case(arguments: ["plan", "dss", "--bogus"], status: 64, message: "Error: Unknown option '--bogus'"),
-        Case(arguments: ["plan"], status: 64, message: "Error: Missing expected argument '<profile> ...'"),
+        Case(
+            arguments: ["plan"], status: 64,
+            message: "portctl: error: name at least one profile, or a server configuration with --config FILE"),
         Case(
             arguments: ["profiles", "show", "nope"], status: 64,
             message: "portctl: error: unknown profile 'nope' (run 'portctl profiles list' to see them all)"),

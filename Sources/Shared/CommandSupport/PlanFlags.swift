@@ -41,8 +41,8 @@ public struct ProfileSourceOptions: ParsableArguments {
 public struct PlanOptions: ParsableArguments {
     public init() {}
 
-    @Argument(help: ArgumentHelp("Profiles to combine, e.g. dss rtmp.", valueName: "profile"))
-    public var profiles: [String]
+    @Argument(help: ArgumentHelp("Profiles to combine, e.g. dss rtmp (optional with --config).", valueName: "profile"))
+    public var profiles: [String] = []
 
     @OptionGroup public var flags: PlanFlags
 
@@ -95,6 +95,13 @@ public struct PlanFlags: ParsableArguments {
     @Flag(name: .customLong("no-ssh-guard"), help: "Do not add the SSH guard to the standalone ruleset.")
     public var noSSHGuard = false
 
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "Follow this server configuration file (mediamtx.yml, nginx.conf, icecast.xml, streamingserver.xml, VHost.xml, srs.conf): open exactly what it listens on (repeatable, one server each).",
+            valueName: "file"))
+    public var configs: [String] = []
+
     @Flag(help: "With --port80: go ahead although a web server holds port 80 or will claim it at boot (recorded in the history).")
     public var force = false
 
@@ -109,7 +116,8 @@ public struct PlanFlags: ParsableArguments {
     public var inputs: PlanInputs {
         PlanInputs(
             profiles: [], port80: port80, options: options, adminFrom: adminFrom, broadcasters: broadcasters, sources: sources,
-            world: world, sshPorts: sshPorts, noSSHGuard: noSSHGuard, profileDirs: profileSource.profileDirs, strict: profileSource.strict)
+            world: world, sshPorts: sshPorts, noSSHGuard: noSSHGuard, profileDirs: profileSource.profileDirs, strict: profileSource.strict,
+            configs: configs)
     }
 
     /// Checks every flag value and loads the profiles, printing profile warnings. `detectedSSH`
@@ -130,7 +138,9 @@ public struct PlanFlags: ParsableArguments {
         switch Port80Gate.check(plan, force: force, root: conflictRoot) {
         case .clear: return nil
         case .forced(let warning): return warning
-        case .refused(let advice): throw CommandFailure(.conflict, "--port80: \(advice); or add --force to go ahead anyway")
+        case .refused(let advice):
+            let flag = plan.options.contains("port80") ? "--port80" : "--config"
+            throw CommandFailure(.conflict, "\(flag): \(advice); or add --force to go ahead anyway")
         }
     }
 }

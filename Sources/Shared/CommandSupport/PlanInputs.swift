@@ -20,6 +20,8 @@ public struct PlanInputs: Sendable {
     public var noSSHGuard = false
     public var profileDirs: [String] = []
     public var strict = false
+    /// Server configuration files to follow (`--config`), one server each.
+    public var configs: [String] = []
 
     public init(profiles: [String]) {
         self.profiles = profiles
@@ -28,8 +30,10 @@ public struct PlanInputs: Sendable {
     /// Every plan flag at once, as a command line declares them.
     public init(
         profiles: [String], port80: Bool, options: [String], adminFrom: [String], broadcasters: [String], sources: [String],
-        world: Bool, sshPorts: [String] = [], noSSHGuard: Bool = false, profileDirs: [String], strict: Bool = false
+        world: Bool, sshPorts: [String] = [], noSSHGuard: Bool = false, profileDirs: [String], strict: Bool = false,
+        configs: [String] = []
     ) {
+        self.configs = configs
         self.profiles = profiles
         self.port80 = port80
         self.options = options
@@ -92,10 +96,7 @@ public struct PlanInputs: Sendable {
     ) {
         let catalog = try catalog(environment: environment)
         var warnings: [Diagnostic] = []
-        var loaded: [Profile] = []
-        for name in profiles where !loaded.contains(where: { $0.name == name }) {
-            loaded.append(try load(name, from: catalog, warnings: &warnings))
-        }
+        let loaded = try profiles(from: catalog, warnings: &warnings)
         let names = loaded.map(\.name).joined(separator: ", ")
         let offered = Set(loaded.flatMap { $0.options.keys })
         let offeredText =

@@ -14,9 +14,22 @@ public enum Port80Gate {
         case forced(warning: String)
     }
 
+    /// True when the plan tunnels over port 80: `--port80`, or a server configuration (`--config`)
+    /// that puts a listener that conflicts with web servers on 80/tcp.
+    public static func applies(to plan: Plan) -> Bool {
+        plan.options.contains("port80") || configured(plan)
+    }
+
+    static func configured(_ plan: Plan) -> Bool {
+        plan.openings.contains { resolved in
+            resolved.opening.citation != nil && resolved.opening.conflicts == "web-server"
+                && resolved.opening.ports.contains { $0.transport == .tcp && $0.range.contains(PortNumber.http) }
+        }
+    }
+
     /// Checks `plan` against the host under `root` (`/` for this one).
     public static func check(_ plan: Plan, force: Bool, root: String = "/") -> Verdict {
-        guard plan.options.contains("port80") else { return .clear }
+        guard applies(to: plan) else { return .clear }
         let http = PortSpec(PortRange(single: PortNumber.http), .tcp)
         let needing = plan.inboundEntries.filter { $0.transport == .tcp && $0.range.contains(port: 80) }
         let report = ConflictReport.check(

@@ -61,8 +61,13 @@ public struct Contribution: Sendable, Hashable {
     public let direction: Direction
     /// The ports exactly as the opening listed them.
     public let spec: PortSpec
+    /// The configuration line the opening follows (`mediamtx.yml:42 rtmpAddress: :1936`), if any.
+    public let citation: String?
 
-    package init(profile: String, opening: String, purpose: String, service: Service, direction: Direction, spec: PortSpec) {
+    package init(
+        profile: String, opening: String, purpose: String, service: Service, direction: Direction, spec: PortSpec, citation: String? = nil
+    ) {
+        self.citation = citation
         self.profile = profile
         self.opening = opening
         self.purpose = purpose
@@ -73,6 +78,9 @@ public struct Contribution: Sendable, Hashable {
 
     /// `dss/rtsp`: how comments and reports name an opening.
     public var label: String { "\(profile)/\(opening)" }
+
+    /// `mediamtx/rtmp mediamtx.yml:42 rtmpAddress: :1936`: the label and, when there is one, the citation.
+    public var cited: String { citation.map { "\(label) \($0)" } ?? label }
 }
 
 /// One merged opening of a plan: a port range on one transport for one scope, and every reason for it.
@@ -80,10 +88,15 @@ public struct PlanEntry: Sendable, Hashable {
     public let transport: Transport
     public let range: PortRange
     public let scope: Scope
+    /// The one local address these ports are open on; nil for every address.
+    public let destination: CIDR?
     public let direction: Direction
     public let contributions: [Contribution]
 
-    package init(transport: Transport, range: PortRange, scope: Scope, direction: Direction, contributions: [Contribution]) {
+    package init(
+        transport: Transport, range: PortRange, scope: Scope, destination: CIDR? = nil, direction: Direction, contributions: [Contribution]
+    ) {
+        self.destination = destination
         self.transport = transport
         self.range = range
         self.scope = scope
@@ -95,6 +108,8 @@ public struct PlanEntry: Sendable, Hashable {
     public var profiles: [String] { contributions.map(\.profile).uniqued() }
     public var labels: [String] { contributions.map(\.label).uniqued() }
     public var purposes: [String] { contributions.map(\.purpose).uniqued() }
+    /// Labels with their configuration citations, for element comments and reports.
+    public var citedLabels: [String] { contributions.map(\.cited).uniqued() }
 }
 
 /// An opening of a profile that the plan leaves closed, and why.
@@ -102,8 +117,21 @@ public struct ClosedOpening: Sendable, Hashable {
     public let profile: String
     public let opening: String
     public let ports: [PortSpec]
-    /// The empty source set that keeps it closed.
-    public let sourceSet: String
+    /// The empty source set that keeps it closed; nil when the server's configuration closes it.
+    public let sourceSet: String?
+    /// Why, in a few words: `no broadcasters declared`, `disabled`, `listens on 127.0.0.1 only`.
+    public let reason: String
+    /// The configuration line that closes it (`mediamtx.yml:60 rtmp: no`), if any.
+    public let citation: String?
+
+    package init(profile: String, opening: String, ports: [PortSpec], sourceSet: String?, reason: String, citation: String? = nil) {
+        self.profile = profile
+        self.opening = opening
+        self.ports = ports
+        self.sourceSet = sourceSet
+        self.reason = reason
+        self.citation = citation
+    }
 }
 
 /// Something the admin should know before applying a plan.

@@ -29,10 +29,17 @@ public enum Planner {
                 {
                     closed.append(
                         ClosedOpening(
-                            profile: profile.name, opening: opening.id, ports: opening.ports, sourceSet: name))
+                            profile: profile.name, opening: opening.id, ports: opening.ports, sourceSet: name,
+                            reason: "no \(name) declared"))
                     continue
                 }
                 resolved.append(ResolvedOpening(profile: profile.name, opening: opening, scope: scope))
+            }
+            for item in profile.configuration?.closed ?? [] {
+                closed.append(
+                    ClosedOpening(
+                        profile: profile.name, opening: item.id, ports: item.ports, sourceSet: nil, reason: item.reason,
+                        citation: item.citation))
             }
         }
 
@@ -91,6 +98,7 @@ public enum Planner {
     static func merge(_ openings: [ResolvedOpening]) -> [PlanEntry] {
         struct Key: Hashable {
             let scope: Scope
+            let destination: CIDR?
             let transport: Transport
         }
         var groups: [Key: [(PortRange, Contribution)]] = [:]
@@ -98,8 +106,10 @@ public enum Planner {
             for spec in resolved.opening.ports {
                 let contribution = Contribution(
                     profile: resolved.profile, opening: resolved.opening.id, purpose: resolved.opening.purpose,
-                    service: resolved.opening.service, direction: resolved.opening.direction, spec: spec)
-                groups[Key(scope: resolved.scope, transport: spec.transport), default: []].append((spec.range, contribution))
+                    service: resolved.opening.service, direction: resolved.opening.direction, spec: spec,
+                    citation: resolved.opening.citation)
+                let key = Key(scope: resolved.scope, destination: resolved.opening.destination, transport: spec.transport)
+                groups[key, default: []].append((spec.range, contribution))
             }
         }
         var entries: [PlanEntry] = []
@@ -110,7 +120,7 @@ public enum Planner {
                 guard let current else { return }
                 entries.append(
                     PlanEntry(
-                        transport: key.transport, range: current.range, scope: key.scope,
+                        transport: key.transport, range: current.range, scope: key.scope, destination: key.destination,
                         direction: combined(current.contributions.map(\.direction)),
                         contributions: current.contributions))
             }
@@ -125,7 +135,12 @@ public enum Planner {
             }
             flush()
         }
-        return entries.sorted { ($0.scope, $0.transport, $0.range) < ($1.scope, $1.transport, $1.range) }
+        return entries.sorted {
+            let left = $0.destination.map { [$0] } ?? []
+            let right = $1.destination.map { [$0] } ?? []
+            if ($0.scope, $0.transport, $0.range) == ($1.scope, $1.transport, $1.range) { return left.lexicographicallyPrecedes(right) }
+            return ($0.scope, $0.transport, $0.range) < ($1.scope, $1.transport, $1.range)
+        }
     }
 
     static func combined(_ directions: [Direction]) -> Direction {
@@ -135,9 +150,9 @@ public enum Planner {
     }
 
     static func closedWarnings(_ closed: [ClosedOpening]) -> [PlanWarning] {
-        closed.map { item in
+        closed.compactMap { item in
             let ports = item.ports.map(\.description).joined(separator: ", ")
-            let set = item.sourceSet
+            guard let set = item.sourceSet else { return nil }
             let flag = set == "broadcasters" ? "--broadcaster ADDR" : "--source-set \(set)=CIDR"
             return PlanWarning(
                 code: .setClosed,

@@ -14,13 +14,13 @@ enum ProbeCheck {
     /// `pace` is called before each UDP knock is sent, and returns when it may go (the seconds it waited).
     static func run(
         _ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, tls: TLSCheck? = nil,
-        rtspPath: String? = nil,
+        paths: ProbePaths = ProbePaths(),
         pace: () -> Double = { 0 }
     ) -> ProbeResult {
         let started = Date()
         var (verdict, detail) =
             target.transport == .tcp
-            ? tcp(target, host: host, timeout: timeout, source: source, rtspPath: rtspPath)
+            ? tcp(target, host: host, timeout: timeout, source: source, paths: paths)
             : udp(target, host: host, timeout: timeout, key: key, source: source, pace: pace)
         // The port is open: for RTMPS and HTTPS, prove the TLS session and what speaks inside it.
         if verdict == .ok, target.service == .rtmps || target.service == .https, let tls {
@@ -29,7 +29,9 @@ enum ProbeCheck {
         return ProbeResult(target: target, verdict: verdict, detail: detail, seconds: Date().timeIntervalSince(started))
     }
 
-    static func tcp(_ target: ProbeTarget, host: String, timeout: Double, source: String?, rtspPath: String? = nil) -> (
+    static func tcp(
+        _ target: ProbeTarget, host: String, timeout: Double, source: String?, paths: ProbePaths = ProbePaths()
+    ) -> (
         ProbeResult.Verdict, String
     ) {
         let addresses = ProbeSocket.resolve(host, port: target.port, transport: .tcp)
@@ -41,7 +43,8 @@ enum ProbeCheck {
         case .failed(let reason): return (.error, reason)
         case .connected(let socket):
             defer { socket.close() }
-            return speak(target.service, socket: socket, host: host, port: target.port, timeout: timeout, rtspPath: rtspPath)
+            return speak(
+                target.service, socket: socket, host: host, port: target.port, timeout: timeout, paths: paths)
         }
     }
 
@@ -68,7 +71,9 @@ enum ProbeCheck {
     }
 
     /// The port's own protocol. Each request is what a real client of that protocol sends first.
-    static func speak(_ service: Service, socket: ProbeSocket, host: String, port: Int, timeout: Double, rtspPath: String? = nil) -> (
+    static func speak(
+        _ service: Service, socket: ProbeSocket, host: String, port: Int, timeout: Double, paths: ProbePaths = ProbePaths()
+    ) -> (
         ProbeResult.Verdict, String
     ) {
         func exchange(_ request: [UInt8], limit: Int = 16384, complete: ([UInt8]) -> Bool) -> (Answer, [UInt8]) {
@@ -95,7 +100,7 @@ enum ProbeCheck {
             let options = ask("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: portctl-probe\r\n\r\n")
             guard case .text(let reply) = options else { return silent(options) }
             guard reply.hasPrefix("RTSP/1.0 ") else { return (.openWrongProtocol, "expected RTSP, got \(describe(reply))") }
-            guard let rtspPath else { return (.ok, firstLine(reply)) }
+            guard let rtspPath = paths.rtsp else { return (.ok, firstLine(reply)) }
             // DESCRIBE the path: a server that plays it answers 200 with an SDP.
             let path = rtspPath.hasPrefix("/") ? rtspPath : "/" + rtspPath
             let hostPart = host.contains(":") ? "[\(host)]" : host
@@ -111,6 +116,10 @@ enum ProbeCheck {
             }
             if described.hasPrefix("RTSP/1.0 200"), described.lowercased().contains("application/sdp") {
                 return (.ok, "\(firstLine(reply)); DESCRIBE \(path): SDP")
+            }
+            // A path from the server's configuration may have nobody publishing yet: any RTSP answer will do.
+            if !paths.rtspMustPlay, described.hasPrefix("RTSP/1.0 ") {
+                return (.ok, "\(firstLine(reply)); DESCRIBE \(path): \(firstLine(described))")
             }
             return (.openWrongProtocol, "RTSP answers OPTIONS, but DESCRIBE \(path) got \(firstLine(described))")
         case .rtspHTTP:
@@ -132,12 +141,18 @@ enum ProbeCheck {
             if reply.hasPrefix("HTTP/1.") { return (.ok, firstLine(reply)) }
             return (.openWrongProtocol, "expected HTTP, got \(describe(reply))")
         case .icy:
-            let answer = ask("GET / HTTP/1.0\r\nIcy-MetaData: 1\r\nUser-Agent: portctl-probe\r\n\r\n")
+            // A mount the server's configuration names (--config), else the root.
+            let mount = paths.icy.map { $0.hasPrefix("/") ? $0 : "/" + $0 } ?? "/"
+            let answer = ask("GET \(mount) HTTP/1.0\r\nIcy-MetaData: 1\r\nUser-Agent: portctl-probe\r\n\r\n")
             guard case .text(let reply) = answer else { return silent(answer) }
-            if reply.hasPrefix("ICY 200")
-                || (reply.hasPrefix("HTTP/1.") && reply.lowercased().split(whereSeparator: \.isNewline).contains { $0.hasPrefix("icy-") })
-            {
+            let headers = reply.lowercased().split(whereSeparator: \.isNewline)
+            if reply.hasPrefix("ICY 200") || (reply.hasPrefix("HTTP/1.") && headers.contains { $0.hasPrefix("icy-") }) {
                 return (.ok, "ICY: \(firstLine(reply))")
+            }
+            // Icecast and SHOUTcast name themselves on every answer, a mount without a source too.
+            if reply.hasPrefix("HTTP/1."), headers.contains(where: { $0.hasPrefix("server: icecast") || $0.hasPrefix("server: shoutcast") })
+            {
+                return (.ok, "ICY server: \(firstLine(reply)) for GET \(mount)")
             }
             if reply.hasPrefix("HTTP/1.") { return (.openWrongProtocol, "an HTTP server without icy- headers: \(firstLine(reply))") }
             return (.openWrongProtocol, "expected ICY, got \(describe(reply))")
@@ -242,5 +257,22 @@ enum ProbeCheck {
 
     static func format(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? String(Int(seconds)) : Decimals.fixed(seconds, places: 1)
+    }
+}
+
+/// The stream names the protocol checks ask for.
+public struct ProbePaths: Sendable, Hashable {
+    /// DESCRIBEd on RTSP ports after OPTIONS.
+    public var rtsp: String?
+    /// True for --path: DESCRIBE must answer with an SDP. False for a path from --config, where
+    /// nobody may be publishing yet: any RTSP answer proves the server.
+    public var rtspMustPlay: Bool
+    /// The mount an ICY check asks for (an Icecast `<mount-name>`); nil asks for `/`.
+    public var icy: String?
+
+    public init(rtsp: String? = nil, rtspMustPlay: Bool = true, icy: String? = nil) {
+        self.rtsp = rtsp
+        self.rtspMustPlay = rtspMustPlay
+        self.icy = icy
     }
 }

@@ -18,7 +18,12 @@ public struct Prober: Sendable {
     /// Speaks RTMPS and HTTPS through TLS; without it those ports get a TCP connect only.
     public var tls: TLSCheck?
     /// With a path, RTSP ports also get DESCRIBE for it, and must answer with an SDP.
-    public var rtspPath: String?
+    public var rtspPath: String? {
+        get { paths.rtsp }
+        set { paths.rtsp = newValue }
+    }
+    /// The stream names the checks ask for (--path, or those --config names).
+    public var paths = ProbePaths()
     /// Paces every UDP knock to the host, resends and retries included (see `KnockPacer`).
     public var pacer = KnockPacer()
     /// Seconds spent, at most, on paced retries of silent UDP ports when the host rate-limits its
@@ -105,13 +110,13 @@ public struct Prober: Sendable {
         let key = self.key
         let source = self.source
         let tls = self.tls
-        let path = self.rtspPath
+        let paths = self.paths
         let pacer = self.pacer
         let limit = Self.checkLimit(timeout: timeout)
         var results = WorkerPool.run(
             count: targets.count, width: max(1, concurrency), limit: limit,
             work: { index, lease in
-                ProbeCheck.run(targets[index], host: host, timeout: timeout, key: key, source: source, tls: tls, rtspPath: path) {
+                ProbeCheck.run(targets[index], host: host, timeout: timeout, key: key, source: source, tls: tls, paths: paths) {
                     // The pacer's wait is not the check's own time: its deadline moves with it.
                     let wait = pacer.reserve()
                     lease.extend(by: wait)

@@ -22,10 +22,13 @@ public enum IptablesExport {
         out += "*filter\n"
         out += ":\(chain) - [0:0]\n"
         for entry in plan.inboundEntries {
+            // An opening bound to one local address of the other family has no rule in this one.
+            if let destination = entry.destination, destination.family != family { continue }
             let comment = NftComment("portctl \(entry.labels.joined(separator: ", "))")
             let port = entry.range.isSingle ? "\(entry.range.low)" : "\(entry.range.low):\(entry.range.high)"
             let match =
-                "-p \(entry.transport.rawValue) -m \(entry.transport.rawValue) --dport \(port) -m comment --comment \"\(comment)\" -j ACCEPT"
+                (entry.destination.map { "-d \($0.addressText) " } ?? "")
+                + "-p \(entry.transport.rawValue) -m \(entry.transport.rawValue) --dport \(port) -m comment --comment \"\(comment)\" -j ACCEPT"
             switch entry.scope {
             case .world:
                 out += "-A \(chain) \(match)\n"

@@ -114,6 +114,8 @@ public enum NftJSONRenderer {
             return eq(payload("tcp", "dport"), right)
         case .sourceAddressInSet(let family, let set):
             return eq(payload(family == .ipv4 ? "ip" : "ip6", "saddr"), .string("@\(set)"))
+        case .destinationAddress(let address):
+            return eq(payload(address.family == .ipv4 ? "ip" : "ip6", "daddr"), .string(address.addressText))
         case .protoPortInSet(let set):
             return eq(
                 .object([("concat", .array([.object([("meta", .object([("key", .string("l4proto"))]))]), payload("th", "dport")]))]),

@@ -118,6 +118,8 @@ public struct NftRule: Sendable, Hashable {
         case icmpv6Type([String])
         case tcpDestinationPorts([PortRange])
         case sourceAddressInSet(IPFamily, String)
+        /// The one local address a listener is bound to (a host CIDR), typed so no text becomes syntax.
+        case destinationAddress(CIDR)
         case protoPortInSet(String)
     }
 

@@ -82,6 +82,7 @@ extension NftRule.Match {
             if ranges.count == 1 { return "tcp dport \(ranges[0])" }
             return "tcp dport { \(ranges.map(\.description).joined(separator: ", ")) }"
         case .sourceAddressInSet(let family, let set): return "\(family == .ipv4 ? "ip" : "ip6") saddr @\(set)"
+        case .destinationAddress(let address): return "\(address.family == .ipv4 ? "ip" : "ip6") daddr \(address.addressText)"
         case .protoPortInSet(let set): return "meta l4proto . th dport @\(set)"
         }
     }

@@ -8,6 +8,15 @@ public enum PlanFormat: String, Sendable, CaseIterable {
     case firewalld, ufw, iptables
 
     /// Renders `plan`; `family` limits the iptables output to one IP family.
+    /// Why this format cannot express `plan`, or nil when it can: a firewalld service and a ufw
+    /// application profile name ports only, so an opening bound to one local address (`--config`)
+    /// would open it on every address.
+    public func unsupported(_ plan: Plan) -> String? {
+        guard self == .firewalld || self == .ufw, let bound = plan.entries.first(where: { $0.destination != nil }) else { return nil }
+        return
+            "\(rawValue) cannot limit an opening to one local address (\(bound.labels.joined(separator: ", ")) listens on \(bound.destination!.addressText) only); use --format nft, nft-json or iptables"
+    }
+
     public func render(_ plan: Plan, family: IPFamily? = nil) -> String {
         switch self {
         case .table: return PlanTable.render(plan)

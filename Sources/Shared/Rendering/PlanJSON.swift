@@ -33,6 +33,15 @@ public enum PlanJSON {
         .object([
             ("name", .string(profile.name)), ("title", .string(profile.title)), ("origin", .string(profile.origin)),
             ("source", .string(profile.source)),
+            (
+                "configuration",
+                profile.configuration.map { configuration in
+                    .object([
+                        ("kind", .string(configuration.kind)), ("path", .string(configuration.path)),
+                        ("files", .array(configuration.files.map { .string($0) })),
+                    ])
+                } ?? .null
+            ),
         ])
     }
 
@@ -59,6 +68,7 @@ public enum PlanJSON {
             ("transport", .string(entry.transport.rawValue)),
             ("direction", .string(entry.direction.rawValue)),
             ("from", .string(entry.scope.name)),
+            ("destination", entry.destination.map { .string($0.addressText) } ?? .null),
             (
                 "provenance",
                 .array(
@@ -67,6 +77,7 @@ public enum PlanJSON {
                             ("profile", .string(contribution.profile)), ("opening", .string(contribution.opening)),
                             ("ports", .string(contribution.spec.description)), ("service", .string(contribution.service.rawValue)),
                             ("direction", .string(contribution.direction.rawValue)), ("purpose", .string(contribution.purpose)),
+                            ("citation", contribution.citation.map { .string($0) } ?? .null),
                         ])
                     })
             ),
@@ -76,7 +87,9 @@ public enum PlanJSON {
     static func closed(_ item: ClosedOpening) -> JSONValue {
         .object([
             ("profile", .string(item.profile)), ("opening", .string(item.opening)),
-            ("ports", .array(item.ports.map { .string($0.description) })), ("source_set", .string(item.sourceSet)),
+            ("ports", .array(item.ports.map { .string($0.description) })),
+            ("source_set", item.sourceSet.map { .string($0) } ?? .null), ("reason", .string(item.reason)),
+            ("citation", item.citation.map { .string($0) } ?? .null),
         ])
     }
 }
@@ -110,9 +123,13 @@ extension PlanJSON {
                 return Contribution(
                     profile: profile, opening: opening, purpose: part["purpose"]?.string ?? "",
                     service: part["service"]?.string.flatMap(Service.init(rawValue:)) ?? .other,
-                    direction: part["direction"]?.string.flatMap(Direction.init(rawValue:)) ?? direction, spec: spec)
+                    direction: part["direction"]?.string.flatMap(Direction.init(rawValue:)) ?? direction, spec: spec,
+                    citation: part["citation"]?.string)
             }
-            return PlanEntry(transport: transport, range: range, scope: scope, direction: direction, contributions: contributions)
+            let destination = item["destination"]?.string.flatMap { try? CIDR(parsing: $0) }
+            return PlanEntry(
+                transport: transport, range: range, scope: scope, destination: destination, direction: direction,
+                contributions: contributions)
         }
     }
 }

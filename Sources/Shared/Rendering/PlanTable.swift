@@ -4,21 +4,28 @@ import PortPlanning
 /// Renders a plan as the table admins read: port, transport, direction, source, purpose and profile.
 public enum PlanTable {
     public static func render(_ plan: Plan) -> String {
-        var rows: [[String]] = [["PORT", "PROTO", "DIR", "FROM", "PURPOSE", "PROFILE"]]
+        // A TO column only when some opening is limited to one local address (`--config`).
+        let bound = plan.entries.contains { $0.destination != nil }
+        var rows: [[String]] = [["PORT", "PROTO", "DIR", "FROM"] + (bound ? ["TO"] : []) + ["PURPOSE", "PROFILE"]]
         for entry in plan.entries {
-            rows.append([
-                entry.range.description, entry.transport.rawValue, entry.direction.rawValue, from(entry.scope),
-                entry.purposes.joined(separator: "; "), entry.labels.joined(separator: ", "),
-            ])
+            rows.append(
+                [entry.range.description, entry.transport.rawValue, entry.direction.rawValue, from(entry.scope)]
+                    + (bound ? [entry.destination?.addressText ?? "any"] : [])
+                    + [entry.purposes.joined(separator: "; "), entry.citedLabels.joined(separator: ", ")])
         }
         var out = "Plan: \(plan.profiles.map { "\($0.name) (\($0.title))" }.joined(separator: ", "))\n"
+        for profile in plan.profiles {
+            guard let configuration = profile.configuration else { continue }
+            out += "Configuration: \(configuration.files.joined(separator: ", ")) (\(configuration.kind))\n"
+        }
         if !plan.options.isEmpty { out += "Options: \(plan.options.joined(separator: ", "))\n" }
         out += "\n" + layout(rows)
         if !plan.closed.isEmpty {
             out += "\nLeft closed:\n"
             for item in plan.closed {
-                out +=
-                    "  \(item.ports.map(\.description).joined(separator: ", ")) \(item.profile)/\(item.opening): no \(item.sourceSet) declared\n"
+                let ports = item.ports.isEmpty ? "" : "\(item.ports.map(\.description).joined(separator: ", ")) "
+                let citation = item.citation.map { " (\($0))" } ?? ""
+                out += "  \(ports)\(item.profile)/\(item.opening): \(item.reason)\(citation)\n"
             }
         }
         let guardText = plan.sshPorts.isEmpty ? "off" : plan.sshPorts.map { "\($0)/tcp" }.joined(separator: ", ")

@@ -41,7 +41,7 @@ public enum RulesetBuilder {
         rules.append(NftRule(matches: [.icmpType(icmpTypes)], counter: false, verdict: .accept, comment: nil))
         rules.append(NftRule(matches: [.icmpv6Type(icmpv6Types)], counter: false, verdict: .accept, comment: nil))
 
-        let world = inbound.filter { $0.scope == .world }
+        let world = inbound.filter { $0.scope == .world && $0.destination == nil }
         if !world.isEmpty {
             sets.append(portSet("world_ports", world))
             rules.append(
@@ -52,7 +52,8 @@ public enum RulesetBuilder {
 
         for (name, cidrs, entries) in scopedGroups(inbound) {
             let setName = name.replacingHyphens()
-            sets.append(portSet("\(setName)_ports", entries))
+            let anywhere = entries.filter { $0.destination == nil }
+            if !anywhere.isEmpty { sets.append(portSet("\(setName)_ports", anywhere)) }
             for family in [IPFamily.ipv4, .ipv6] {
                 let members = cidrs.filter { $0.family == family }
                 guard !members.isEmpty else { continue }
@@ -61,12 +62,16 @@ public enum RulesetBuilder {
                     NftSet(
                         name: "\(setName)_\(suffix)", kind: .addresses(family), counter: false, comment: nil,
                         elements: members.map { (.address($0), nil) }))
+                guard !anywhere.isEmpty else { continue }
                 rules.append(
                     NftRule(
                         matches: [.sourceAddressInSet(family, "\(setName)_\(suffix)"), .protoPortInSet("\(setName)_ports")],
                         counter: true, verdict: .accept, comment: NftComment("portctl: openings for \(name)")))
             }
         }
+        let (boundSets, boundRules) = bound(inbound, prefix: "", families: [.ipv4, .ipv6])
+        sets += boundSets
+        rules += boundRules
 
         let chain = NftChain(
             name: "input", hook: NftChain.Hook(type: "filter", hook: "input", priority: 0, policy: "drop"), rules: rules)
@@ -105,7 +110,7 @@ public enum RulesetBuilder {
                     matches: [.inputInterface("lo"), .protoPortInSet("\(prefix)loopback_ports")], counter: true,
                     verdict: .accept, comment: NftComment("portctl: loopback only")))
         }
-        let world = inbound.filter { $0.scope == .world }
+        let world = inbound.filter { $0.scope == .world && $0.destination == nil }
         if !world.isEmpty {
             sets.append(portSet("\(prefix)world_ports", world))
             rules.append(
@@ -115,6 +120,7 @@ public enum RulesetBuilder {
         }
         for (name, cidrs, entries) in scopedGroups(inbound) {
             let setName = prefix + name.replacingHyphens()
+            let anywhere = entries.filter { $0.destination == nil }
             var used = false
             for ipFamily in families {
                 let members = cidrs.filter { $0.family == ipFamily }
@@ -125,13 +131,17 @@ public enum RulesetBuilder {
                     NftSet(
                         name: "\(setName)_\(suffix)", kind: .addresses(ipFamily), counter: false, comment: nil,
                         elements: members.map { (.address($0), nil) }))
+                guard !anywhere.isEmpty else { continue }
                 rules.append(
                     NftRule(
                         matches: [.sourceAddressInSet(ipFamily, "\(setName)_\(suffix)"), .protoPortInSet("\(setName)_ports")],
                         counter: true, verdict: .accept, comment: NftComment("portctl: openings for \(name)")))
             }
-            if used { sets.append(portSet("\(setName)_ports", entries)) }
+            if used, !anywhere.isEmpty { sets.append(portSet("\(setName)_ports", anywhere)) }
         }
+        let (boundSets, boundRules) = bound(inbound, prefix: prefix, families: families)
+        sets += boundSets
+        rules += boundRules
         let options = plan.options.isEmpty ? "" : " (options: \(plan.options.joined(separator: ", ")))"
         return NftRuleset(
             family: family, table: table, comment: nil, sets: sets,
@@ -150,9 +160,51 @@ public enum RulesetBuilder {
         return groups.keys.sorted().map { ($0, groups[$0]!.cidrs, groups[$0]!.entries) }
     }
 
+    /// Openings limited to one local address (a listener the configuration binds to it): one port
+    /// set per scope and address, `_to1_ports`, `_to2_ports`, ... in (scope, address) order, and a
+    /// rule that matches the address. A source set's address sets are made by the caller.
+    static func bound(_ inbound: [PlanEntry], prefix: String, families: [IPFamily]) -> ([NftSet], [NftRule]) {
+        var groups: [String: (scope: Scope, destination: CIDR, entries: [PlanEntry])] = [:]
+        for entry in inbound where entry.scope != .loopback {
+            guard let destination = entry.destination, families.contains(destination.family) else { continue }
+            groups["\(entry.scope.name) \(destination)", default: (entry.scope, destination, [])].entries.append(entry)
+        }
+        var sets: [NftSet] = []
+        var rules: [NftRule] = []
+        var counts: [String: Int] = [:]
+        let ordered = groups.values.sorted { ($0.scope, $0.destination) < ($1.scope, $1.destination) }
+        for group in ordered {
+            let scopeName = prefix + group.scope.name.replacingHyphens()
+            counts[scopeName, default: 0] += 1
+            let setName = "\(scopeName)_to\(counts[scopeName]!)_ports"
+            let family = group.destination.family
+            let comment = NftComment("portctl: openings for \(group.scope.name) to \(group.destination.addressText)")
+            switch group.scope {
+            case .world:
+                sets.append(portSet(setName, group.entries))
+                rules.append(
+                    NftRule(
+                        matches: [.destinationAddress(group.destination), .protoPortInSet(setName)], counter: true, verdict: .accept,
+                        comment: comment))
+            case .addresses(_, let cidrs):
+                guard cidrs.contains(where: { $0.family == family }) else { continue }
+                sets.append(portSet(setName, group.entries))
+                let addressSet = "\(scopeName)_\(family == .ipv4 ? "v4" : "v6")"
+                rules.append(
+                    NftRule(
+                        matches: [
+                            .sourceAddressInSet(family, addressSet), .destinationAddress(group.destination), .protoPortInSet(setName),
+                        ],
+                        counter: true, verdict: .accept, comment: comment))
+            case .loopback: continue
+            }
+        }
+        return (sets, rules)
+    }
+
     static func portSet(_ name: String, _ entries: [PlanEntry]) -> NftSet {
         let elements = entries.sorted { ($0.transport, $0.range) < ($1.transport, $1.range) }.map { entry in
-            (NftSet.Element.protoPort(entry.transport, entry.range), Optional(NftComment(entry.labels.joined(separator: ", "))))
+            (NftSet.Element.protoPort(entry.transport, entry.range), Optional(NftComment(entry.citedLabels.joined(separator: ", "))))
         }
         // Set comments are left out: nft 1.0.6 drops them from JSON input, and text and JSON must agree.
         return NftSet(name: name, kind: .protoPorts, counter: true, comment: nil, elements: elements)

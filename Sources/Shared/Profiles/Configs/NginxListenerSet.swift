@@ -1,0 +1,75 @@
+import PortModel
+
+/// The listeners and closed services a reader of an nginx-style configuration collects: unique
+/// ids, and one listener for each (ports, bind) however often the configuration repeats it.
+struct NginxListenerSet {
+    private(set) var listeners: [ConfigListener] = []
+    private var ids: Set<String> = []
+    private var closing: [(base: String, ports: [PortSpec], reason: String, citation: Citation)] = []
+
+    /// The closed services, their ids given after every listener's: a listener keeps the plain id
+    /// (`flv-push`) even when a closed one of its kind comes first in the file.
+    var closed: [ConfigClosed] {
+        var taken = ids
+        return closing.map { item in
+            let id = Self.uniqueID(base: item.base, bare: true, ports: item.ports, line: item.citation.line, taken: &taken)
+            return ConfigClosed(id: id, ports: item.ports, reason: item.reason, citation: item.citation)
+        }
+    }
+
+    /// Adds a listener unless one with the same ports and bind is there already (`listen 80` and
+    /// `listen [::]:80` both bind every address): the first keeps its id and citation, taking
+    /// `service` when it is `.https` and the first's is `.http` (nginx makes the socket TLS when
+    /// any server's listen for it says `ssl`). The id is `base` when `bare` and `base` is still free,
+    /// else `base-PORT` (`rtmp-1936`), else `base-PORT-2`, ...
+    mutating func add(
+        base: String, bare: Bool, purpose: String, ports: [PortSpec], service: Service, direction: Direction = .in,
+        from: SourceRef = .world, bind: BindAddress, citation: Citation
+    ) {
+        if let index = listeners.firstIndex(where: { $0.ports == ports && $0.bind == bind }) {
+            let old = listeners[index]
+            if old.service == .http, service == .https {
+                listeners[index] = ConfigListener(
+                    id: old.id, purpose: old.purpose, ports: old.ports, service: service, direction: old.direction, from: old.from,
+                    bind: old.bind, citation: old.citation, conflicts: old.conflicts)
+            }
+            return
+        }
+        let id = Self.uniqueID(base: base, bare: bare, ports: ports, taken: &ids)
+        listeners.append(
+            ConfigListener(
+                id: id, purpose: purpose, ports: ports, service: service, direction: direction, from: from, bind: bind, citation: citation,
+                conflicts: Self.conflicts(ports)))
+    }
+
+    /// Records a service the configuration leaves off; its id is `base` if no listener has it,
+    /// else `base-PORT`, else `base-line-LINE`.
+    mutating func close(base: String, ports: [PortSpec], reason: String, citation: Citation) {
+        closing.append((base, ports, reason, citation))
+    }
+
+    /// `web-server` when the ports include 80 or 443.
+    static func conflicts(_ ports: [PortSpec]) -> String? {
+        let web = [80, 443].compactMap { try? PortNumber($0) }
+        return ports.contains { spec in web.contains { spec.range.contains($0) } } ? "web-server" : nil
+    }
+
+    private static func uniqueID(base: String, bare: Bool, ports: [PortSpec], line: Int = 0, taken: inout Set<String>) -> String {
+        let portText = ports.first.map { "\($0.range.low.value)" + ($0.range.isSingle ? "" : "-\($0.range.high.value)") }
+        var candidates: [String] = []
+        if bare { candidates.append(base) }
+        if let portText { candidates.append("\(base)-\(portText)") }
+        if line > 0 { candidates.append("\(base)-line-\(line)") }
+        let stem = candidates.last ?? base
+        for candidate in candidates where !taken.contains(candidate) {
+            taken.insert(candidate)
+            return candidate
+        }
+        // Of taken.count + 1 numbered ids at least one is free.
+        for number in 2...(taken.count + 2) where !taken.contains("\(stem)-\(number)") {
+            taken.insert("\(stem)-\(number)")
+            return "\(stem)-\(number)"
+        }
+        return stem
+    }
+}
