@@ -80,4 +80,15 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 64)
         XCTAssertTrue(result.stderr.contains("--with: 'api' is not an option of mediamtx"), result.stderr)
     }
+
+    /// conflicts checks exactly the ports the configuration opens, under their openings' names.
+    func testConflictsChecksTheConfiguredPorts() throws {
+        let result = try portctl(["conflicts", "--config", fixture, "--json"])
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stderr)
+        let rows = try XCTUnwrap(json["ports"] as? [[String: Any]])
+        XCTAssertEqual(
+            Set(rows.map { "\($0["ports"]!)/\($0["transport"]!)" }),
+            ["1936/tcp", "8323/tcp", "8555/tcp", "8889/tcp", "8189/udp", "9997/tcp"])
+        XCTAssertEqual(rows.first { $0["ports"] as? String == "1936" }?["needed_by"] as? [String], ["mediamtx/rtmp"])
+    }
 }
