@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import XCTest
 
+@testable import CommandSupport
+@testable import portctl
+
 /// `--config` on the command line: what plan prints, and the exit codes and messages of bad input.
 final class ConfigCommandTests: XCTestCase {
     let fixture = TestPaths.repository.appendingPathComponent("Tests/Fixtures/configs/mediamtx/mediamtx.yml").path
@@ -90,5 +93,29 @@ final class ConfigCommandTests: XCTestCase {
             Set(rows.map { "\($0["ports"]!)/\($0["transport"]!)" }),
             ["1936/tcp", "8323/tcp", "8555/tcp", "8889/tcp", "8189/udp", "9997/tcp"])
         XCTAssertEqual(rows.first { $0["ports"] as? String == "1936" }?["needed_by"] as? [String], ["mediamtx/rtmp"])
+    }
+
+    /// The drift check's remedy is the command that applied the generation, quoted for a shell,
+    /// with the configuration as the absolute path it was read from.
+    func testTheRemedyRepeatsTheApplyWithAbsolutePaths() {
+        XCTAssertEqual(
+            ConfigDrift.remedy(
+                ["/usr/sbin/portctl", "apply", "rtmp", "--config", "m.yml", "--admin-from", "10.0.0.0/8", "-q"],
+                configs: ["/etc/media mtx/m.yml"]),
+            "portctl apply rtmp --config '/etc/media mtx/m.yml' --admin-from 10.0.0.0/8 -q")
+        XCTAssertEqual(ConfigDrift.quoted("it's"), "'it'\\''s'")
+    }
+
+    func testStreamNamesAreEncodedForRequests() {
+        XCTAssertEqual(ProbeCommand.percentEncoded("/live/cam 1"), "/live/cam%201")
+        XCTAssertEqual(ProbeCommand.percentEncoded("/a\r\nX: y"), "/a%0D%0AX%3A%20y")
+    }
+
+    /// nginx's own port 80 earns no "web server's port" warning.
+    func testNginxsOwnPort80IsNotAWebServerWarning() throws {
+        let nginx = try scratch("nginx.conf", "events { }\nhttp { server { listen 80; } }\n")
+        let result = try portctl(["plan", "--config", nginx])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(result.stderr.contains("web server's port"), result.stderr)
     }
 }

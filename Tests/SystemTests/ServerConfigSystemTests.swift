@@ -171,7 +171,13 @@ final class ServerConfigSystemTests: XCTestCase {
               test:
 
             """)
-        let apply = try portctl(["apply", "--config", config, "-q", "--state-dir", state])
+        // Applied with a relative path, from the file's directory; doctor runs from elsewhere.
+        let apply = try pair.run(
+            in: pair.server,
+            [
+                "sh", "-c", "cd \"$1\" && \"$2\" apply --config mediamtx.yml -q --state-dir \"$3\"", "sh", work.path,
+                TestPaths.binary("portctl").path, state,
+            ])
         XCTAssertEqual(apply.status, 0, apply.stderr)
         try served.startStreamd(["--config", config])
         XCTAssertTrue(served.log.contains("serving"), served.log)

@@ -51,7 +51,7 @@ public enum ConfigDrift {
         for config in configs {
             findings += compare(config, generation: generation, open: open, closedBySet: closedBySet, catalog: catalog, files: files)
         }
-        let remedy = "portctl apply " + configs.map { "--config \($0.path)" }.joined(separator: " ")
+        let remedy = Self.remedy(store.meta(generation)?.command ?? [], configs: configs.map(\.path))
         return Report(configs: configs.map(\.path), findings: findings, remedy: findings.isEmpty ? nil : remedy)
     }
 
@@ -60,8 +60,9 @@ public enum ConfigDrift {
         closedBySet: [String: Set<String>], catalog: ProfileCatalog, files: some ConfigFileSystem
     ) -> [String] {
         let now: Profile
+        let read: ServerConfig
         do throws(ConfigError) {
-            let read = try ServerConfigs.read(path: config.path, kind: config.kind, files: files)
+            read = try ServerConfigs.read(path: config.path, kind: config.kind, files: files)
             guard case .success(let (base, _)) = catalog.load(config.kind.profile) else {
                 return ["the \(config.kind) profile cannot be loaded to compare \(config.path) with generation \(generation)"]
             }
@@ -71,9 +72,13 @@ public enum ConfigDrift {
         }
         var findings: [String] = []
         var seen = Set<String>()
-        func said(_ citation: String?) -> String {
-            guard let citation, let space = citation.firstIndex(of: " ") else { return "\(config.path) now" }
-            return "\(citation[..<space]) now says '\(citation[citation.index(after: space)...])'"
+        var citations: [String: Citation] = [:]
+        for listener in read.listeners { citations[listener.id] = listener.citation }
+        for item in read.closed { citations[item.id] = item.citation }
+        func said(_ id: String) -> String {
+            guard let citation = citations[id] else { return "\(config.path) now" }
+            let place = citation.line > 0 ? "\(citation.fileName):\(citation.line)" : citation.fileName
+            return "\(place) now says '\(citation.text)'"
         }
         for opening in now.openings {
             let label = "\(config.profile)/\(opening.id)"
@@ -83,11 +88,11 @@ public enum ConfigDrift {
             if let before = open[label] {
                 guard before != shape else { continue }
                 let was = before.ports.sorted().joined(separator: ", ") + (before.destination.map { " on \($0)" } ?? "")
-                findings.append("\(said(opening.citation)); generation \(generation) opens \(was) for \(label)")
+                findings.append("\(said(opening.id)); generation \(generation) opens \(was) for \(label)")
             } else if let ports = closedBySet[label], ports == shape.ports {
                 continue
             } else {
-                findings.append("\(said(opening.citation)); generation \(generation) does not open \(ports) for \(label)")
+                findings.append("\(said(opening.id)); generation \(generation) does not open \(ports) for \(label)")
             }
         }
         for item in now.configuration?.closed ?? [] {
@@ -95,7 +100,7 @@ public enum ConfigDrift {
             seen.insert(label)
             guard let before = open[label] else { continue }
             findings.append(
-                "\(said(item.citation)) (\(item.reason)); generation \(generation) opens \(before.ports.sorted().joined(separator: ", ")) for \(label)"
+                "\(said(item.id)) (\(item.reason)); generation \(generation) opens \(before.ports.sorted().joined(separator: ", ")) for \(label)"
             )
         }
         for (label, before) in open.sorted(by: { $0.key < $1.key }) where label.hasPrefix("\(config.profile)/") && !seen.contains(label) {
@@ -104,5 +109,40 @@ public enum ConfigDrift {
             )
         }
         return findings
+    }
+
+    /// The command that applied the generation, shell-quoted, with each --config file as the
+    /// absolute path it was read from: what to run to follow the configurations again.
+    static func remedy(_ command: [String], configs: [String]) -> String {
+        guard command.count > 1 else { return "portctl apply " + configs.map { "--config \(quoted($0))" }.joined(separator: " ") }
+        var words: [String] = ["portctl"]
+        var next = configs.makeIterator()
+        var index = 1
+        while index < command.count {
+            let word = command[index]
+            if word == "--config", index + 1 < command.count {
+                words += ["--config", quoted(next.next() ?? command[index + 1])]
+                index += 2
+                continue
+            }
+            if word.hasPrefix("--config=") {
+                words.append("--config=" + quoted(next.next() ?? String(word.dropFirst("--config=".count))))
+            } else {
+                words.append(quoted(word))
+            }
+            index += 1
+        }
+        return words.joined(separator: " ")
+    }
+
+    static func quoted(_ word: String) -> String {
+        let plain =
+            !word.isEmpty
+            && word.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII
+                    && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "_./:=@%+,-".unicodeScalars.contains(scalar))
+            }
+        if plain { return word }
+        return "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import PortModel
 import PortProfiles
 
@@ -18,7 +19,10 @@ extension PlanInputs {
         var named: ConfigKind?
         if loaded.count == 1, configs.count == 1 { named = ConfigKind(rawValue: loaded[0].name) }
         var seen: [ConfigKind: String] = [:]
-        for path in configs {
+        for given in configs {
+            // Absolute, so that includes, drift checks and the recorded plan do not depend on the
+            // directory the command ran in.
+            let path = given.hasPrefix("/") ? given : Path.join(FileManager.default.currentDirectoryPath, given)
             let config: ServerConfig
             do throws(ConfigError) { config = try ServerConfigs.read(path: path, kind: named, files: DiskConfigFiles()) } catch {
                 throw Self.failure(error)

@@ -46,7 +46,11 @@ public enum Planner {
         let entries = merge(resolved)
         warnings += closedWarnings(closed)
         warnings += scopeWarnings(resolved, request: request)
-        warnings += entryWarnings(entries)
+        // A web server's own configuration (nginx's http { } listens) does not conflict with it.
+        let webServersOwn = Set(
+            resolved.filter { $0.opening.citation != nil && $0.opening.conflicts == nil }.map { "\($0.profile)/\($0.opening.id)" })
+        warnings += entryWarnings(entries, webServersOwn: webServersOwn)
+        warnings += unreachableWarnings(entries)
         if request.sshPorts.isEmpty {
             warnings.append(
                 PlanWarning(
@@ -187,7 +191,23 @@ public enum Planner {
         return warnings
     }
 
-    static func entryWarnings(_ entries: [PlanEntry]) -> [PlanWarning] {
+    /// An opening limited to one local address of a family that none of its source set's members
+    /// has: no packet can match it, so no rule opens it.
+    static func unreachableWarnings(_ entries: [PlanEntry]) -> [PlanWarning] {
+        entries.compactMap { entry in
+            guard let destination = entry.destination, case .addresses(let set, let cidrs) = entry.scope, !cidrs.isEmpty,
+                !cidrs.contains(where: { $0.family == destination.family })
+            else { return nil }
+            let family = destination.family == .ipv4 ? "IPv4" : "IPv6"
+            return PlanWarning(
+                code: .setClosed,
+                message:
+                    "\(entry.spec) (\(entry.labels.joined(separator: ", "))) listens on \(destination.addressText) only, but no member of \(set) is \(family): no rule opens it; add an \(family) member"
+            )
+        }
+    }
+
+    static func entryWarnings(_ entries: [PlanEntry], webServersOwn: Set<String> = []) -> [PlanWarning] {
         var warnings: [PlanWarning] = []
         for entry in entries where entry.scope == .world && entry.range.count > wideRangeThreshold {
             warnings.append(
@@ -199,6 +219,7 @@ public enum Planner {
         }
         let http = try! PortNumber(80)
         for entry in entries where entry.transport == .tcp && entry.range.contains(http) && entry.scope != .loopback {
+            if entry.labels.allSatisfy(webServersOwn.contains) { continue }
             warnings.append(
                 PlanWarning(
                     code: .port80,

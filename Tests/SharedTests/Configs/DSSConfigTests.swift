@@ -189,4 +189,15 @@ final class DSSConfigTests: XCTestCase {
             XCTAssertEqual(error, ConfigError(file: Self.path, line: 0, message: "no such file"))
         }
     }
+
+    /// streamingadminserver.conf written with CRLF line ends is read line by line.
+    func testACRLFAdminConfIsRead() throws {
+        let files = MemoryConfigFiles([
+            "/dss/streamingserver.xml": "<CONFIGURATION>\n<SERVER>\n</SERVER>\n</CONFIGURATION>\n",
+            "/dss/streamingadminserver.conf": "#comment\r\nport=1300\r\nssl=0\r\n",
+        ])
+        let config = try DSSConfigReader.read(path: "/dss/streamingserver.xml", files: files)
+        XCTAssertEqual(config.listener("admin")?.portsText, "1300/tcp")
+        XCTAssertEqual(config.listener("admin")?.citation.description, "streamingadminserver.conf:2 port=1300")
+    }
 }

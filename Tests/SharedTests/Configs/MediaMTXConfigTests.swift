@@ -154,4 +154,46 @@ final class MediaMTXConfigTests: XCTestCase {
                 "looks like a configuration of icecast2, not of mediamtx; name the icecast2 profile, or leave the profile out")
         }
     }
+
+    /// "\r\n" is one Character in Swift: a CRLF file must still be split into lines, for
+    /// citations and for recognising the kind.
+    func testACRLFFileIsCitedLineByLine() throws {
+        let text = "# written on Windows\r\nrtspAddress: :8554\r\nrtmpAddress: :1936\r\nhls: no\r\n"
+        let config = try read(text)
+        XCTAssertEqual(config.listener("rtmp")?.citation.description, "mediamtx.yml:3 rtmpAddress: :1936")
+        XCTAssertEqual(config.closedItem("hls")?.citation.description, "mediamtx.yml:4 hls: no")
+        XCTAssertEqual(ServerConfigs.detect(path: "/x/any.yml", text: text), .mediamtx)
+    }
+
+    /// A value on the line after its key is cited at the key.
+    func testTheKeysLineIsCitedNotTheValues() throws {
+        let config = try read("rtspAddress: :8554\nrtmpAddress:\n  :1940\nrtspTransports:\n  - tcp\n")
+        XCTAssertEqual(config.listener("rtmp")?.citation.description, "mediamtx.yml:2 rtmpAddress:")
+        XCTAssertEqual(config.listener("rtmp")?.portsText, "1940/tcp")
+        XCTAssertEqual(config.closedItem("rtp")?.citation.line, 4)
+    }
+
+    /// Addresses are judged by value, not by spelling.
+    func testWildcardAndMappedAddressesByValue() throws {
+        let config = try read(
+            "rtspAddress: \"[::0]:8554\"\nrtmpAddress: \"[0:0::0]:1935\"\nhlsAddress: \"[::ffff:127.0.0.1]:8888\"\nwebrtcAddress: \"[::ffff:192.0.2.7]:8889\"\n"
+        )
+        XCTAssertEqual(config.listener("rtsp")?.bind, .any)
+        XCTAssertEqual(config.listener("rtmp")?.bind, .any)
+        XCTAssertEqual(config.listener("hls")?.bind, .loopback("::ffff:127.0.0.1"))
+        XCTAssertEqual(config.listener("webrtc-http")?.bind, .address(try CIDR(parsing: "192.0.2.7")))
+    }
+
+    /// An opening bound to an IPv6 address for admins who are all IPv4 has no rule: the plan says so.
+    func testABoundOpeningNoSourceCanReachIsAWarning() throws {
+        let config = try read("api: yes\napiAddress: \"[2001:db8::1]:9997\"\n")
+        let base = try XCTUnwrap(try? ProfileCatalog(directories: []).load("mediamtx").get().0)
+        let plan = Planner.plan(
+            PlanRequest(profiles: [ServerConfigs.profile(config, base: base)], sourceSets: ["admins": [try CIDR(parsing: "10.0.0.0/8")]]))
+        XCTAssertTrue(
+            plan.warnings.contains {
+                $0.message.contains("9997/tcp (mediamtx/api) listens on 2001:db8::1 only, but no member of admins is IPv6")
+            },
+            "\(plan.warnings)")
+    }
 }

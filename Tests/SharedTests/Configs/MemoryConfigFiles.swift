@@ -11,6 +11,8 @@ struct MemoryConfigFiles: ConfigFileSystem {
         return text
     }
 
+    func exists(_ path: String) -> Bool { files[path] != nil }
+
     /// `*` and `?` within one path component, as the shell's glob matches them.
     func glob(_ pattern: String) -> [String] {
         files.keys.filter { Self.matches(Array($0), Array(pattern)) }.sorted()

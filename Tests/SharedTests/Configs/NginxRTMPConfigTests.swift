@@ -226,4 +226,28 @@ final class NginxRTMPConfigTests: XCTestCase {
         let config = try read("rtmp { server { listen 1935; } }\nhttp { server { listen 8080; } }\n")
         for id in config.listeners.map(\.id) { XCTAssertTrue(profile.contains("  - id: \(id)\n"), id) }
     }
+
+    /// nginx takes a block header over several lines; a byte-order mark it refuses, and so does portctl.
+    func testMultiLineHeadersAndAByteOrderMark() throws {
+        let path = "/etc/nginx/nginx.conf"
+        let multi =
+            "events { }\nhttp {\n  map $http_upgrade\n      $connection_upgrade { default upgrade; }\n  server { listen 8080; }\n}\n"
+        let config = try NginxRTMPConfigReader.read(path: path, files: MemoryConfigFiles([path: multi]))
+        XCTAssertEqual(config.listener("http")?.portsText, "8080/tcp")
+        let bom = "\u{FEFF}rtmp { server { listen 1936; } }\n"
+        XCTAssertThrowsError(try NginxRTMPConfigReader.read(path: path, files: MemoryConfigFiles([path: bom]))) {
+            XCTAssertEqual(
+                ($0 as? ConfigError)?.description,
+                "/etc/nginx/nginx.conf:1: starts with a UTF-8 byte-order mark, which nginx and SRS refuse; save the file without it")
+        }
+    }
+
+    /// Thousands of listens stay linear: one id each, numbered without searching from 2 each time.
+    func testManyListensGetUniqueIDs() throws {
+        let path = "/etc/nginx/nginx.conf"
+        let servers = (0..<3000).map { "  server { listen 10.0.\($0 / 250).\($0 % 250 + 1):1935; }" }.joined(separator: "\n")
+        let config = try NginxRTMPConfigReader.read(path: path, files: MemoryConfigFiles([path: "rtmp {\n\(servers)\n}\n"]))
+        XCTAssertEqual(config.listeners.count, 3000)
+        XCTAssertEqual(Set(config.listeners.map(\.id)).count, 3000)
+    }
 }

@@ -58,10 +58,7 @@ enum ConfigValues {
         }
         switch text {
         case "": throw fail("no address")
-        case "*", "0.0.0.0": return .any
-        case "::", "0:0:0:0:0:0:0:0":
-            if ipv4Only { throw fail("'\(text)' is IPv6; this server binds IPv4 addresses only") }
-            return .any
+        case "*": return .any
         case "localhost": return .loopback(text)
         default: break
         }
@@ -70,9 +67,7 @@ enum ConfigValues {
             throw fail("'\(Shown.value(text))' is not an IP address (host names are not resolved; write the address)")
         }
         if ipv4Only, cidr.family == .ipv6 { throw fail("'\(Shown.value(text))' is IPv6; this server binds IPv4 addresses only") }
-        let loopbackV4 = try! CIDR(parsing: "127.0.0.0/8")
-        let loopbackV6 = try! CIDR(parsing: "::1")
-        return loopbackV4.contains(cidr) || cidr == loopbackV6 ? .loopback(text) : .address(cidr)
+        return ListenAddress.classify(cidr, as: text)
     }
 
     /// Ports 80 and 443 are a web server's: a listener on them conflicts with one.

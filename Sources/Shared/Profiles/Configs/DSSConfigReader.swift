@@ -30,7 +30,7 @@ public enum DSSConfigReader {
         try reader.streaming()
         var read = [path]
         let admin = Path.join(Path.parent(path), "streamingadminserver.conf")
-        if files.glob(admin).contains(admin) {
+        if files.exists(admin) {
             try reader.admin(file: admin, text: try files.read(admin))
             read.append(admin)
         } else {
@@ -214,8 +214,8 @@ struct DSSReader {
     /// value of a name counting (as streamingadminserver.pl reads it); nil `text` when there is none.
     mutating func admin(file: String, text: String?) throws(ConfigError) {
         var entries: [String: (value: String, line: Int, text: String)] = [:]
-        for (offset, raw) in (text ?? "").split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        // By newline Character: "\r\n" is one Character, so splitting on "\n" would not split a CRLF file.
+        for (offset, line) in (text ?? "").split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             guard !line.hasPrefix("#"), let equals = line.firstIndex(of: "="), equals != line.startIndex else { continue }
             let name = line[..<equals].trimmingWhitespace()
             let value = line[line.index(after: equals)...].trimmingWhitespace()

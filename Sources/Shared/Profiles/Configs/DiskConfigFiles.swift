@@ -35,6 +35,11 @@ public struct DiskConfigFiles: ConfigFileSystem {
         return text
     }
 
+    public func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
     public func glob(_ pattern: String) -> [String] {
         var result = glob_t()
         defer { globfree(&result) }

@@ -54,17 +54,32 @@ public struct ListenAddress: Sendable, Hashable {
         }
         let bind: BindAddress
         switch host {
-        case "", "*", "0.0.0.0", "::", "0:0:0:0:0:0:0:0": bind = .any
+        case "", "*": bind = .any
         case "localhost": bind = .loopback(String(host))
         default:
             guard let cidr = try? CIDR(parsing: String(host)), cidr.isHost else {
                 throw fail("'\(Shown.value(String(host)))' is not an IP address (host names are not resolved; write the address)")
             }
-            let loopbackV4 = try! CIDR(parsing: "127.0.0.0/8")
-            let loopbackV6 = try! CIDR(parsing: "::1")
-            bind = loopbackV4.contains(cidr) || cidr == loopbackV6 ? .loopback(String(host)) : .address(cidr)
+            bind = classify(cidr, as: String(host))
         }
         return ListenAddress(bind: bind, port: port)
+    }
+
+    /// What binding to `cidr` (a host address) means, by its value, whatever its spelling:
+    /// every address (`0.0.0.0`, `::`, `[::0]`), loopback (127.0.0.0/8, `::1`), or that one address.
+    /// An IPv4-mapped IPv6 address (`::ffff:192.0.2.7`) receives the IPv4 address's packets.
+    public static func classify(_ cidr: CIDR, as text: String) -> BindAddress {
+        var address = cidr
+        let bytes = cidr.bytes
+        if cidr.family == .ipv6, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff,
+            let mapped = try? CIDR(parsing: bytes[12..<16].map(String.init).joined(separator: "."))
+        {
+            address = mapped
+        }
+        if address.bytes.allSatisfy({ $0 == 0 }) { return .any }
+        let loopbackV4 = try! CIDR(parsing: "127.0.0.0/8")
+        let loopbackV6 = try! CIDR(parsing: "::1")
+        return loopbackV4.contains(address) || address == loopbackV6 ? .loopback(text) : .address(address)
     }
 }
 

@@ -12,7 +12,8 @@ public enum MediaMTXConfigReader {
         do throws(YAMLComposer.Failure) { root = try YAMLComposer.compose(text) } catch {
             throw ConfigError(file: path, line: error.mark?.line ?? 0, message: error.message)
         }
-        var reader = Reader(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false))
+        // By newline Character, as libyaml counts lines: "\r\n" is one Character.
+        var reader = Reader(path: path, lines: text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline))
         if let root {
             guard case .mapping(let mapping) = root else {
                 throw ConfigError(
@@ -21,6 +22,7 @@ public enum MediaMTXConfigReader {
             for (key, value) in mapping {
                 guard let name = key.scalar?.string else { continue }
                 reader.values[name] = value
+                reader.keyLines[name] = key.mark?.line
             }
         }
         return try reader.config()
@@ -30,6 +32,8 @@ public enum MediaMTXConfigReader {
         let path: String
         let lines: [Substring]
         var values: [String: Node] = [:]
+        /// Where each key is written: citations and errors name the key's line, not its value's.
+        var keyLines: [String: Int] = [:]
         var listeners: [ConfigListener] = []
         var closed: [ConfigClosed] = []
 
@@ -39,13 +43,13 @@ public enum MediaMTXConfigReader {
         }
 
         func citation(_ key: String, default fallback: String) -> Citation {
-            guard let mark = values[key]?.mark ?? nil, mark.line >= 1, mark.line <= lines.count else {
+            guard let line = keyLines[key], line >= 1, line <= lines.count else {
                 return Citation(file: path, line: 0, text: "\(key) absent: default \(fallback)")
             }
-            return Citation(file: path, line: mark.line, text: Citation.directive(lines[mark.line - 1], comment: "#"))
+            return Citation(file: path, line: line, text: Citation.directive(lines[line - 1], comment: "#"))
         }
 
-        func line(_ key: String) -> Int { values[key]?.mark?.line ?? 0 }
+        func line(_ key: String) -> Int { keyLines[key] ?? values[key]?.mark?.line ?? 0 }
 
         func scalar(_ key: String) throws(ConfigError) -> String? {
             guard let node = values[key] else { return nil }

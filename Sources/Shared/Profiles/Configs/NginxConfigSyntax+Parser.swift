@@ -39,10 +39,16 @@ enum NginxConfigSyntax {
 private struct NoConfigFiles: ConfigFileSystem {
     func read(_ path: String) throws(ConfigError) -> String { throw ConfigError(file: path, line: 0, message: "no such file") }
     func glob(_ pattern: String) -> [String] { [] }
+    func exists(_ path: String) -> Bool { false }
 }
 
 /// The parser's state across one main file and its includes.
 private struct NginxConfigLoader<Files: ConfigFileSystem> {
+    /// nginx's directives that open a block: only their headers may span lines.
+    static var blockDirectives: Set<String> {
+        NginxBlockDirectives.names
+    }
+
     let files: Files
     let style: NginxConfigSyntax.IncludeStyle
     let mainDirectory: String
@@ -57,6 +63,12 @@ private struct NginxConfigLoader<Files: ConfigFileSystem> {
     }
 
     mutating func parse(_ text: String, file: String, chain: [String]) throws(ConfigError) -> [NginxDirective] {
+        // nginx and SRS both refuse a byte-order mark (an unknown directive); so does portctl, rather
+        // than drop the first block without a word.
+        if text.utf8.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw ConfigError(
+                file: file, line: 1, message: "starts with a UTF-8 byte-order mark, which nginx and SRS refuse; save the file without it")
+        }
         var lexer = NginxLexer(text: text, file: file)
         var stack: [Frame] = []
         var top: [NginxDirective] = []
@@ -80,7 +92,11 @@ private struct NginxConfigLoader<Files: ConfigFileSystem> {
                 guard !words.isEmpty else {
                     throw ConfigError(file: file, line: token.line, message: "unexpected '{' with no directive name before it")
                 }
-                if let later = words.firstIndex(where: { $0.line != words[0].line }) {
+                // nginx takes a block's header over several lines (`map $a\n $b {`); SRS does not. Only
+                // a block directive's, though: `listen 1935` and a `{` lines later is a missing ';'.
+                if style == .srs || !Self.blockDirectives.contains(words[0].value),
+                    let later = words.firstIndex(where: { $0.line != words[0].line })
+                {
                     throw Self.unterminated(words, at: later, file: file)
                 }
                 guard stack.count < NginxConfigSyntax.maxBlockDepth else {
@@ -203,4 +219,12 @@ private struct NginxConfigLoader<Files: ConfigFileSystem> {
         let tried = candidates.joined(separator: " or ")
         throw fail("'\(Shown.value(pattern))' is not found (tried \(tried)); expected an existing file")
     }
+}
+
+/// nginx's directives that open a block.
+private enum NginxBlockDirectives {
+    static let names: Set<String> = [
+        "http", "server", "location", "map", "geo", "split_clients", "upstream", "if", "limit_except", "types", "events",
+        "stream", "mail", "rtmp", "application", "match", "charset_map",
+    ]
 }

@@ -5,14 +5,25 @@ import PortModel
 struct NginxListenerSet {
     private(set) var listeners: [ConfigListener] = []
     private var ids: Set<String> = []
+    /// Where each (ports, bind) is in `listeners`, and the next number of each id stem: both keep
+    /// a configuration of thousands of listens linear.
+    private var positions: [Key: Int] = [:]
+    private var numbers: [String: Int] = [:]
+
+    private struct Key: Hashable {
+        let ports: [PortSpec]
+        let bind: BindAddress
+    }
     private var closing: [(base: String, ports: [PortSpec], reason: String, citation: Citation)] = []
 
     /// The closed services, their ids given after every listener's: a listener keeps the plain id
     /// (`flv-push`) even when a closed one of its kind comes first in the file.
     var closed: [ConfigClosed] {
         var taken = ids
+        var numbers = numbers
         return closing.map { item in
-            let id = Self.uniqueID(base: item.base, bare: true, ports: item.ports, line: item.citation.line, taken: &taken)
+            let id = Self.uniqueID(
+                base: item.base, bare: true, ports: item.ports, line: item.citation.line, taken: &taken, numbers: &numbers)
             return ConfigClosed(id: id, ports: item.ports, reason: item.reason, citation: item.citation)
         }
     }
@@ -26,7 +37,7 @@ struct NginxListenerSet {
         base: String, bare: Bool, purpose: String, ports: [PortSpec], service: Service, direction: Direction = .in,
         from: SourceRef = .world, bind: BindAddress, citation: Citation
     ) {
-        if let index = listeners.firstIndex(where: { $0.ports == ports && $0.bind == bind }) {
+        if let index = positions[Key(ports: ports, bind: bind)] {
             let old = listeners[index]
             if old.service == .http, service == .https {
                 listeners[index] = ConfigListener(
@@ -35,7 +46,8 @@ struct NginxListenerSet {
             }
             return
         }
-        let id = Self.uniqueID(base: base, bare: bare, ports: ports, taken: &ids)
+        let id = Self.uniqueID(base: base, bare: bare, ports: ports, taken: &ids, numbers: &numbers)
+        positions[Key(ports: ports, bind: bind)] = listeners.count
         listeners.append(
             ConfigListener(
                 id: id, purpose: purpose, ports: ports, service: service, direction: direction, from: from, bind: bind, citation: citation,
@@ -54,7 +66,9 @@ struct NginxListenerSet {
         return ports.contains { spec in web.contains { spec.range.contains($0) } } ? "web-server" : nil
     }
 
-    private static func uniqueID(base: String, bare: Bool, ports: [PortSpec], line: Int = 0, taken: inout Set<String>) -> String {
+    private static func uniqueID(
+        base: String, bare: Bool, ports: [PortSpec], line: Int = 0, taken: inout Set<String>, numbers: inout [String: Int]
+    ) -> String {
         let portText = ports.first.map { "\($0.range.low.value)" + ($0.range.isSingle ? "" : "-\($0.range.high.value)") }
         var candidates: [String] = []
         if bare { candidates.append(base) }
@@ -65,9 +79,11 @@ struct NginxListenerSet {
             taken.insert(candidate)
             return candidate
         }
-        // Of taken.count + 1 numbered ids at least one is free.
-        for number in 2...(taken.count + 2) where !taken.contains("\(stem)-\(number)") {
+        // Numbered from where this stem's numbering stopped: of taken.count + 1 numbers at least one is free.
+        let start = numbers[stem] ?? 2
+        for number in start...(start + taken.count) where !taken.contains("\(stem)-\(number)") {
             taken.insert("\(stem)-\(number)")
+            numbers[stem] = number + 1
             return "\(stem)-\(number)"
         }
         return stem

@@ -39,7 +39,8 @@ public struct Citation: Sendable, Hashable, CustomStringConvertible {
     /// A line of a file as a citation shows it: trimmed, without a trailing comment that starts
     /// with `comment` after a space, and at most 80 characters.
     public static func directive(_ line: some StringProtocol, comment: String) -> String {
-        var text = String(line).trimmingWhitespace()
+        // Control characters (a stray \r, a tab) become spaces: a citation is one line of text.
+        var text = String(String(line).map { $0.isNewline || ($0.asciiValue.map { $0 < 0x20 } ?? false) ? " " : $0 }).trimmingWhitespace()
         let marker = Array(" \(comment)")
         let characters = Array(text)
         if characters.count > marker.count {
@@ -171,4 +172,7 @@ public protocol ConfigFileSystem: Sendable {
     func read(_ path: String) throws(ConfigError) -> String
     /// The paths a shell glob (`*`, `?`, `[...]`) matches, sorted; empty when none.
     func glob(_ pattern: String) -> [String]
+    /// True when `path` names something (a file beside the one named: DSS's
+    /// streamingadminserver.conf, Wowza's other file); a plain test, not a glob.
+    func exists(_ path: String) -> Bool
 }

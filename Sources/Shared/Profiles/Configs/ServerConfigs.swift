@@ -43,7 +43,7 @@ public enum ServerConfigs {
         if head.contains("<Root") && (head.contains("<VHost") || head.contains("<Server") || head.contains("<HostPortList")) {
             return .wowza
         }
-        let words = head.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmingWhitespace() }
+        let words = head.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }
         func starts(_ prefixes: [String]) -> Bool { words.contains { line in prefixes.contains { line.hasPrefix($0) } } }
         if starts(["rtspAddress:", "rtmpAddress:", "hlsAddress:", "webrtcAddress:", "srtAddress:", "rtspTransports:", "paths:"]) {
             return .mediamtx

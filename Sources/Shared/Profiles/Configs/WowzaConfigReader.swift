@@ -22,7 +22,7 @@ public enum WowzaConfigReader {
         let sibling = Path.join(Path.parent(path), isVHost ? "Server.xml" : "VHost.xml")
         var other: ConfigXMLElement?
         var read = [path]
-        if sibling != path, files.glob(sibling).contains(sibling) {
+        if sibling != path, files.exists(sibling) {
             let (siblingIsVHost, element) = try WowzaReader.part(try ConfigXML.parse(try files.read(sibling), file: sibling), file: sibling)
             guard siblingIsVHost != isVHost else {
                 throw ConfigError(
