@@ -136,7 +136,7 @@ struct ProbeCommand: ContextualCommand {
             // Stream names the configurations give (--config): the first of each protocol.
             for profile in plan.profiles {
                 for (service, names) in profile.configuration?.streamPaths ?? [:] where configuredPaths[service] == nil {
-                    configuredPaths[service] = names.first.map(Self.percentEncoded)
+                    configuredPaths[service] = names.first.map(ProbePaths.percentEncoded)
                 }
             }
             targets = Prober.targets(plan, sample: sample, full: full, seed: seed)
@@ -291,23 +291,5 @@ struct ProbeCommand: ContextualCommand {
             }
         }
         return text.count > 80 ? String(text.prefix(80)) + "..." : text
-    }
-
-    /// A stream name from a server's configuration as a URL path: every byte but letters, digits,
-    /// `-._~` and `/` percent-encoded, so no name can add a line or a space to a request.
-    static func percentEncoded(_ name: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for byte in name.utf8 {
-            let plain =
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || "-._~/".utf8.contains(byte)
-            if plain {
-                out.append(byte)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

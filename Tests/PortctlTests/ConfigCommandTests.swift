@@ -3,6 +3,7 @@ import TestSupport
 import XCTest
 
 @testable import CommandSupport
+@testable import PortProbe
 @testable import portctl
 
 /// `--config` on the command line: what plan prints, and the exit codes and messages of bad input.
@@ -107,8 +108,8 @@ final class ConfigCommandTests: XCTestCase {
     }
 
     func testStreamNamesAreEncodedForRequests() {
-        XCTAssertEqual(ProbeCommand.percentEncoded("/live/cam 1"), "/live/cam%201")
-        XCTAssertEqual(ProbeCommand.percentEncoded("/a\r\nX: y"), "/a%0D%0AX%3A%20y")
+        XCTAssertEqual(ProbePaths.percentEncoded("/live/cam 1"), "/live/cam%201")
+        XCTAssertEqual(ProbePaths.percentEncoded("/a\r\nX: y"), "/a%0D%0AX%3A%20y")
     }
 
     /// nginx's own port 80 earns no "web server's port" warning.
