@@ -24,13 +24,27 @@ struct StatusCommand: ContextualCommand {
             Exits 0, or 1 when drift or a blocking table is found, or when a server configuration the \
             generation followed (--config) now says something else.
 
+            --format prometheus writes node_exporter's textfile-collector format (portctl(8), \
+            METRICS); the portctl-metrics.timer unit writes it every 30 seconds.
+
             EXAMPLES:
               portctl status
               portctl status --json
+              portctl status --format prometheus > /var/lib/prometheus/node-exporter/portctl.prom
             """)
 
     @OptionGroup var state: StateDirectoryOption
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print JSON (same as --format json).") var json = false
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json, prometheus
+    }
+
+    @Option(
+        help: ArgumentHelp(
+            "Output format: table, json, or prometheus (node_exporter's textfile format; exits 0 whenever the state could be read).",
+            valueName: "format"))
+    var format: Format = .table
 
     func run(in context: CommandContext) throws {
         try state.check()
@@ -42,7 +56,12 @@ struct StatusCommand: ContextualCommand {
         }
         let catalog = ProfileCatalog(directories: ProfileCatalog.defaultDirectories(extra: [], environment: context.environment))
         let configDrift = ConfigDrift.check(store: state.store, catalog: catalog)
-        if json {
+        if format == .prometheus {
+            // Drift and blocking tables are metrics here: a timer that writes them must not fail.
+            context.out(StatusMetrics.render(report, extra: .init(configDrift: configDrift.map { !$0.findings.isEmpty })))
+            return
+        }
+        if json || format == .json {
             var value = StatusRendering.json(report)
             if case .object(var fields) = value {
                 fields.append(

@@ -197,4 +197,39 @@ final class ProtocolTests: XCTestCase {
         let html = AdminResponder.respond(to: RequestHead(method: "GET", target: "/", version: "HTTP/1.1", headers: []), counters: counters)
         XCTAssertTrue(String(decoding: html.body, as: UTF8.self).contains("<td>6970-6999/udp</td>"))
     }
+
+    func testAdminMetricsAreThePrometheusTextFormat() throws {
+        let counters = Counters()
+        counters.register(
+            Counters.Listener(name: "554/tcp", transport: .tcp, ports: "554", service: .rtsp, labels: ["dss/rtsp"], bound: true, error: nil)
+        )
+        counters.register(
+            Counters.Listener(
+                name: "6970-6999/udp", transport: .udp, ports: "6970-6999", service: .rtp, labels: ["dss/media"], bound: false,
+                error: "port 6970: address in use"))
+        counters.update("554/tcp") {
+            $0.connections = 2
+            $0.bytesSent = 900
+        }
+        counters.update("6970-6999/udp") {
+            $0.knocks = 5
+            $0.dropped = 1
+        }
+        counters.countSession("rtsp")
+        counters.countUDPBytes(120)
+        let reply = AdminResponder.respond(
+            to: RequestHead(method: "GET", target: "/metrics?x=1", version: "HTTP/1.1", headers: []), counters: counters)
+        XCTAssertEqual(reply.headers.first { $0.0 == "Content-Type" }?.1, "text/plain; version=0.0.4; charset=utf-8")
+        let text = String(decoding: reply.body, as: UTF8.self)
+        for expected in [
+            #"streamd_connections_total{listener="554/tcp",service="rtsp"} 2"#,
+            #"streamd_sent_bytes_total{listener="554/tcp",service="rtsp"} 900"#,
+            #"streamd_sent_bytes_total{listener="udp",service="udp"} 120"#, #"streamd_sessions_total{protocol="rtsp"} 1"#,
+            #"streamd_knocks_answered_total{listener="6970-6999/udp",service="rtp"} 5"#,
+            #"streamd_knocks_refused_total{listener="6970-6999/udp",service="rtp"} 1"#, "streamd_bind_failures 1",
+            #"streamd_listener_up{listener="6970-6999/udp",service="rtp"} 0"#, "# TYPE streamd_connections_total counter",
+        ] {
+            XCTAssertTrue(text.contains(expected + "\n"), "\(expected) in \(text)")
+        }
+    }
 }

@@ -53,6 +53,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         counted = true
+        connection.counters.update(connection.listener) { $0.connections += 1 }
         context.fireChannelActive()
     }
 

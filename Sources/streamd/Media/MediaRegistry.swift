@@ -19,6 +19,8 @@ final class MediaRegistry: @unchecked Sendable {
 
     let loop: EventLoop
     let maxSessions: Int
+    /// Where sessions started are counted, by protocol, for /metrics; nil in tests that need none.
+    var counters: Counters?
     let timeout: TimeAmount
     let pump: MediaPump
     private let state = NIOLockedValueBox(State())
@@ -80,6 +82,7 @@ final class MediaRegistry: @unchecked Sendable {
             return true
         }
         guard added else { return nil }
+        counters?.countSession(Self.protocolName(sink))
         if playing { ensurePumping() }
         return session
     }
@@ -188,6 +191,16 @@ final class MediaRegistry: @unchecked Sendable {
             }
             for session in state.sessions.values where session.playing { send(session) }
             return true
+        }
+    }
+
+    /// The protocol a session's sink speaks, as /metrics labels it.
+    static func protocolName(_ sink: MediaSink) -> String {
+        switch sink {
+        case .udp, .interleaved: return "rtsp"
+        case .rtmp: return "rtmp"
+        case .icy: return "icy"
+        case .mmsh: return "mmsh"
         }
     }
 }

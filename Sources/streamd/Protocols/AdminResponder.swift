@@ -2,7 +2,7 @@ import PortModel
 import StreamWire
 
 /// The admin port's status page: every listener, whether it bound, and what it answered.
-/// JSON when the client asks for it with `Accept: application/json`.
+/// JSON when the client asks for it with `Accept: application/json`; Prometheus metrics at /metrics.
 enum AdminResponder {
     static func respond(to head: RequestHead, counters: Counters) -> Response {
         guard head.method == "GET" || head.method == "HEAD" else {
@@ -10,9 +10,13 @@ enum AdminResponder {
                 version: "HTTP/1.0", status: 405, reason: "Method Not Allowed", headers: [("Allow", "GET, HEAD"), ("Content-Length", "0")])
         }
         let wantsJSON = head.header("Accept")?.contains("application/json") ?? false
+        let path = head.target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.target
         let body: [UInt8]
         let type: String
-        if wantsJSON {
+        if path == "/metrics" {
+            body = Array(StreamdMetrics.render(counters).utf8)
+            type = StreamdMetrics.contentType
+        } else if wantsJSON {
             body = Array(json(counters).pretty.utf8)
             type = "application/json"
         } else {

@@ -12,6 +12,10 @@ final class Counters: Sendable {
         var bound: Bool
         var error: String?
         var requests = 0
+        /// TCP connections accepted (and not refused by --max-connections).
+        var connections = 0
+        /// Bytes written to its TCP connections, TLS records included.
+        var bytesSent = 0
         var knocks = 0
         var dropped = 0
         /// Datagrams (knock replies, RTP, RTCP) the kernel refused to send; each was dropped, and the socket stays open.
@@ -23,6 +27,16 @@ final class Counters: Sendable {
     private let state = NIOLockedValueBox<[String: Listener]>([:])
     private let order = NIOLockedValueBox<[String]>([])
     private let open = NIOLockedValueBox(0)
+    private let sessionCounts = NIOLockedValueBox<[String: Int]>([:])
+    private let udpBytes = NIOLockedValueBox(0)
+
+    /// Counts a media session started, by protocol (`rtsp`, `rtmp`, `icy`, `mmsh`).
+    func countSession(_ kind: String) { sessionCounts.withLockedValue { $0[kind, default: 0] += 1 } }
+    var sessions: [String: Int] { sessionCounts.withLockedValue { $0 } }
+
+    /// Counts bytes sent in UDP datagrams: knock replies, RTP and RTCP.
+    func countUDPBytes(_ count: Int) { udpBytes.withLockedValue { $0 += count } }
+    var udpBytesSent: Int { udpBytes.withLockedValue { $0 } }
 
     func register(_ listener: Listener) {
         state.withLockedValue { $0[listener.name] = listener }

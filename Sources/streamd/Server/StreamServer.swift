@@ -35,6 +35,7 @@ final class StreamServer: @unchecked Sendable {
     ) {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         self.media = MediaRegistry(loop: group.next(), maxSessions: sessionsMax)
+        self.media.counters = counters
         self.key = key
         self.limits = limits
         self.logger = logger
@@ -138,6 +139,7 @@ final class StreamServer: @unchecked Sendable {
                 .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteCounter(counters: counters, listener: name))
                         if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                         try channel.pipeline.syncOperations.addHandlers([
                             IdleStateHandler(readTimeout: .seconds(limits.idleTimeout)),

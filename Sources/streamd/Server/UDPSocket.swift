@@ -100,7 +100,10 @@ final class UDPSocket: UDPSender, @unchecked Sendable {
                 Glibc.sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), $0, socklen_t($1))
             }
         }
-        if sent >= 0 { return true }
+        if sent >= 0 {
+            errors.counters.countUDPBytes(sent)
+            return true
+        }
         errors.record(errno: errno, to: address)
         return false
     }
