@@ -9,6 +9,8 @@
 # timeout). nmap -sV (TCP only) runs only when SV_RUNS is set: since streamd streams the test
 # stream to any GET on the ICY port (issue 7), nmap's GET probe there reads it for about 410 s a
 # run. BIN=dir uses that directory's portctl and streamd instead of a static release build.
+# Issue 16: twenty hosts in one probe (twenty addresses of the server namespace, one streamd)
+# against one host, through the firewall; the target is at most 2x. FLEET_ONLY=1 runs only that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
@@ -84,7 +86,28 @@ print(sum(1 for t in udp if t >= 1 / 3), round(max(udp) * 1000))")
   fi
   echo "$label: $RUNS more probes back to back: $resent UDP checks needed a resent knock; slowest UDP check per run (ms): ${slowest[*]}"
 }
+fleet() {
+  local hosts=(192.0.2.1)
+  for i in $(seq 101 119); do ip -n "$server" addr add "192.0.2.$i/24" dev "bs$tag"; hosts+=("192.0.2.$i"); done
+  local one="$portctl probe 192.0.2.1 $args --key $work/key --timeout 1s --format json"
+  local many="$portctl probe ${hosts[*]} $args --key $work/key --timeout 1s --format json"
+  ip netns exec "$client" hyperfine -N --style none --runs "$RUNS" -i --export-json "$work/fleet.json" "$one" "$many" >/dev/null 2>&1
+  local times; times=$(python3 -c "
+import json, statistics
+r = json.load(open('$work/fleet.json'))['results']
+print(' '.join(f\"{round(statistics.median(x['times']) * 1000)} {round(max(x['times']) * 1000)}\" for x in r))")
+  read -r m_one x_one m_many x_many <<<"$times"
+  local checks bad
+  read -r checks bad < <(ip netns exec "$client" $many 2>/dev/null | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+r = [x for h in d['hosts'] for x in h['results']]
+print(len(r), sum(1 for x in r if x['verdict'] != 'ok'))")
+  echo "fleet: one host median ${m_one} ms, max ${x_one} ms | ${#hosts[@]} hosts (${checks} checks, ${bad} not ok) median ${m_many} ms, max ${x_many} ms"
+  echo "fleet: ${#hosts[@]} hosts / one host = $(python3 -c "print(round($m_many/$m_one,2))")x median (target <= 2x)"
+}
 echo
-measure loopback "$server" 127.0.0.1
+if [[ -z ${FLEET_ONLY:-} ]]; then measure loopback "$server" 127.0.0.1; fi
 ip netns exec "$server" "$portctl" apply $args --conflict-root "$work/empty" -q --state-dir "$work/state" >/dev/null
-measure through-firewall "$client" 192.0.2.1
+if [[ -z ${FLEET_ONLY:-} ]]; then measure through-firewall "$client" 192.0.2.1; fi
+fleet

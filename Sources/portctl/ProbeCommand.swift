@@ -54,8 +54,17 @@ struct ProbeCommand: ContextualCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, junit, tap }
 
-    @Argument(help: ArgumentHelp("The host to probe: a name or an address.", valueName: "host")) var host: String
-    @Argument(help: ArgumentHelp("Profiles whose ports to probe.", valueName: "profile")) var profiles: [String] = []
+    @Argument(help: ArgumentHelp("The host to probe: a name or an address (optional with --targets).", valueName: "host"))
+    var firstHost: String?
+    @Argument(
+        help: ArgumentHelp(
+            "Profiles whose ports to probe; words that name no profile and look like hosts (a dot, a colon, localhost) are more hosts, probed in parallel.",
+            valueName: "profile|host")) var profiles: [String] = []
+    @Option(
+        name: .customLong("targets"),
+        help: ArgumentHelp(
+            "Probe the hosts this file lists, in parallel: one a line, HOST [PROFILE...] [PLAN FLAGS...]; a line with only a host uses the command line's plan.",
+            valueName: "file")) var targetsFile: String?
     @OptionGroup var flags: PlanFlags
     @Option(help: ArgumentHelp("Probe these ports too, e.g. 554/tcp,6970-6999/udp (repeatable).", valueName: "ports")) var ports: [String] =
         []
@@ -129,22 +138,12 @@ struct ProbeCommand: ContextualCommand {
                 throw CommandFailure.flag("--ports", error.description)
             }
         }
-        var targets: [ProbeTarget] = []
-        var configuredPaths: [Service: String] = [:]
-        if !profiles.isEmpty || !flags.configs.isEmpty {
-            let plan = Planner.plan(try flags.request(profiles: profiles, in: context))
-            // Stream names the configurations give (--config): the first of each protocol.
-            for profile in plan.profiles {
-                for (service, names) in profile.configuration?.streamPaths ?? [:] where configuredPaths[service] == nil {
-                    configuredPaths[service] = names.first.map(ProbePaths.percentEncoded)
-                }
-            }
-            targets = Prober.targets(plan, sample: sample, full: full, seed: seed)
+        let fleet = try hostPlans(in: context)
+        guard let host = fleet.first?.host else {
+            throw CommandFailure(.usage, "name a host to probe, or --targets FILE, e.g. portctl probe 192.0.2.1 dss")
         }
-        var seen = Set(targets.map { "\($0.port)/\($0.transport.rawValue)" })
-        targets += Prober.targets(ports: specs, sample: sample, full: full, seed: seed).filter {
-            seen.insert("\($0.port)/\($0.transport.rawValue)").inserted
-        }
+        let profiles = fleet[0].profiles
+        let (targets, configuredPaths) = try targets(profiles: profiles, flags: flags, specs: specs, seed: seed, in: context)
         guard !targets.isEmpty else { throw CommandFailure(.usage, "name profiles or --ports to probe, e.g. portctl probe \(host) dss") }
         try Self.checkHost(host, source: source)
         var prober = Prober(host: host)
@@ -161,13 +160,16 @@ struct ProbeCommand: ContextualCommand {
             for warning in loaded.warnings { context.warning("--key: \(warning)") }
             prober.key = loaded.key
         }
+        if fleet.count > 1 || targetsFile != nil {
+            guard !media else { throw CommandFailure.flag("--media", "plays one host at a time; probe the hosts one by one with --media") }
+            return try runFleet(fleet, template: prober, specs: specs, seed: seed, in: context)
+        }
         let checks = media ? MediaProbe.checks(for: targets, transports: transports) : []
         if media, checks.isEmpty {
             throw CommandFailure.flag(
                 "--media",
                 "nothing to play: the plan has no RTSP port (or none for --media-transport); name an RTSP profile or --ports 554/tcp")
         }
-        let host = self.host
         var results = prober.run(
             targets,
             progress: { done, total in

@@ -105,25 +105,11 @@ public struct Prober: Sendable {
     public func run(
         _ targets: [ProbeTarget], progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }, notice: (String) -> Void = { _ in }
     ) -> [ProbeResult] {
-        let host = self.host
-        let timeout = self.timeout
-        let key = self.key
-        let source = self.source
-        let tls = self.tls
-        let paths = self.paths
-        let pacer = self.pacer
+        let prober = self
         let limit = Self.checkLimit(timeout: timeout)
-        var results = WorkerPool.run(
+        let results = WorkerPool.run(
             count: targets.count, width: max(1, concurrency), limit: limit,
-            work: { index, lease in
-                ProbeCheck.run(targets[index], host: host, timeout: timeout, key: key, source: source, tls: tls, paths: paths) {
-                    // The pacer's wait is not the check's own time: its deadline moves with it.
-                    let wait = pacer.reserve()
-                    lease.extend(by: wait)
-                    pacer.sleep(wait)
-                    return wait
-                }
-            },
+            work: { index, lease in prober.check(targets[index], lease: lease) },
             overdue: { index in
                 ProbeResult(
                     target: targets[index], verdict: .error,
@@ -132,6 +118,28 @@ public struct Prober: Sendable {
                     seconds: limit)
             },
             done: { progress($0, targets.count) })
+        return retrySilent(results, notice: notice)
+    }
+
+    /// The check of one target, as `run` makes it: for a pool that mixes several hosts' checks.
+    func check(_ target: ProbeTarget, lease: WorkerPool.Lease) -> ProbeResult {
+        let pacer = self.pacer
+        return ProbeCheck.run(target, host: host, timeout: timeout, key: key, source: source, tls: tls, paths: paths) {
+            // The pacer's wait is not the check's own time: its deadline moves with it.
+            let wait = pacer.reserve()
+            lease.extend(by: wait)
+            pacer.sleep(wait)
+            return wait
+        }
+    }
+
+    /// Knocks the silent UDP ports of a host that rate-limits ICMP again, within `icmpBudget`.
+    func retrySilent(_ checked: [ProbeResult], notice: (String) -> Void) -> [ProbeResult] {
+        var results = checked
+        let host = self.host
+        let key = self.key
+        let source = self.source
+        let pacer = self.pacer
         let retry = ICMPRetry(budget: icmpBudget)
         if retry.applies(to: results) {
             notice("retrying silent UDP ports: \(host) rate-limits ICMP (at most \(ProbeCheck.format(icmpBudget))s)")
