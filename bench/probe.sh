@@ -9,8 +9,9 @@
 # timeout). nmap -sV (TCP only) runs only when SV_RUNS is set: since streamd streams the test
 # stream to any GET on the ICY port (issue 7), nmap's GET probe there reads it for about 410 s a
 # run. BIN=dir uses that directory's portctl and streamd instead of a static release build.
-# Issue 16: twenty hosts in one probe (twenty addresses of the server namespace, one streamd)
-# against one host, through the firewall; the target is at most 2x. FLEET_ONLY=1 runs only that.
+# Issue 16: twenty hosts in one probe (twenty namespaces, each with its streamd and ruleset)
+# against one of them alone, through their firewalls; the target is at most 2x. FLEET_ONLY=1 runs
+# only that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
@@ -29,8 +30,10 @@ tag=$$
 server=pbench-srv-$tag
 client=pbench-cli-$tag
 pids=()
+fleet_ns=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for ns in "${fleet_ns[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   ip netns del "$server" 2>/dev/null || true
   ip netns del "$client" 2>/dev/null || true
   rm -rf "$work"
@@ -87,10 +90,23 @@ print(sum(1 for t in udp if t >= 1 / 3), round(max(udp) * 1000))")
   echo "$label: $RUNS more probes back to back: $resent UDP checks needed a resent knock; slowest UDP check per run (ms): ${slowest[*]}"
 }
 fleet() {
-  local hosts=(192.0.2.1)
-  for i in $(seq 101 119); do ip -n "$server" addr add "192.0.2.$i/24" dev "bs$tag"; hosts+=("192.0.2.$i"); done
-  local one="$portctl probe 192.0.2.1 $args --key $work/key --timeout 1s --format json"
-  local many="$portctl probe ${hosts[*]} $args --key $work/key --timeout 1s --format json"
+  # Twenty hosts, each a namespace of its own with its own streamd and applied ruleset, joined to
+  # the client namespace by a veth pair each (10.200.N.1 <-> 10.200.N.2).
+  local fargs="dss --port80 --admin-from 10.200.0.0/16 --broadcaster 10.200.0.0/16" hosts=()
+  for n in $(seq 1 20); do
+    local ns=pbench-f$n-$tag
+    ip netns add "$ns"; fleet_ns+=("$ns")
+    ip link add "bf$n-$tag" netns "$ns" type veth peer name "bg$n-$tag" netns "$client"
+    ip -n "$ns" addr add "10.200.$n.1/24" dev "bf$n-$tag"; ip -n "$client" addr add "10.200.$n.2/24" dev "bg$n-$tag"
+    ip -n "$ns" link set lo up; ip -n "$ns" link set "bf$n-$tag" up; ip -n "$client" link set "bg$n-$tag" up
+    ip netns exec "$ns" "$portctl" apply $fargs --conflict-root "$work/empty" -q --state-dir "$work/state-f$n" >/dev/null
+    ip netns exec "$ns" "$streamd" $fargs --key "$work/key" --log-file "$work/streamd-f$n.log" &
+    pids+=($!)
+    hosts+=("10.200.$n.1")
+  done
+  sleep 2
+  local one="$portctl probe 10.200.1.1 $fargs --key $work/key --timeout 1s --format json"
+  local many="$portctl probe ${hosts[*]} $fargs --key $work/key --timeout 1s --format json"
   ip netns exec "$client" hyperfine -N --style none --runs "$RUNS" -i --export-json "$work/fleet.json" "$one" "$many" >/dev/null 2>&1
   local times; times=$(python3 -c "
 import json, statistics

@@ -13,7 +13,9 @@ extension ProbeReport {
         var rows = [["HOST", "PORT", "VERDICT", "DETAIL", "OPENING"]]
         for (host, results) in hosts {
             for result in results {
-                rows.append([host, result.target.name, result.verdict.rawValue, result.detail, result.target.labels.joined(separator: ", ")])
+                rows.append([
+                    host, result.target.name, result.verdict.rawValue, result.detail, result.target.labels.joined(separator: ", "),
+                ])
             }
         }
         var out = "Probe of \(hosts.count) hosts\n\n" + PlanTable.layout(rows) + "\n"
