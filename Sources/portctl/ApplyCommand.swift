@@ -138,10 +138,13 @@ struct ApplyCommand: ContextualCommand {
             kill(confirmation.watchdog, SIGTERM)
         }
         switch outcome {
-        case .dryRun(let diff):
+        case .dryRun(let diff, let changes):
             report(
-                diff: diff, line: "dry run: the kernel accepts this change; nothing was applied", generation: nil, event: "dry-run",
-                in: context)
+                diff: diff,
+                line: changes
+                    ? "dry run: the kernel accepts this change; nothing was applied"
+                    : "dry run: no change: the live generation matches the plan; nothing was applied",
+                generation: nil, event: "dry-run", changed: changes, in: context)
         case .noChange(let generation):
             report(
                 diff: [], line: "no change: generation \(generation) is live and matches the plan", generation: generation,
@@ -162,11 +165,13 @@ struct ApplyCommand: ContextualCommand {
         }
     }
 
-    func report(diff: [String], line: String, generation: Int?, event: String, in context: CommandContext) {
+    func report(diff: [String], line: String, generation: Int?, event: String, changed: Bool? = nil, in context: CommandContext) {
         if json {
             context.out(
                 JSONValue.object([
                     ("outcome", .string(event)), ("generation", generation.map { .int($0) } ?? .null),
+                    // What configuration management asks: did (or, with --dry-run, would) the ruleset change?
+                    ("changed", .bool(changed ?? (event == "applied" || event == "pending"))),
                     ("diff", .array(diff.map { .string($0) })), ("message", .string(line)),
                 ]).pretty)
             return

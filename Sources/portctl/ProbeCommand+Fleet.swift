@@ -6,6 +6,10 @@ import PortPlanning
 import PortProbe
 import PortProfiles
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Several hosts in one probe: `portctl probe HOST HOST... PROFILE...` and `--targets FILE`.
 extension ProbeCommand {
     struct HostPlan {
@@ -117,7 +121,20 @@ extension ProbeCommand {
         case .junit: context.out(ProbeReport.junit(report))
         case .tap: context.out(ProbeReport.tap(report))
         }
+        try writeJUnit(ProbeReport.junit(report))
         if !ProbeReport.passed(report) { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+    }
+}
+
+extension ProbeCommand {
+    /// --junit-file: the JUnit report, written whole or not at all (beside it, then renamed).
+    func writeJUnit(_ report: String) throws(CommandFailure) {
+        guard let junitFile else { return }
+        let temporary = junitFile + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(report.utf8)), rename(temporary, junitFile) == 0 else {
+            unlink(temporary)
+            throw CommandFailure(.cannotCreate, "--junit-file: cannot write '\(Shown.value(junitFile))'")
+        }
     }
 }
 

@@ -157,6 +157,8 @@ enum StatusRendering {
                 report.pending.map { .object([("generation", .int($0.generation)), ("deadline", .int(Int($0.deadline)))]) } ?? .null
             ),
             ("persisted", .bool(report.persisted)),
+            // The tables whose input base chains drop a planned opening for sure, by name.
+            ("blocking_tables", .array(StatusMetrics.blockingTables(report).sorted().map { .string($0) })),
             (
                 "drift",
                 report.drift.map {
@@ -178,6 +180,7 @@ enum StatusRendering {
                                         .object([
                                             ("family", verdict.family.map { .string($0.rawValue) } ?? .null),
                                             ("verdict", .string(verdict.verdict.description)),
+                                            ("blocked", .bool(verdict.verdict.isBlocked)),
                                         ])
                                     })
                             ),

@@ -60,4 +60,22 @@ final class FleetProbeCommandTests: XCTestCase {
         XCTAssertEqual(media.status, 64)
         XCTAssertTrue(media.stderr.contains("--media: plays one host at a time"), media.stderr)
     }
+
+    func testTheJUnitFileIsWrittenBesideTheJSON() throws {
+        let closed = freeLoopbackPort()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("junit-\(UUID().uuidString).xml").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: file) }
+        let result = try portctl([
+            "probe", "127.0.0.1", "127.0.0.2", "--ports", "\(closed)/tcp", "--timeout", "300ms", "--format", "json", "--junit-file", file,
+        ])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let junit = try String(contentsOfFile: file, encoding: .utf8)
+        XCTAssertEqual(junit.components(separatedBy: "<testsuite name=").count - 1, 2, junit)
+        let refused = try portctl([
+            "probe", "127.0.0.1", "--ports", "\(closed)/tcp", "--timeout", "300ms", "--junit-file", "/nonexistent/x.xml",
+        ])
+        XCTAssertEqual(refused.status, 73)
+        XCTAssertTrue(refused.stderr.contains("--junit-file: cannot write '/nonexistent/x.xml'"), refused.stderr)
+    }
 }

@@ -72,7 +72,7 @@ final class ApplierTests: XCTestCase {
 
     func testDryRunNeverCommits() throws {
         let outcome = try applier.apply(dss(), options: ApplyOptions(placement: standalone, dryRun: true))
-        guard case .dryRun(let diff) = outcome else { return XCTFail("\(outcome)") }
+        guard case .dryRun(let diff, _) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertTrue(diff.contains { $0.hasPrefix("+ ") && $0.contains("table inet portctl {") })
         XCTAssertTrue(backend.commits.isEmpty)
         XCTAssertEqual(StateStore(directory: directory).current(), 0)

@@ -82,7 +82,14 @@ public struct Applier: Sendable {
 
         if options.dryRun {
             try check(batch)
-            return .dryRun(diff: diff)
+            // Would a real apply change the ruleset? Not when it is the same plan and the kernel
+            // still holds exactly what this generation committed (the same rule as below).
+            let unchanged =
+                samePlan
+                && ((markBefore != nil && currentMeta?.kernelMark == markBefore)
+                    || (compareFingerprint && !Fingerprint.owned(listing, placement: options.placement).isEmpty
+                        && Fingerprint.of(listing, placement: options.placement) == currentMeta?.fingerprint))
+            return .dryRun(diff: diff, changes: !unchanged)
         }
         // After another program's commit, compare portctl's objects with what this generation
         // committed. portctl's objects must be there: an empty fingerprint never matches (a flushed

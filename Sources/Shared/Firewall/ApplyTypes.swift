@@ -52,7 +52,9 @@ public struct Confirmation: Sendable, Hashable {
 /// What an apply did.
 public enum ApplyOutcome: Sendable {
     /// `--dry-run`: checked by the kernel, not committed.
-    case dryRun(diff: [String])
+    /// `changes`: whether a real apply would change the ruleset (false for the same plan over an
+    /// unchanged kernel, even when `diff`, against the recorded text, is empty either way).
+    case dryRun(diff: [String], changes: Bool)
     /// The live rules already match the plan; nothing was written.
     case noChange(generation: Int)
     case applied(generation: Int, previous: Int, diff: [String])
