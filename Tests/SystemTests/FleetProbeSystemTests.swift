@@ -26,16 +26,17 @@ final class FleetProbeSystemTests: XCTestCase {
         for address in ["192.0.2.11", "192.0.2.12"] {
             XCTAssertEqual(try pair.run(in: pair.server, ["ip", "addr", "add", "\(address)/24", "dev", try XCTUnwrap(device)]).status, 0)
         }
-        // TCP profiles only: streamd answers a knock from the address the kernel picks (the namespace's
-        // first), which a probe of a second address of the same host does not accept.
-        let plan = ["rtmp", "pna"]
+        // rtsp has 554/udp: streamd must answer a knock on a second address from that address,
+        // or the probe's connected socket would not accept the reply.
+        let plan = ["rtmp", "pna", "rtsp"]
         let apply = try pair.run(
             in: pair.server,
             [TestPaths.binary("portctl").path, "apply"] + plan + ["-q", "--state-dir", work.appendingPathComponent("state").path])
         XCTAssertEqual(apply.status, 0, apply.stderr)
         try served.startStreamd(plan)
         let targets = work.appendingPathComponent("targets").path
-        try "192.0.2.1\n192.0.2.11 rtmp\n192.0.2.12 pna   # RealAudio only\n".write(toFile: targets, atomically: true, encoding: .utf8)
+        try "192.0.2.1 rtmp pna\n192.0.2.11 rtmp\n192.0.2.12 rtsp pna   # RTSP, UDP too, and RealAudio\n".write(
+            toFile: targets, atomically: true, encoding: .utf8)
         let result = try pair.run(
             in: pair.client,
             [TestPaths.binary("portctl").path, "probe", "--targets", targets] + plan + [
@@ -50,6 +51,7 @@ final class FleetProbeSystemTests: XCTestCase {
         XCTAssertTrue(junit.contains("classname=\"192.0.2.11.rtmp\" name=\"1935/tcp rtmp/rtmp\""), junit)
         XCTAssertFalse(junit.contains("classname=\"192.0.2.11.pna\""), "192.0.2.11's line names rtmp only: \(junit)")
         XCTAssertTrue(junit.contains("classname=\"192.0.2.12.pna\""), junit)
-        XCTAssertEqual(junit.components(separatedBy: "<testcase ").count - 1, 4, junit)
+        XCTAssertTrue(junit.contains("classname=\"192.0.2.12.rtsp\" name=\"554/udp rtsp/rtsp-udp\""), junit)
+        XCTAssertEqual(junit.components(separatedBy: "<testcase ").count - 1, 6, junit)
     }
 }

@@ -52,7 +52,9 @@ final class KnockHandler: ChannelInboundHandler, Sendable {
         let reply = Knock.reply(to: request, key: key.key)
         precondition(reply.count <= bytes.count, "a knock reply must never be larger than its request")
         counters.update(listener) { $0.knocks += 1 }
-        socket.send(context.channel.allocator.buffer(bytes: reply), to: envelope.remoteAddress)
+        socket.send(
+            context.channel.allocator.buffer(bytes: reply), to: envelope.remoteAddress,
+            from: envelope.metadata?.packetInfo?.destinationAddress)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -17,6 +17,16 @@ protocol UDPSender: AnyObject, Sendable {
     /// Sends one datagram now, or drops it; true when the kernel took it.
     @discardableResult
     func send(_ datagram: ByteBuffer, to address: SocketAddress) -> Bool
+    /// The same, from `local`: the address the request was sent to, so that a host with several
+    /// addresses answers from the one it was asked on (a connected client accepts no other).
+    @discardableResult
+    func send(_ datagram: ByteBuffer, to address: SocketAddress, from local: SocketAddress?) -> Bool
+}
+
+extension UDPSender {
+    /// Test doubles send from wherever they send.
+    @discardableResult
+    func send(_ datagram: ByteBuffer, to address: SocketAddress, from local: SocketAddress?) -> Bool { send(datagram, to: address) }
 }
 
 /// A UDP socket that streamd creates and binds itself, then hands to NIO for reading only.
@@ -80,6 +90,8 @@ final class UDPSocket: UDPSender, @unchecked Sendable {
         // From here NIO owns the descriptor: it closes it with the channel, and on any failure here.
         let channel = try DatagramBootstrap(group: loop)
             .channelOption(ChannelOptions.autoRead, value: false)
+            // Each datagram says which local address it was sent to (IP_PKTINFO, IPV6_RECVPKTINFO).
+            .channelOption(ChannelOptions.receivePacketInfo, value: true)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler(socket)) }
             }
@@ -90,14 +102,35 @@ final class UDPSocket: UDPSender, @unchecked Sendable {
     }
 
     @discardableResult
-    func send(_ datagram: ByteBuffer, to address: SocketAddress) -> Bool {
+    func send(_ datagram: ByteBuffer, to address: SocketAddress) -> Bool { send(datagram, to: address, from: nil) }
+
+    @discardableResult
+    func send(_ datagram: ByteBuffer, to address: SocketAddress, from local: SocketAddress?) -> Bool {
         // On the channel's loop, where NIO closes the descriptor: once it is closed, never touch it.
         channel.eventLoop.assertInEventLoop()
         guard channel.isActive else { return false }
         let destination = Self.inFamily(address, family)
+        let control = local.flatMap { Self.sourceControl(Self.inFamily($0, family)) } ?? []
         let sent = datagram.withUnsafeReadableBytes { bytes in
-            destination.withSockAddr {
-                Glibc.sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), $0, socklen_t($1))
+            destination.withSockAddr { name, length in
+                if control.isEmpty {
+                    return Glibc.sendto(
+                        descriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), name, socklen_t(length))
+                }
+                var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+                var control = control
+                return withUnsafeMutablePointer(to: &vector) { vector in
+                    control.withUnsafeMutableBytes { control in
+                        var message = msghdr()
+                        message.msg_name = UnsafeMutableRawPointer(mutating: name)
+                        message.msg_namelen = socklen_t(length)
+                        message.msg_iov = vector
+                        message.msg_iovlen = 1
+                        message.msg_control = control.baseAddress
+                        message.msg_controllen = control.count
+                        return Glibc.sendmsg(descriptor, &message, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+                    }
+                }
             }
         }
         if sent >= 0 {
@@ -106,6 +139,39 @@ final class UDPSocket: UDPSender, @unchecked Sendable {
         }
         errors.record(errno: errno, to: address)
         return false
+    }
+
+    /// The control message that sets a datagram's source address: IP_PKTINFO (`ipi_spec_dst`) for
+    /// IPv4, IPV6_PKTINFO (`ipi6_addr`) for IPv6, laid out as `cmsghdr` and `in_pktinfo` or
+    /// `in6_pktinfo` are on Linux; nil for any other address.
+    static func sourceControl(_ local: SocketAddress) -> [UInt8]? {
+        let header = MemoryLayout<cmsghdr>.size
+        func message(level: CInt, type: CInt, data: [UInt8]) -> [UInt8] {
+            let length = header + data.count
+            let space = (length + MemoryLayout<Int>.size - 1) / MemoryLayout<Int>.size * MemoryLayout<Int>.size
+            var bytes = [UInt8](repeating: 0, count: space)
+            bytes.withUnsafeMutableBytes { raw in
+                raw.storeBytes(of: length, toByteOffset: 0, as: Int.self)
+                raw.storeBytes(of: level, toByteOffset: MemoryLayout<Int>.size, as: CInt.self)
+                raw.storeBytes(of: type, toByteOffset: MemoryLayout<Int>.size + MemoryLayout<CInt>.size, as: CInt.self)
+            }
+            bytes.replaceSubrange(header..<header + data.count, with: data)
+            return bytes
+        }
+        // The address's bytes from the socket address itself: sin_addr is at offset 4 of a
+        // sockaddr_in, sin6_addr at offset 8 of a sockaddr_in6.
+        let raw = local.withSockAddr { pointer, length in Array(UnsafeRawBufferPointer(start: pointer, count: length)) }
+        switch local {
+        case .v4 where raw.count >= 8:
+            // in_pktinfo: ipi_ifindex (0: any), ipi_spec_dst (the source), ipi_addr (unused here).
+            // IP_PKTINFO is 8 in linux/in.h.
+            return message(level: CInt(IPPROTO_IP), type: 8, data: [0, 0, 0, 0] + raw[4..<8] + [0, 0, 0, 0])
+        case .v6 where raw.count >= 24:
+            // in6_pktinfo: ipi6_addr (the source), ipi6_ifindex (0: any). IPV6_PKTINFO is 50 in linux/in6.h.
+            return message(level: CInt(IPPROTO_IPV6), type: 50, data: Array(raw[8..<24]) + [0, 0, 0, 0])
+        default:
+            return nil
+        }
     }
 
     /// An IPv4 address as ::ffff:a.b.c.d for an IPv6 (dual-stack) socket; unchanged otherwise.
