@@ -17,14 +17,9 @@ public enum StatusMetrics {
     }
 
     public static func render(_ report: StatusReport, extra: Extra = Extra()) -> String {
-        var out = ""
-        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for sample in samples {
-                let labels =
-                    sample.labels.isEmpty ? "" : "{" + sample.labels.map { "\($0.0)=\"\(escaped($0.1))\"" }.joined(separator: ",") + "}"
-                out += "\(name)\(labels) \(sample.value)\n"
-            }
+        var out = PrometheusText()
+        func family(_ name: String, _ kind: PrometheusText.Kind, _ help: String, _ samples: [(labels: [(String, String)], value: String)]) {
+            out.family(name, kind, help, samples)
         }
         let rows = report.rows.filter { $0.entry.direction.needsInboundRule }
         func labels(_ row: StatusReport.Row) -> [(String, String)] {
@@ -34,34 +29,34 @@ public enum StatusMetrics {
             ]
         }
         family(
-            "portctl_opening_packets_total", "counter", "Packets accepted by each opening's set element since the generation was applied.",
+            "portctl_opening_packets_total", .counter, "Packets accepted by each opening's set element since the generation was applied.",
             rows.compactMap { row in row.packets.map { (labels(row), String($0)) } })
         family(
-            "portctl_opening_bytes_total", "counter", "Bytes accepted by each opening's set element since the generation was applied.",
+            "portctl_opening_bytes_total", .counter, "Bytes accepted by each opening's set element since the generation was applied.",
             rows.compactMap { row in row.bytes.map { (labels(row), String($0)) } })
-        family("portctl_generation", "gauge", "The live generation; 0 when nothing is applied.", [([], String(report.generation))])
+        family("portctl_generation", .gauge, "The live generation; 0 when nothing is applied.", [([], String(report.generation))])
         let drifted = report.drift.map { $0.isEmpty ? "0" : "1" }
         family(
-            "portctl_drift", "gauge", "1 when the live rules differ from the applied generation; no sample when it cannot be told.",
+            "portctl_drift", .gauge, "1 when the live rules differ from the applied generation; no sample when it cannot be told.",
             drifted.map { [([], $0)] } ?? [])
         family(
-            "portctl_config_drift", "gauge",
+            "portctl_config_drift", .gauge,
             "1 when a server configuration the generation followed (--config) now says something else; no sample without --config.",
             extra.configDrift.map { [([], $0 ? "1" : "0")] } ?? [])
         family(
-            "portctl_blocking_tables", "gauge", "Other tables whose input base chains drop a planned opening.",
+            "portctl_blocking_tables", .gauge, "Other tables whose input base chains drop a planned opening.",
             [([], String(blockingTables(report).count))])
         family(
-            "portctl_pending_confirmation", "gauge", "1 when an applied change awaits 'portctl confirm'.",
+            "portctl_pending_confirmation", .gauge, "1 when an applied change awaits 'portctl confirm'.",
             [([], report.pending == nil ? "0" : "1")])
         let applied = report.meta.flatMap { try? Date($0.time, strategy: .iso8601) }
         family(
-            "portctl_last_apply_timestamp_seconds", "gauge", "When the live generation was applied, in seconds since the epoch.",
+            "portctl_last_apply_timestamp_seconds", .gauge, "When the live generation was applied, in seconds since the epoch.",
             applied.map { [([], String(Int($0.timeIntervalSince1970)))] } ?? [])
         family(
-            "portctl_persisted", "gauge", "1 when the live generation is restored at boot (--persist).",
+            "portctl_persisted", .gauge, "1 when the live generation is restored at boot (--persist).",
             [([], report.persisted ? "1" : "0")])
-        return out
+        return out.text
     }
 
     /// The distinct tables (`ip filter`, `inet firewalld`) that drop some planned opening for sure.
@@ -73,19 +68,5 @@ public enum StatusMetrics {
             }
         }
         return tables
-    }
-
-    /// A label value as the exposition format writes it: backslash, double quote and line feed escaped.
-    static func escaped(_ value: String) -> String {
-        var out = ""
-        for character in value {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n", "\r\n": out += "\\n"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

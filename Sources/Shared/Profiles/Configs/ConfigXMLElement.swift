@@ -70,11 +70,6 @@ enum ConfigValues {
         return ListenAddress.classify(cidr, as: text)
     }
 
-    /// Ports 80 and 443 are a web server's: a listener on them conflicts with one.
-    static func conflicts(_ ports: [PortNumber]) -> String? {
-        ports.contains { $0.value == 80 || $0.value == 443 } ? "web-server" : nil
-    }
-
     /// One TCP port as a spec.
     static func tcp(_ port: PortNumber) -> PortSpec { PortSpec(PortRange(single: port), .tcp) }
 }

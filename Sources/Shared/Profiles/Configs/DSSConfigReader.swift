@@ -102,7 +102,7 @@ struct DSSReader {
         listeners.append(
             ConfigListener(
                 id: id, purpose: purpose, ports: ports, service: service, direction: direction, from: from, bind: bind, citation: citation,
-                conflicts: ConfigValues.conflicts(numbers)))
+                conflicts: ConfigListener.webServerConflict(numbers)))
     }
 
     mutating func streaming() throws(ConfigError) {

@@ -102,7 +102,7 @@ struct IcecastReader {
         listeners.append(
             ConfigListener(
                 id: ids.claim(base, port: port), purpose: purpose, ports: [ConfigValues.tcp(port)],
-                service: service, from: from, bind: bind, citation: citation, conflicts: ConfigValues.conflicts([port])))
+                service: service, from: from, bind: bind, citation: citation, conflicts: ConfigListener.webServerConflict([port])))
     }
 
     /// The last `<port>` (Icecast keeps the last), or 8000 cited at `line` when there is none.

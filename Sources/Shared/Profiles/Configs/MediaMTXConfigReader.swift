@@ -123,7 +123,7 @@ public enum MediaMTXConfigReader {
             listeners.append(
                 ConfigListener(
                     id: id, purpose: purpose, ports: [spec], service: service, direction: direction, from: from, bind: address.bind,
-                    citation: cite, conflicts: port.value == 80 || port.value == 443 ? "web-server" : nil))
+                    citation: cite, conflicts: ConfigListener.webServerConflict([port])))
         }
 
         /// A protocol's switch: `rtmp: no`, or the older `rtmpDisable: yes`.

@@ -51,19 +51,13 @@ struct NginxListenerSet {
         listeners.append(
             ConfigListener(
                 id: id, purpose: purpose, ports: ports, service: service, direction: direction, from: from, bind: bind, citation: citation,
-                conflicts: Self.conflicts(ports)))
+                conflicts: ConfigListener.webServerConflict(ports)))
     }
 
     /// Records a service the configuration leaves off; its id is `base` if no listener has it,
     /// else `base-PORT`, else `base-line-LINE`.
     mutating func close(base: String, ports: [PortSpec], reason: String, citation: Citation) {
         closing.append((base, ports, reason, citation))
-    }
-
-    /// `web-server` when the ports include 80 or 443.
-    static func conflicts(_ ports: [PortSpec]) -> String? {
-        let web = [80, 443].compactMap { try? PortNumber($0) }
-        return ports.contains { spec in web.contains { spec.range.contains($0) } } ? "web-server" : nil
     }
 
     private static func uniqueID(

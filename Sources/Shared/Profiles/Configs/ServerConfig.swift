@@ -104,6 +104,19 @@ public struct ConfigListener: Sendable, Hashable {
     }
 }
 
+extension ConfigListener {
+    static let webPorts = [80, 443].map { try! PortNumber($0) }
+
+    /// Ports 80 and 443 are a web server's: a listener on them conflicts with one (`web-server`).
+    static func webServerConflict(_ ports: [PortSpec]) -> String? {
+        ports.contains { spec in webPorts.contains { spec.range.contains($0) } } ? "web-server" : nil
+    }
+
+    static func webServerConflict(_ ports: [PortNumber]) -> String? {
+        webServerConflict(ports.map { PortSpec(PortRange(single: $0), .tcp) })
+    }
+}
+
 /// Something the configuration switches off (`rtmp: no`), with the line that does it.
 public struct ConfigClosed: Sendable, Hashable {
     public let id: String

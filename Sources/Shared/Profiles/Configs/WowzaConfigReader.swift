@@ -70,7 +70,7 @@ struct WowzaReader {
         listeners.append(
             ConfigListener(
                 id: ids.claim(base, port: ports.first), purpose: purpose, ports: ports.map(ConfigValues.tcp),
-                service: service, from: from, bind: bind, citation: citation, conflicts: ConfigValues.conflicts(ports)))
+                service: service, from: from, bind: bind, citation: citation, conflicts: ConfigListener.webServerConflict(ports)))
     }
 
     /// `true` or `false`, as Wowza writes them; `fallback` when the element is absent.
