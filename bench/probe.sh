@@ -11,7 +11,9 @@
 # run. BIN=dir uses that directory's portctl and streamd instead of a static release build.
 # Issue 16: twenty hosts in one probe (twenty namespaces, each with its streamd and ruleset)
 # against one of them alone, through their firewalls; the target is at most 2x. FLEET_ONLY=1 runs
-# only that.
+# only that. FLEET_DELAYS="0 10 25" (the default) repeats it with that many ms added each way to
+# every packet between the client and the hosts (bench/delayline.c; needs iptables and
+# libnetfilter-queue-dev; FLEET_DELAYS=0 needs neither).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
@@ -91,7 +93,10 @@ print(sum(1 for t in udp if t >= 1 / 3), round(max(udp) * 1000))")
 }
 fleet() {
   # Twenty hosts, each a namespace of its own with its own streamd and applied ruleset, joined to
-  # the client namespace by a veth pair each (10.200.N.1 <-> 10.200.N.2).
+  # the client namespace by a veth pair each (10.200.N.1 <-> 10.200.N.2). Then, for each one-way
+  # delay in FLEET_DELAYS (ms), the same pair of probes with every packet to and from the hosts
+  # held that long in the client namespace: bench/delayline.c behind iptables NFQUEUE rules there
+  # (this kernel has neither sch_netem nor sch_fq). 0 is the bare veth pairs.
   local fargs="dss --port80 --admin-from 10.200.0.0/16 --broadcaster 10.200.0.0/16" hosts=()
   for n in $(seq 1 20); do
     local ns=pbench-f$n-$tag
@@ -107,20 +112,55 @@ fleet() {
   sleep 2
   local one="$portctl probe 10.200.1.1 $fargs --key $work/key --timeout 1s --format json"
   local many="$portctl probe ${hosts[*]} $fargs --key $work/key --timeout 1s --format json"
-  ip netns exec "$client" hyperfine -N --style none --runs "$RUNS" -i --export-json "$work/fleet.json" "$one" "$many" >/dev/null 2>&1
-  local times; times=$(python3 -c "
-import json, statistics
-r = json.load(open('$work/fleet.json'))['results']
-print(' '.join(f\"{round(statistics.median(x['times']) * 1000)} {round(max(x['times']) * 1000)}\" for x in r))")
-  read -r m_one x_one m_many x_many <<<"$times"
   local checks bad
   read -r checks bad < <(ip netns exec "$client" $many 2>/dev/null | python3 -c "
 import json, sys
 d = json.load(sys.stdin)
 r = [x for h in d['hosts'] for x in h['results']]
 print(len(r), sum(1 for x in r if x['verdict'] != 'ok'))")
-  echo "fleet: one host median ${m_one} ms, max ${x_one} ms | ${#hosts[@]} hosts (${checks} checks, ${bad} not ok) median ${m_many} ms, max ${x_many} ms"
-  echo "fleet: ${#hosts[@]} hosts / one host = $(python3 -c "print(round($m_many/$m_one,2))")x median (target <= 2x)"
+  echo "fleet: ${#hosts[@]} hosts, $checks checks, $bad not ok"
+  local delays=${FLEET_DELAYS:-0 10 25} delayline=
+  if [[ $delays != 0 ]]; then
+    if command -v iptables >/dev/null && [[ -e /usr/include/libnetfilter_queue/libnetfilter_queue.h ]] &&
+      cc -O2 -o "$work/delayline" bench/delayline.c -lnetfilter_queue; then
+      # Two queues, flows spread between them by hash, a delay line each: one thread
+      # re-injecting every packet of a twenty-host probe was itself a bottleneck.
+      ip netns exec "$client" iptables -A OUTPUT -o "bg+" -j NFQUEUE --queue-balance 7:8 --queue-bypass
+      ip netns exec "$client" iptables -A INPUT -i "bg+" -j NFQUEUE --queue-balance 7:8 --queue-bypass
+      delayline=$work/delayline
+    else
+      echo "fleet: no delays (install iptables and libnetfilter-queue-dev for bench/delayline.c); bare veth pairs only"
+      delays=0
+    fi
+  fi
+  echo "| one-way delay | round trip | one host median | 20 hosts median | 20 hosts max | ratio (target <= 2x) | portctl CPU, 20 hosts | machine CPU, 20 hosts |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for delay in $delays; do
+    local dl=()
+    if (( delay > 0 )); then
+      for queue in 7 8; do
+        ip netns exec "$client" "$delayline" "$queue" "$delay" >"$work/delayline-$queue.log" 2>&1 &
+        dl+=($!); pids+=($!)
+      done
+      sleep 0.3
+    fi
+    ip netns exec "$client" hyperfine -N --style none --runs "$RUNS" -i --export-json "$work/fleet.json" "$one" "$many" >/dev/null 2>&1
+    # The whole machine's busy CPU time (user, system, irq, softirq of both cores, from
+    # /proc/stat) over RUNS more twenty-host probes: the probe, the twenty streamds, every
+    # namespace's network stack and the delay line share the two cores.
+    local before after
+    before=$(awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat)
+    for _ in $(seq 1 "$RUNS"); do ip netns exec "$client" $many >/dev/null 2>&1 || true; done
+    after=$(awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat)
+    if (( ${#dl[@]} > 0 )); then kill "${dl[@]}"; wait "${dl[@]}" 2>/dev/null || true; fi
+    python3 -c "
+import json, os, statistics
+r = json.load(open('$work/fleet.json'))['results']
+one, many = (statistics.median(x['times']) * 1000 for x in r)
+cpu = (r[1]['user'] + r[1]['system']) * 1000
+machine = ($after - $before) * 1000 / os.sysconf('SC_CLK_TCK') / $RUNS
+print(f'| {$delay} ms | {2 * $delay} ms | {one:.0f} ms | {many:.0f} ms | {max(r[1][\"times\"]) * 1000:.0f} ms | **{many / one:.2f}x** | {cpu:.0f} ms | {machine:.0f} ms |')"
+  done
 }
 echo
 if [[ -z ${FLEET_ONLY:-} ]]; then measure loopback "$server" 127.0.0.1; fi

@@ -16,6 +16,8 @@ extension ProbeCommand {
         var host: String
         var profiles: [String]
         var flags: PlanFlags
+        /// The command line's profiles and flags, as every other such host has: one plan serves all.
+        var shared = true
     }
 
     /// The hosts to probe, each with its profiles and plan flags: the command line's words split
@@ -63,7 +65,7 @@ extension ProbeCommand {
             do { lineFlags = try PlanFlags.parse(Array(rest.dropFirst(names.count))) } catch {
                 throw .flag("--targets", "\(file):\(offset + 1): \(PlanFlags.message(for: error))")
             }
-            plans.append(HostPlan(host: host, profiles: names.isEmpty ? profiles : names, flags: lineFlags))
+            plans.append(HostPlan(host: host, profiles: names.isEmpty ? profiles : names, flags: lineFlags, shared: false))
         }
         guard !plans.isEmpty else { throw .flag("--targets", "\(file) lists no host (one a line: HOST [PROFILE...] [PLAN FLAGS...])") }
         return plans
@@ -96,8 +98,12 @@ extension ProbeCommand {
     /// prints one report.
     func runFleet(_ fleet: [HostPlan], template: Prober, specs: [PortSpec], seed: UInt64, in context: CommandContext) throws {
         var hosts: [FleetProbe.Host] = []
+        var shared: ([ProbeTarget], [Service: String])?
         for plan in fleet {
-            let (targets, paths) = try targets(profiles: plan.profiles, flags: plan.flags, specs: specs, seed: seed, in: context)
+            let (targets, paths) =
+                try (plan.shared ? shared : nil)
+                ?? targets(profiles: plan.profiles, flags: plan.flags, specs: specs, seed: seed, in: context)
+            if plan.shared { shared = (targets, paths) }
             guard !targets.isEmpty else {
                 throw CommandFailure(.usage, "\(plan.host): name profiles or --ports to probe, e.g. \(plan.host) dss")
             }
@@ -128,8 +134,10 @@ extension ProbeCommand {
 
 extension ProbeCommand {
     /// --junit-file: the JUnit report, written whole or not at all (beside it, then renamed).
-    func writeJUnit(_ report: String) throws(CommandFailure) {
+    /// `report` is made only when --junit-file is given.
+    func writeJUnit(_ report: @autoclosure () -> String) throws(CommandFailure) {
         guard let junitFile else { return }
+        let report = report()
         let temporary = junitFile + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(report.utf8)), rename(temporary, junitFile) == 0 else {
             unlink(temporary)

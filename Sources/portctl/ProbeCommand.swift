@@ -73,7 +73,9 @@ struct ProbeCommand: ContextualCommand {
     @Option(
         parsing: .unconditional, help: ArgumentHelp("How long to wait for each answer: 2s, 500ms or 1.5 (seconds).", valueName: "duration"))
     var timeout = "2s"
-    @Option(parsing: .unconditional, help: ArgumentHelp("Checks at once (threads and sockets in flight).", valueName: "n"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Checks at once: sockets in flight (TCP checks take up to half, a thread each).", valueName: "n"))
     var concurrency = 128
     @Option(
         parsing: .unconditional,

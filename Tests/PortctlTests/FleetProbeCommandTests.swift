@@ -61,6 +61,29 @@ final class FleetProbeCommandTests: XCTestCase {
         XCTAssertTrue(media.stderr.contains("--media: plays one host at a time"), media.stderr)
     }
 
+    /// Hosts that share the command line's profiles and flags share one plan, made once; a
+    /// --targets line with flags of its own still gets a plan of its own.
+    func testHostsThatShareThePlanGetItAndALineWithFlagsGetsItsOwn() throws {
+        let closed = freeLoopbackPort()
+        let file = try scratch("127.0.0.3\n127.0.0.4 dss --broadcaster 127.0.0.1\n")
+        let result = try portctl([
+            "probe", "127.0.0.1", "127.0.0.2", "dss", "--targets", file, "--ports", "\(closed)/tcp", "--timeout", "100ms", "--icmp-budget",
+            "0",
+            "--format", "json",
+        ])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let hosts = try XCTUnwrap(json["hosts"] as? [[String: Any]])
+        func ports(_ index: Int) -> Set<String> {
+            Set(((hosts[index]["results"] as? [[String: Any]]) ?? []).map { "\($0["port"]!)/\($0["transport"]!)" })
+        }
+        XCTAssertEqual(hosts.map { $0["host"] as? String }, ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"])
+        XCTAssertEqual(ports(0), ports(1))
+        XCTAssertEqual(ports(0), ports(2))
+        XCTAssertFalse(ports(0).contains("10000/udp"), "the shared plan leaves the broadcast range closed")
+        XCTAssertTrue(ports(3).contains("10000/udp"), "the line's own --broadcaster opens it for that host")
+    }
+
     func testTheJUnitFileIsWrittenBesideTheJSON() throws {
         let closed = freeLoopbackPort()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("junit-\(UUID().uuidString).xml").path

@@ -107,6 +107,18 @@ final class KnockTests: XCTestCase {
         XCTAssertTrue(Knock.verify(reply: Knock.reply(to: request, key: key), for: request, key: fromFile))
     }
 
+    func testRandomBytesAreFreshAndOfTheLengthAsked() {
+        XCTAssertEqual(RandomBytes.make(0), [])
+        XCTAssertEqual(RandomBytes.make(1528).count, 1528)
+        // 16 random bytes repeat, or come out all zero, with a chance of 2^-128.
+        let nonces = (0..<64).map { _ in Knock.Request.random(port: 554).nonce }
+        XCTAssertEqual(Set(nonces).count, nonces.count)
+        XCTAssertFalse(nonces.contains([UInt8](repeating: 0, count: Knock.nonceSize)))
+        // Every byte value turns up in 64 KiB (each is missed with a chance of about e^-256).
+        XCTAssertEqual(Set(RandomBytes.make(65536)).count, 256)
+        XCTAssertNotEqual(Knock.randomKeyText(), Knock.randomKeyText())
+    }
+
     // MARK: key files (issue 11 item 9)
 
     /// A key file in a fresh folder, with the given bytes and mode.

@@ -1,5 +1,6 @@
 /// Probes several hosts at once (`portctl probe HOST... PROFILE...`, `--targets FILE`): every
-/// host's checks share one pool of threads, so twenty hosts take about as long as the slowest.
+/// host's checks share one `CheckRunner` (one pool for the TCP checks, one knock loop for the
+/// UDP ones), so twenty hosts take about as long as the slowest.
 public enum FleetProbe {
     public struct Host: Sendable {
         public var prober: Prober
@@ -11,7 +12,7 @@ public enum FleetProbe {
         }
     }
 
-    /// The threads of the shared pool: `perHost` for each host, at most `maximum` in all.
+    /// Checks in flight over all hosts: `perHost` for each host, at most `maximum` in all.
     public static func width(perHost: Int, hosts: Int, maximum: Int = 1024) -> Int {
         max(1, min(maximum, perHost * max(1, hosts)))
     }
@@ -21,29 +22,17 @@ public enum FleetProbe {
         _ hosts: [Host], width: Int, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
         notice: (String) -> Void = { _ in }
     ) -> [[ProbeResult]] {
-        var jobs: [(host: Int, target: Int)] = []
+        var checks: [CheckRunner.Check] = []
+        var owners: [Int] = []
         for (hostIndex, host) in hosts.enumerated() {
-            for targetIndex in host.targets.indices { jobs.append((hostIndex, targetIndex)) }
+            for target in host.targets {
+                checks.append(CheckRunner.Check(prober: host.prober, target: target))
+                owners.append(hostIndex)
+            }
         }
-        let limit = hosts.map { Prober.checkLimit(timeout: $0.prober.timeout) }.max() ?? Prober.checkLimit(timeout: 2)
-        let all = jobs
-        let flat = WorkerPool.run(
-            count: all.count, width: width, limit: limit,
-            work: { index, lease in
-                let job = all[index]
-                return hosts[job.host].prober.check(hosts[job.host].targets[job.target], lease: lease)
-            },
-            overdue: { index in
-                let job = all[index]
-                return ProbeResult(
-                    target: hosts[job.host].targets[job.target], verdict: .error,
-                    detail:
-                        "the check did not finish within \(ProbeCheck.format(limit))s (4 timeouts and 2s); the probe stopped waiting for it",
-                    seconds: limit)
-            },
-            done: { progress($0, all.count) })
+        let flat = CheckRunner.run(checks, width: width, progress: progress)
         var results = hosts.map { _ in [ProbeResult]() }
-        for (index, job) in all.enumerated() { results[job.host].append(flat[index]) }
+        for (index, owner) in owners.enumerated() { results[owner].append(flat[index]) }
         for index in hosts.indices { results[index] = hosts[index].prober.retrySilent(results[index], notice: notice) }
         return results
     }

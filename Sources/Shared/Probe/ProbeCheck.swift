@@ -169,8 +169,7 @@ enum ProbeCheck {
             }
             return (.openWrongProtocol, "expected MMS over HTTP, got \(describe(reply))")
         case .rtmp:
-            var c1 = [UInt8](repeating: 0, count: 1536)
-            for index in 8..<1536 { c1[index] = UInt8.random(in: 0...255) }
+            let c1 = [UInt8](repeating: 0, count: 8) + RandomBytes.make(1528)
             let (answer, reply) = exchange([0x03] + c1, limit: 1 + 1536 + 1536) { $0.count >= 1 + 1536 }
             if reply.count >= 1537, reply[0] == 0x03 {
                 return (.ok, "RTMP handshake: S0 version 3, S1 \(min(reply.count - 1, 1536)) bytes")

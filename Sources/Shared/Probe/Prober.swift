@@ -7,11 +7,13 @@ import PortPlanning
 import StreamWire
 
 /// Runs every check in parallel under a concurrency bound, so a whole plan takes about one
-/// timeout in the worst case rather than the sum of the timeouts.
+/// timeout in the worst case rather than the sum of the timeouts (`CheckRunner`: TCP checks on a
+/// pool of threads, UDP knocks on one thread).
 public struct Prober: Sendable {
     public var host: String
     public var timeout: Double = 2
-    /// Checks at once: also the number of worker threads, and of sockets in flight.
+    /// Checks at once, and so sockets in flight: TCP checks take up to half, each on a thread of
+    /// its own; the UDP knocks, the rest, all on one thread.
     public var concurrency = 128
     public var key: KnockKey?
     public var source: String?
@@ -105,19 +107,8 @@ public struct Prober: Sendable {
     public func run(
         _ targets: [ProbeTarget], progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }, notice: (String) -> Void = { _ in }
     ) -> [ProbeResult] {
-        let prober = self
-        let limit = Self.checkLimit(timeout: timeout)
-        let results = WorkerPool.run(
-            count: targets.count, width: max(1, concurrency), limit: limit,
-            work: { index, lease in prober.check(targets[index], lease: lease) },
-            overdue: { index in
-                ProbeResult(
-                    target: targets[index], verdict: .error,
-                    detail:
-                        "the check did not finish within \(ProbeCheck.format(limit))s (4 timeouts and 2s); the probe stopped waiting for it",
-                    seconds: limit)
-            },
-            done: { progress($0, targets.count) })
+        let results = CheckRunner.run(
+            targets.map { CheckRunner.Check(prober: self, target: $0) }, width: max(1, concurrency), progress: progress)
         return retrySilent(results, notice: notice)
     }
 

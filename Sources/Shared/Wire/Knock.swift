@@ -31,8 +31,7 @@ public enum Knock {
 
         /// A request with a fresh random nonce.
         public static func random(port: UInt16) -> Request {
-            var generator = SystemRandomNumberGenerator()
-            return Request(port: port, nonce: (0..<Knock.nonceSize).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            Request(port: port, nonce: RandomBytes.make(Knock.nonceSize))
         }
 
         public var bytes: [UInt8] {
@@ -63,8 +62,7 @@ public enum Knock {
 
     /// A fresh random key, as the 64 hex characters streamd prints and a key file can hold.
     public static func randomKeyText() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in hexByte(UInt8.random(in: 0...255, using: &generator)) }.joined()
+        RandomBytes.make(32).map(hexByte).joined()
     }
 }
 

@@ -44,7 +44,7 @@ public struct RTMPSession: Sendable {
     public var playAllowed = true
     public let serverRandom: [UInt8]
 
-    public init(serverRandom: [UInt8] = (0..<1528).map { _ in UInt8.random(in: 0...255) }) {
+    public init(serverRandom: [UInt8] = RandomBytes.make(1528)) {
         self.serverRandom = serverRandom
     }
 
