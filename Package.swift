@@ -31,8 +31,8 @@ let package = Package(
         .target(name: "PlanRendering", dependencies: ["PortModel", "PortPlanning"], path: "Sources/Shared/Rendering"),
         // Transactions, state, the live ruleset and its analysis; talks to the kernel through a protocol.
         .target(name: "FirewallState", dependencies: ["PortModel", "PortPlanning", "PlanRendering"], path: "Sources/Shared/Firewall"),
-        // libnftables (apt: libnftables-dev), the only target that links it.
-        .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        // libnftables, loaded when a command first talks to the kernel (CNftables.h; apt: libnftables-dev).
+        .target(name: "CNftables"),
         // The kernel's ruleset generation and the namespace's cookie, over raw netlink: plain C, so
         // that its system headers stay out of the Swift-imported CNftables module.
         .target(name: "CNftGeneration"),
@@ -47,9 +47,11 @@ let package = Package(
         // The system's OpenSSL (apt: libssl-dev), for the probe's RTMPS and HTTPS checks: NIO and a BoringSSL
         // of its own would double portctl's size for two TLS handshakes (bench/README.md, size).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // portctl's TLS probe loads libssl.so.3 when it first needs it (CTLSLoader.h).
+        .target(name: "CTLSLoader"),
         // Per-protocol checks, the scheduler and the reports of `portctl probe`.
         .target(
-            name: "PortProbe", dependencies: ["PortModel", "PortPlanning", "PlanRendering", "StreamWire", "KnockAuth", "COpenSSL"],
+            name: "PortProbe", dependencies: ["PortModel", "PortPlanning", "PlanRendering", "StreamWire", "KnockAuth", "CTLSLoader"],
             path: "Sources/Shared/Probe"),
         // What portctl and streamd share on the command line: plan flags, exit statuses, the console.
         .target(
@@ -110,6 +112,6 @@ let package = Package(
 
 // Extension members are visible only where their module is imported: a file that imports
 // FoundationEssentials cannot reach Foundation's ICU-linked String(format:) through another module.
-for target in package.targets where target.type != .system && target.name != "CNftGeneration" {
+for target in package.targets where target.type != .system && !["CNftGeneration", "CNftables", "CTLSLoader"].contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
 }

@@ -11,24 +11,35 @@ import PortModel
 /// The real backend: libnftables, in-process, through its JSON API.
 ///
 /// This is the only file that imports libnftables. One context is kept and used under a lock,
-/// because a libnftables context is not safe to share between threads.
+/// because a libnftables context is not safe to share between threads. The library is loaded,
+/// and the context made, by the first command sent (`CNftables`): a backend that only reads the
+/// ruleset generation never loads it.
 public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
-    private let context: OpaquePointer
+    private var loaded: (api: portctl_nft_api, context: OpaquePointer)?
     private let lock = Lock()
     /// The socket `generation()` asks on, opened on first use and closed with the backend (at exit
     /// for the live program): see `portctl_nft_generation_socket`.
     private var generationSocket: Int32 = -1
     private var generationSequence: UInt32 = 0
 
-    public init() {
-        context = nft_ctx_new(UInt32(NFT_CTX_DEFAULT))
-        nft_ctx_buffer_output(context)
-        nft_ctx_buffer_error(context)
-    }
+    public init() {}
 
     deinit {
         if generationSocket >= 0 { close(generationSocket) }
-        nft_ctx_free(context)
+        if let (api, context) = loaded { api.nft_ctx_free(context) }
+    }
+
+    /// The library and the context, loaded on first use (the lock held).
+    private func library() throws(NftablesError) -> (api: portctl_nft_api, context: OpaquePointer) {
+        if let loaded { return loaded }
+        guard let api = portctl_nft_load()?.pointee, let context = api.nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else {
+            let reason = portctl_nft_load_error().map { String(cString: $0) } ?? "libnftables could not make a context"
+            throw NftablesError(kind: .rejected, message: reason)
+        }
+        _ = api.nft_ctx_buffer_output(context)
+        _ = api.nft_ctx_buffer_error(context)
+        loaded = (api, context)
+        return (api, context)
     }
 
     public func run(_ batch: JSONValue, check: Bool) throws(NftablesError) {
@@ -89,12 +100,13 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
 
     private func execute(_ text: String, dryRun: Bool, flags: UInt32) throws(NftablesError) -> String {
         try lock.withLock { () throws(NftablesError) -> String in
-            nft_ctx_set_dry_run(context, dryRun)
-            nft_ctx_output_set_flags(context, flags)
-            let status = nft_run_cmd_from_buffer(context, text)
-            let output = nft_ctx_get_output_buffer(context).map { String(cString: $0) } ?? ""
-            let error = nft_ctx_get_error_buffer(context).map { String(cString: $0) } ?? ""
-            nft_ctx_set_dry_run(context, false)
+            let (api, context) = try library()
+            api.nft_ctx_set_dry_run(context, dryRun)
+            api.nft_ctx_output_set_flags(context, flags)
+            let status = api.nft_run_cmd_from_buffer(context, text)
+            let output = api.nft_ctx_get_output_buffer(context).map { String(cString: $0) } ?? ""
+            let error = api.nft_ctx_get_error_buffer(context).map { String(cString: $0) } ?? ""
+            api.nft_ctx_set_dry_run(context, false)
             guard status == 0 else {
                 let message = error.trimmingWhitespace()
                 let denied = message.contains("Operation not permitted") || message.contains("Permission denied")

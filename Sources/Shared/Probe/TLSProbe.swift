@@ -1,4 +1,4 @@
-import COpenSSL
+import CTLSLoader
 import FoundationEssentials
 import PortModel
 import PortPlanning
@@ -7,9 +7,10 @@ import PortPlanning
     import Glibc
 #endif
 
-/// The probe's TLS check, on the system's OpenSSL (apt: libssl-dev): a TLS session (the
-/// certificate is not verified: this proves the path, not the identity), then RTMP's C0/C1 for
-/// RTMPS or an HTTP GET for HTTPS inside it. Blocking, on the probe's own worker thread, and
+/// The probe's TLS check, on the system's OpenSSL (libssl3), loaded the first time a TLS check
+/// runs (`CTLSLoader`: linked in, it cost every command a millisecond of start-up): a TLS session
+/// (the certificate is not verified: this proves the path, not the identity), then RTMP's C0/C1
+/// for RTMPS or an HTTP GET for HTTPS inside it. Blocking, on the probe's own worker thread, and
 /// bounded by `timeout` from the first connect to the last byte.
 public enum TLSProbe {
     public static let check: TLSCheck = { host, port, service, timeout in
@@ -24,15 +25,16 @@ public enum TLSProbe {
             return (.openWrongProtocol, "open, but a second connection for TLS did not succeed")
         }
         defer { socket.close() }
-        guard let context = SSL_CTX_new(TLS_client_method()) else { return (.error, "OpenSSL: no TLS context") }
-        defer { SSL_CTX_free(context) }
-        SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
-        guard let session = SSL_new(context) else { return (.error, "OpenSSL: no TLS session") }
-        defer { SSL_free(session) }
-        guard SSL_set_fd(session, socket.descriptor) == 1 else { return (.error, "OpenSSL: cannot attach the socket") }
-        if (try? CIDR(parsing: host)) == nil { _ = portctl_ssl_set_host_name(session, host) }
+        guard let ssl = OpenSSL.load() else { return (.error, "TLS check: \(String(cString: portctl_tls_error()))") }
+        guard let context = ssl.SSL_CTX_new(ssl.TLS_client_method()) else { return (.error, "OpenSSL: no TLS context") }
+        defer { ssl.SSL_CTX_free(context) }
+        ssl.SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        guard let session = ssl.SSL_new(context) else { return (.error, "OpenSSL: no TLS session") }
+        defer { ssl.SSL_free(session) }
+        guard ssl.SSL_set_fd(session, socket.descriptor) == 1 else { return (.error, "OpenSSL: cannot attach the socket") }
+        if (try? CIDR(parsing: host)) == nil { _ = ssl.setHostName(session, host) }
 
-        let handshake = drive(session, socket.descriptor, deadline) { SSL_connect($0) }
+        let handshake = drive(ssl, session, socket.descriptor, deadline) { ssl.SSL_connect($0) }
         guard handshake.done else {
             return handshake.timedOut
                 ? (.openWrongProtocol, "open, but no TLS session within \(timeout)s")
@@ -45,7 +47,7 @@ public enum TLSProbe {
         var offset = 0
         while offset < request.count {
             let step = request[offset...].withUnsafeBytes { bytes in
-                drive(session, socket.descriptor, deadline) { SSL_write($0, bytes.baseAddress, Int32(bytes.count)) }
+                drive(ssl, session, socket.descriptor, deadline) { ssl.SSL_write($0, bytes.baseAddress, Int32(bytes.count)) }
             }
             guard step.done else { return (.openWrongProtocol, "TLS, but the request could not be sent (\(step.reason))") }
             offset += Int(step.count)
@@ -55,7 +57,7 @@ public enum TLSProbe {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while reply.count < wanted {
             let step = buffer.withUnsafeMutableBytes { bytes in
-                drive(session, socket.descriptor, deadline) { SSL_read($0, bytes.baseAddress, Int32(bytes.count)) }
+                drive(ssl, session, socket.descriptor, deadline) { ssl.SSL_read($0, bytes.baseAddress, Int32(bytes.count)) }
             }
             if step.timedOut, reply.isEmpty { return (.openWrongProtocol, "TLS, but no reply inside it within \(timeout)s") }
             guard step.done, step.count > 0 else { break }
@@ -83,21 +85,22 @@ public enum TLSProbe {
     /// Runs one OpenSSL call on the non-blocking socket, polling for what it wants, until it
     /// succeeds, fails, or the deadline passes.
     static func drive(
-        _ session: OpaquePointer, _ descriptor: Int32, _ deadline: ContinuousClock.Instant, _ call: (OpaquePointer) -> Int32
+        _ ssl: OpenSSL, _ session: OpaquePointer, _ descriptor: Int32, _ deadline: ContinuousClock.Instant,
+        _ call: (OpaquePointer) -> Int32
     ) -> Step {
         for _ in 0..<10_000 {
-            ERR_clear_error()
+            ssl.ERR_clear_error()
             let result = call(session)
             if result > 0 { return Step(done: true, count: result) }
-            let wants = SSL_get_error(session, result)
+            let wants = ssl.SSL_get_error(session, result)
             let events: Int32
             switch wants {
             case SSL_ERROR_WANT_READ: events = Int32(POLLIN)
             case SSL_ERROR_WANT_WRITE: events = Int32(POLLOUT)
             case SSL_ERROR_ZERO_RETURN: return Step(done: true, count: 0)
             default:
-                let code = ERR_get_error()
-                guard code != 0, let text = ERR_reason_error_string(code) else { return Step(reason: "the peer closed the connection") }
+                let code = ssl.ERR_get_error()
+                guard code != 0, let text = ssl.ERR_reason_error_string(code) else { return Step(reason: "the peer closed the connection") }
                 return Step(reason: String(cString: text))
             }
             let left = ContinuousClock.now.duration(to: deadline)
@@ -107,5 +110,20 @@ public enum TLSProbe {
             if poll(&poller, 1, Int32(max(1, milliseconds))) == 0 { return Step(timedOut: true, reason: "timed out") }
         }
         return Step(reason: "no progress")
+    }
+}
+
+/// OpenSSL's functions for the TLS check, as `portctl_tls_load` found them in libssl.so.3.
+typealias OpenSSL = portctl_tls_api
+
+extension portctl_tls_api {
+    /// The functions, or nil when libssl.so.3 cannot be loaded (`portctl_tls_error` says why).
+    static func load() -> OpenSSL? { portctl_tls_load()?.pointee }
+
+    /// SNI: `SSL_set_tlsext_host_name`, a macro over SSL_ctrl.
+    func setHostName(_ session: OpaquePointer, _ name: String) -> Int {
+        name.withCString {
+            SSL_ctrl(session, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0))
+        }
     }
 }

@@ -1,4 +1,0 @@
-#ifndef PORTCTL_CNFTABLES_SHIM_H
-#define PORTCTL_CNFTABLES_SHIM_H
-#include <nftables/libnftables.h>
-#endif
