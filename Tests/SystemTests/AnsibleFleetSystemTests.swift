@@ -25,6 +25,7 @@ final class AnsibleFleetSystemTests: XCTestCase {
             "ok: a host with an invalid plan fails alone, with portctl's message and exit code",
             "ok: one JUnit file, a testsuite per host: planned ports ok, unplanned ports filtered",
             "ok: the role applies under --confirm, confirms over a new connection, and probes from the vantage host",
+            "ok: the role serves the plan with streamd for the validation window, probes it, and stops it",
         ] {
             XCTAssertTrue(result.stdout.contains(check), "\(check)\n\(result.stdout)")
         }

@@ -14,8 +14,12 @@ work=$(mktemp -d /tmp/ansible-fleet.XXXXXX)
 chmod 755 "$work"
 ctl=afc-$tag
 pids=()
+streamd_pid=()
 made_run_sshd=""
+# The streamd processes the role starts (their log is in $work): found by that path, ended by PID.
+role_streamds() { pgrep -f -- "--log-file $work/validate.log" || true; }
 cleanup() {
+  for pid in $(role_streamds); do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   for i in 1 2 3; do ip netns del "afh$i-$tag" 2>/dev/null || true; done
@@ -59,6 +63,7 @@ CONF
   # streamd serves every plan's ports on every host; each host's firewall opens its own plan only.
   ip netns exec "$ns" "$streamd" rtmp pna rtsp --key "$work/key" --log-file "$work/streamd$i.log" &
   pids+=($!)
+  streamd_pid[i]=$!
 done
 for i in 1 2 3; do
   for _ in $(seq 1 100); do
@@ -209,3 +214,36 @@ python3 -c "import json,sys; s=json.loads(sys.argv[1]); assert s['pending'] is N
   fail "after the role: $status"
 grep "tcp . 7070" <<<"$(ip netns exec "afh1-$tag" nft list table inet portctl)" >/dev/null || fail "the role's plan is not live"
 echo "ok: the role applies under --confirm, confirms over a new connection, and probes from the vantage host"
+
+# The role's validation window on edge3, whose own streamd this script stops first: the role
+# starts streamd, the vantage host probes it, the role stops it. Twice: streamd appends to its log,
+# and the second run must wait for its own "serving" line, not the first run's.
+kill "${streamd_pid[3]}"; wait "${streamd_pid[3]}" 2>/dev/null || true
+if ip netns exec "$ctl" bash -c "exec 3<>/dev/tcp/10.210.3.1/554" 2>/dev/null; then fail "edge3's streamd still answers on 554"; fi
+cat > "$work/validate.yml" <<PLAY
+- name: The fleet role's validation window on edge3
+  hosts: edge3
+  gather_facts: false
+  roles:
+    - role: portctl.streaming.fleet
+      vars:
+        portctl_profiles: [rtsp]
+        portctl_state_dir: "{{ state_dir }}"
+        portctl_validate_with_streamd: true
+        portctl_streamd_binary: $streamd
+        portctl_streamd_log: $work/validate.log
+        portctl_streamd_key: $work/key
+        portctl_vantage: localhost
+        portctl_probe_address: 10.210.3.1
+        portctl_probe_timeout: 1s
+PLAY
+for run in 1 2; do
+  out=$(playbook "$work/validate.yml") || fail "validation run $run: $out"
+  [[ $(recap edge3 "$out") =~ failed=0 ]] || fail "validation run $run: $(recap edge3 "$out")"
+  grep -E "TASK \[portctl.streaming.fleet : Probe the host from the vantage host\]" <<<"$out" >/dev/null ||
+    fail "validation run $run did not probe: $out"
+  for _ in $(seq 1 50); do [[ -z $(role_streamds) ]] && break; sleep 0.1; done
+  [[ -z $(role_streamds) ]] || fail "validation run $run left streamd running: $(role_streamds)"
+  [[ $(grep -c "serving.*listeners" "$work/validate.log") -eq 1 ]] || fail "validation run $run: the log holds another run's lines"
+done
+echo "ok: the role serves the plan with streamd for the validation window, probes it, and stops it"
