@@ -102,6 +102,7 @@ extension ApplyFailure {
         case .state, .stranded: return .cannotCreate
         case .usage: return .usage
         case .busy: return .busy
+        case .unavailable: return .unavailable
         }
     }
 }

@@ -21,6 +21,8 @@ public enum ExitStatus: Int32, Sendable {
     case dataError = 65
     /// A named input file does not exist or cannot be read.
     case noInput = 66
+    /// A library the command needs (libnftables) cannot be loaded; nothing was changed.
+    case unavailable = 69
     /// An internal error: a bug in portctl.
     case software = 70
     /// Could not write an output or state file.

@@ -24,7 +24,7 @@ extension Applier {
     /// listing that cannot be read, which libnftables 1.0.6 writes for a table with `flags owner`.
     func readFailure(_ error: any Error, reading what: String) -> ApplyFailure {
         if let error = error as? NftablesError {
-            return error.kind == .permission ? .permission(permissionMessage()) : .rejected(message: error.message, offending: nil)
+            return .from(error, permission: permissionMessage())
         }
         if geteuid() == 0, let text = try? backend.listRuleset(json: false, stateless: true), !Self.ownedTables(text).isEmpty {
             return .permission(permissionMessage())
@@ -205,7 +205,7 @@ extension Applier {
     }
 
     func failure(_ error: NftablesError, batch: JSONValue) -> ApplyFailure {
-        if error.kind == .permission { return .permission(permissionMessage()) }
+        if error.kind != .rejected { return .from(error, permission: permissionMessage()) }
         return .rejected(
             message: error.message,
             offending: offendingCommand(batch)

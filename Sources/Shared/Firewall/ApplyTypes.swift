@@ -73,6 +73,18 @@ public enum ApplyFailure: Error, Sendable, CustomStringConvertible {
     case busy(String)
     /// The kernel holds a change whose state could not be saved, and undoing it failed too.
     case stranded(String)
+    /// libnftables could not be loaded; nothing was sent to the kernel.
+    case unavailable(String)
+
+    /// What a failed libnftables call means for a command: `permission` is what to say when it
+    /// was a lack of privilege.
+    public static func from(_ error: NftablesError, permission: String) -> ApplyFailure {
+        switch error.kind {
+        case .permission: return .permission(permission)
+        case .unavailable: return .unavailable(error.message)
+        case .rejected: return .rejected(message: error.message, offending: nil)
+        }
+    }
 
     public var description: String {
         switch self {
@@ -80,7 +92,9 @@ public enum ApplyFailure: Error, Sendable, CustomStringConvertible {
         case .rejected(let message, let offending):
             return "the kernel rejected the change, and nothing was changed: \(message)"
                 + (offending.map { "\nfirst failing command: \($0)" } ?? "")
-        case .lockout(let message), .state(let message), .usage(let message), .busy(let message), .stranded(let message): return message
+        case .lockout(let message), .state(let message), .usage(let message), .busy(let message), .stranded(let message),
+            .unavailable(let message):
+            return message
         }
     }
 }

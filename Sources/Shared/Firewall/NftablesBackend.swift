@@ -9,6 +9,8 @@ public struct NftablesError: Error, Sendable, CustomStringConvertible {
         case permission
         /// The kernel or the parser rejected the batch; nothing was committed.
         case rejected
+        /// libnftables could not be loaded (it is loaded when first needed); nothing was sent.
+        case unavailable
     }
 
     public let kind: Kind

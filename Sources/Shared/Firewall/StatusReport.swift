@@ -41,7 +41,7 @@ public struct StatusReport: Sendable {
             listingText = try backend.listRuleset(json: true, stateless: false)
             statelessText = try backend.listRuleset(json: true, stateless: true)
         } catch {
-            throw error.kind == .permission ? .permission(Applier.permissionMessage) : .rejected(message: error.message, offending: nil)
+            throw .from(error, permission: Applier.permissionMessage)
         }
         guard let full = try? JSONValue.parse(listingText), let live = try? LiveRuleset(value: full),
             let listing = try? JSONValue.parse(statelessText)

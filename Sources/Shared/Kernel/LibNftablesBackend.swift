@@ -34,7 +34,7 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
         if let loaded { return loaded }
         guard let api = portctl_nft_load()?.pointee, let context = api.nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else {
             let reason = portctl_nft_load_error().map { String(cString: $0) } ?? "libnftables could not make a context"
-            throw NftablesError(kind: .rejected, message: reason)
+            throw NftablesError(kind: .unavailable, message: reason)
         }
         _ = api.nft_ctx_buffer_output(context)
         _ = api.nft_ctx_buffer_error(context)
