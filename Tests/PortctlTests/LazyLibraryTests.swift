@@ -40,19 +40,9 @@ final class LazyLibraryTests: XCTestCase {
         let context = try XCTUnwrap(ssl.SSL_CTX_new(ssl.TLS_client_method()))
         ssl.SSL_CTX_free(context)
         // A TLS check of a port that speaks no TLS: OpenSSL loaded, the handshake fails, and says so.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (listener, port) = boundLoopbackSocket(SOCK_STREAM)
         defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
         XCTAssertEqual(listen(listener, 4), 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
-        }
         Thread.detachNewThread {
             let peer = accept(listener, nil, nil)
             guard peer >= 0 else { return }
@@ -60,7 +50,7 @@ final class LazyLibraryTests: XCTestCase {
             _ = write(peer, text, text.count)
             close(peer)
         }
-        let (verdict, detail) = TLSProbe.check("127.0.0.1", Int(UInt16(bigEndian: address.sin_port)), .https, 2)
+        let (verdict, detail) = TLSProbe.check("127.0.0.1", port, .https, 2)
         XCTAssertEqual(verdict, .openWrongProtocol)
         XCTAssertTrue(detail.hasPrefix("open, but no TLS handshake ("), detail)
     }

@@ -18,20 +18,7 @@ final class KnockLoopTests: XCTestCase {
     let key = KnockKey(SymmetricKey(data: Array("knock-loop-test-key".utf8)))
 
     /// A UDP socket on 127.0.0.1 that never answers: its port reads as filtered.
-    func silentPort() -> (descriptor: Int32, port: Int) {
-        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
-    }
+    func silentPort() -> (descriptor: Int32, port: Int) { boundLoopbackSocket(SOCK_DGRAM) }
 
     /// A UDP responder on loopback: answers each datagram with what `reply` makes of it.
     func responder(_ reply: @escaping @Sendable ([UInt8]) -> [UInt8]) -> Int {

@@ -86,19 +86,8 @@ final class KnockPacingTests: XCTestCase {
 
     /// A UDP port that takes knocks and never answers gets three of them, each paced.
     func testResendsArePacedToo() throws {
-        let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let (silent, port) = boundLoopbackSocket(SOCK_DGRAM)
         defer { close(silent) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(silent, $0, &length) }
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let clock = FakeClock()
         var prober = Prober(host: "127.0.0.1")
         prober.timeout = 0.3

@@ -176,7 +176,8 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(Array(binary[36..<40]), [0x01, 0x00, 0x04, 0x00], "nmap's WMSRequest match: 01 00 04 00 at 36")
     }
 
-    func testAdminJSONListsListeners() throws {
+    /// Counters for RTSP on 554/tcp, bound, and the DSS media range, which could not be bound.
+    static func twoListeners() -> Counters {
         let counters = Counters()
         counters.register(
             Counters.Listener(name: "554/tcp", transport: .tcp, ports: "554", service: .rtsp, labels: ["dss/rtsp"], bound: true, error: nil)
@@ -185,6 +186,11 @@ final class ProtocolTests: XCTestCase {
             Counters.Listener(
                 name: "6970-6999/udp", transport: .udp, ports: "6970-6999", service: .rtp, labels: ["dss/media"], bound: false,
                 error: "port 6970: address in use"))
+        return counters
+    }
+
+    func testAdminJSONListsListeners() throws {
+        let counters = Self.twoListeners()
         counters.update("554/tcp") { $0.requests = 3 }
         let reply = AdminResponder.respond(
             to: RequestHead(method: "GET", target: "/", version: "HTTP/1.1", headers: [("Accept", "application/json")]), counters: counters)
@@ -199,14 +205,7 @@ final class ProtocolTests: XCTestCase {
     }
 
     func testAdminMetricsAreThePrometheusTextFormat() throws {
-        let counters = Counters()
-        counters.register(
-            Counters.Listener(name: "554/tcp", transport: .tcp, ports: "554", service: .rtsp, labels: ["dss/rtsp"], bound: true, error: nil)
-        )
-        counters.register(
-            Counters.Listener(
-                name: "6970-6999/udp", transport: .udp, ports: "6970-6999", service: .rtp, labels: ["dss/media"], bound: false,
-                error: "port 6970: address in use"))
+        let counters = Self.twoListeners()
         counters.update("554/tcp") {
             $0.connections = 2
             $0.bytesSent = 900

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TestSupport
 import XCTest
 
 @testable import KnockAuth
@@ -20,19 +21,9 @@ final class UDPSendErrorTests: XCTestCase {
 
     /// A loopback UDP port nothing is bound to: bound, noted, and closed again.
     static func freeUDPPort() -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let (descriptor, port) = boundLoopbackSocket(SOCK_DGRAM)
+        close(descriptor)
+        return port
     }
 
     /// A raw socket for forged IPv4 datagrams; skips the test without CAP_NET_RAW.

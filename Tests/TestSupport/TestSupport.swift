@@ -38,8 +38,15 @@ public enum TestPaths {
 
 /// A loopback TCP port nothing listens on: bound, noted, and closed again.
 public func freeLoopbackPort() -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
+    let (descriptor, port) = boundLoopbackSocket(SOCK_STREAM)
+    close(descriptor)
+    return port
+}
+
+/// A socket of `type` bound to 127.0.0.1 on a port the kernel chose, and that port; the caller
+/// closes it.
+public func boundLoopbackSocket(_ type: __socket_type) -> (descriptor: Int32, port: Int) {
+    let descriptor = socket(AF_INET, Int32(type.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -50,7 +57,7 @@ public func freeLoopbackPort() -> Int {
     _ = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
 }
 
 /// What a finished process printed and how it exited.

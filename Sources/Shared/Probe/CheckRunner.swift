@@ -40,7 +40,7 @@ enum CheckRunner {
             let limit = tcp.map { Prober.checkLimit(timeout: checks[$0].prober.timeout) }.max() ?? Prober.checkLimit(timeout: 2)
             let pooled = WorkerPool.run(
                 count: tcp.count, width: tcpWidth, limit: limit,
-                work: { index, lease in checks[tcp[index]].prober.check(checks[tcp[index]].target, lease: lease) },
+                work: { index in checks[tcp[index]].prober.check(checks[tcp[index]].target) },
                 overdue: { index in
                     ProbeResult(
                         target: checks[tcp[index]].target, verdict: .error,

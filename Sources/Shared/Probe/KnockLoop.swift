@@ -12,19 +12,42 @@ import StreamWire
 /// knocks themselves once a probe has hundreds: a twenty-host probe of the DSS plan knocks 800
 /// ports (bench/README.md, issue 16).
 ///
-/// The knock and its verdicts are `ProbeCheck.udp`'s: sent up to three times a third of the
-/// timeout apart, each send when the host's `KnockPacer` lets it go; a valid reply under the key
-/// is streamd, ECONNREFUSED (an ICMP port unreachable on the connected socket) is closed, and
-/// silence for the timeout after the first send (longer by the pacer's waits) is filtered.
+/// A knock (Shared/Wire) is sent up to `sends` times, `every` seconds apart (a probe's: three
+/// times, a third of the timeout apart, so that one lost datagram does not read as a firewall),
+/// each send when the host's `KnockPacer` lets it go. A valid reply under the key is streamd,
+/// ECONNREFUSED (an ICMP port unreachable on the connected socket) is closed, and silence for
+/// `window` seconds after the first send (longer by the pacer's waits) is filtered.
 /// Every socket is non-blocking, and every knock ends by its deadline, so the loop ends.
 enum KnockLoop {
     struct Job: Sendable {
         var target: ProbeTarget
         var host: String
-        var timeout: Double
+        /// How long to listen after the first send.
+        var window: Double
+        var every: Double
+        var sends: Int
         var key: KnockKey?
         var source: String?
         var pacer: KnockPacer
+
+        init(
+            target: ProbeTarget, host: String, window: Double, every: Double, sends: Int, key: KnockKey?, source: String?,
+            pacer: KnockPacer
+        ) {
+            self.target = target
+            self.host = host
+            self.window = window
+            self.every = every
+            self.sends = max(1, sends)
+            self.key = key
+            self.source = source
+            self.pacer = pacer
+        }
+
+        /// A probe's knock: three sends within `timeout`.
+        init(target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, pacer: KnockPacer) {
+            self.init(target: target, host: host, window: timeout, every: timeout / 3, sends: 3, key: key, source: source, pacer: pacer)
+        }
     }
 
     /// One knock in flight.
@@ -41,8 +64,6 @@ enum KnockLoop {
         var reserved: Double?
         var deadline: Double
     }
-
-    static let sends = 3
 
     /// The results in the order of `jobs`, with at most `window` knocks in flight; `done` is
     /// called after each with the number done so far.
@@ -80,7 +101,7 @@ enum KnockLoop {
                 flights.append(
                     Flight(
                         job: index, descriptor: descriptor, request: request, bytes: request.bytes, started: started,
-                        nextSend: started, deadline: started + job.timeout))
+                        nextSend: started, deadline: started + job.window))
             }
         }
 
@@ -97,17 +118,17 @@ enum KnockLoop {
             }
             var ended = Set<Int>()
             var now = monotonic()
-            for index in flights.indices where flights[index].sends < sends && now >= flights[index].nextSend {
-                send(&flights[index], timeout: jobs[flights[index].job].timeout, pacer: jobs[flights[index].job].pacer, now: &now)
+            for index in flights.indices where flights[index].sends < jobs[flights[index].job].sends && now >= flights[index].nextSend {
+                send(&flights[index], jobs[flights[index].job], now: &now)
             }
             for (index, flight) in flights.enumerated() where now >= flight.deadline {
-                let timeout = jobs[flight.job].timeout
-                end(flight.job, .filtered, "filtered or no responder: silence for \(ProbeCheck.format(timeout))s", started: flight.started)
+                let window = jobs[flight.job].window
+                end(flight.job, .filtered, "filtered or no responder: silence for \(ProbeCheck.format(window))s", started: flight.started)
                 ended.insert(index)
             }
             let wake =
                 flights.enumerated().filter { !ended.contains($0.offset) }.map {
-                    $0.element.sends < sends ? min($0.element.nextSend, $0.element.deadline) : $0.element.deadline
+                    $0.element.sends < jobs[$0.element.job].sends ? min($0.element.nextSend, $0.element.deadline) : $0.element.deadline
                 }.min() ?? now
             var polled = flights.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             // Rounded up: waking a moment early would only pass once more.
@@ -135,21 +156,21 @@ enum KnockLoop {
 
     /// Sends the knock when the pacer lets it go: a token is reserved first, and when the pacer
     /// makes it wait, the send is put off by that wait and the deadline moves with it.
-    private static func send(_ flight: inout Flight, timeout: Double, pacer: KnockPacer, now: inout Double) {
+    private static func send(_ flight: inout Flight, _ job: Job, now: inout Double) {
         if flight.reserved == nil {
-            let wait = pacer.reserve()
+            let wait = job.pacer.reserve()
             flight.reserved = wait
             if wait > 0 {
                 flight.nextSend = now + wait
-                flight.deadline = flight.sends == 0 ? now + wait + timeout : flight.deadline + wait
+                flight.deadline = flight.sends == 0 ? now + wait + job.window : flight.deadline + wait
                 return
             }
         }
         _ = flight.bytes.withUnsafeBytes { Glibc.send(flight.descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         flight.sends += 1
         now = monotonic()
-        if flight.sends == 1 { flight.deadline = now + timeout }
-        flight.nextSend = now + timeout / Double(sends)
+        if flight.sends == 1 { flight.deadline = now + job.window }
+        flight.nextSend = now + job.every
         flight.reserved = nil
     }
 

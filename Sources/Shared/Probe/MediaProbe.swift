@@ -92,7 +92,7 @@ public struct MediaProbe: Sendable {
         let limit = Self.setupLimit(timeout: timeout)
         let finished = WorkerPool.run(
             count: sessions.count, width: 64, limit: limit,
-            work: { index, _ in
+            work: { index in
                 sessions[index].start(timeout: timeout)
                 return true
             },

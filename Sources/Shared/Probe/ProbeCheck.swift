@@ -9,19 +9,13 @@ import StreamWire
     import Glibc
 #endif
 
-/// The checks: a TCP connect, then the port's own protocol; for UDP, the signed knock.
+/// The TCP checks: a connect, then the port's own protocol (the UDP knock is `KnockLoop`'s).
 enum ProbeCheck {
-    /// `pace` is called before each UDP knock is sent, and returns when it may go (the seconds it waited).
     static func run(
-        _ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, tls: TLSCheck? = nil,
-        paths: ProbePaths = ProbePaths(),
-        pace: () -> Double = { 0 }
+        _ target: ProbeTarget, host: String, timeout: Double, source: String?, tls: TLSCheck? = nil, paths: ProbePaths = ProbePaths()
     ) -> ProbeResult {
         let started = Date()
-        var (verdict, detail) =
-            target.transport == .tcp
-            ? tcp(target, host: host, timeout: timeout, source: source, paths: paths)
-            : udp(target, host: host, timeout: timeout, key: key, source: source, pace: pace)
+        var (verdict, detail) = tcp(target, host: host, timeout: timeout, source: source, paths: paths)
         // The port is open: for RTMPS and HTTPS, prove the TLS session and what speaks inside it.
         if verdict == .ok, target.service == .rtmps || target.service == .https, let tls {
             (verdict, detail) = tls(host, target.port, target.service, timeout)
@@ -179,67 +173,6 @@ enum ProbeCheck {
         default:
             return (.ok, "open")
         }
-    }
-
-    /// The knock of Shared/Wire: a valid reply under the key is streamd; ICMP unreachable is closed.
-    static func udp(_ target: ProbeTarget, host: String, timeout: Double, key: KnockKey?, source: String?, pace: () -> Double = { 0 }) -> (
-        ProbeResult.Verdict, String
-    ) {
-        // Sent three times in the window: a single lost datagram must not read as a firewall.
-        knock(target, host: host, window: timeout, every: timeout / 3, sends: 3, key: key, source: source, pace: pace)
-            ?? (.filtered, "filtered or no responder: silence for \(format(timeout))s")
-    }
-
-    /// Sends the knock up to `sends` times, `every` seconds apart, each when `pace` lets it go, and
-    /// listens for `window` seconds after the first (longer by what `pace` made it wait); nil
-    /// when nothing came back. A connected UDP socket receives an ICMP port unreachable as ECONNREFUSED.
-    static func knock(
-        _ target: ProbeTarget, host: String, window: Double, every: Double, sends maximum: Int, key: KnockKey?, source: String?,
-        pace: () -> Double
-    ) -> (ProbeResult.Verdict, String)? {
-        guard let address = ProbeSocket.resolve(host, port: target.port, transport: .udp).first else {
-            return (.error, "cannot resolve \(host)")
-        }
-        let descriptor = socket(ProbeSocket.family(of: address), Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return (.error, String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        if let source, let error = ProbeSocket.bindSource(descriptor, source, family: ProbeSocket.family(of: address)) {
-            return (.error, error)
-        }
-        let connected = address.withUnsafeBytes {
-            Glibc.connect(descriptor, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(address.count))
-        }
-        guard connected == 0 else { return (.error, String(cString: strerror(errno))) }
-        let request = Knock.Request.random(port: UInt16(target.port))
-        var sends = 0
-        var nextSend = monotonic()
-        var deadline = nextSend + window
-        var buffer = [UInt8](repeating: 0, count: 512)
-        for _ in 0..<100_000 {
-            if sends < maximum, monotonic() >= nextSend {
-                let waited = pace()
-                _ = request.bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
-                sends += 1
-                let now = monotonic()
-                if sends == 1 { deadline = now + window } else { deadline += waited }
-                nextSend = now + every
-            }
-            let now = monotonic()
-            guard now < deadline else { break }
-            let wait = sends < maximum ? min(deadline, nextSend) - now : deadline - now
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            // Rounded up: returning a moment early would only spin once more.
-            guard poll(&poller, 1, Int32(max(1, (wait * 1000).rounded(.up)))) > 0 else { continue }
-            let got = recv(descriptor, &buffer, buffer.count, 0)
-            if got < 0 {
-                if errno == ECONNREFUSED { return (.closed, "ICMP port unreachable") }
-                continue
-            }
-            guard let key else { return (.ok, "open: a \(got)-byte reply (no --key to check it is streamd)") }
-            if Knock.verify(reply: Array(buffer[0..<got]), for: request, key: key.key) { return (.ok, "open (streamd)") }
-            return (.openWrongProtocol, "a reply that is not streamd's knock (wrong key, or another server)")
-        }
-        return nil
     }
 
     static func headEnds(_ bytes: [UInt8]) -> Bool { HeadEnd.reply(in: bytes[...]) != nil }

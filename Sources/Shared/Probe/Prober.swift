@@ -112,16 +112,9 @@ public struct Prober: Sendable {
         return retrySilent(results, notice: notice)
     }
 
-    /// The check of one target, as `run` makes it: for a pool that mixes several hosts' checks.
-    func check(_ target: ProbeTarget, lease: WorkerPool.Lease) -> ProbeResult {
-        let pacer = self.pacer
-        return ProbeCheck.run(target, host: host, timeout: timeout, key: key, source: source, tls: tls, paths: paths) {
-            // The pacer's wait is not the check's own time: its deadline moves with it.
-            let wait = pacer.reserve()
-            lease.extend(by: wait)
-            pacer.sleep(wait)
-            return wait
-        }
+    /// The TCP check of one target, as `run` makes it: for a pool that mixes several hosts' checks.
+    func check(_ target: ProbeTarget) -> ProbeResult {
+        ProbeCheck.run(target, host: host, timeout: timeout, source: source, tls: tls, paths: paths)
     }
 
     /// Knocks the silent UDP ports of a host that rate-limits ICMP again, within `icmpBudget`.
@@ -135,12 +128,12 @@ public struct Prober: Sendable {
         if retry.applies(to: results) {
             notice("retrying silent UDP ports: \(host) rate-limits ICMP (at most \(ProbeCheck.format(icmpBudget))s)")
             results = retry.run(results) { target, window in
-                ProbeCheck.knock(
-                    target, host: host, window: window, every: ICMPRetry.every, sends: Int(window / ICMPRetry.every), key: key,
-                    source: source
-                ) {
-                    pacer.acquire()
-                }
+                let job = KnockLoop.Job(
+                    target: target, host: host, window: window, every: ICMPRetry.every, sends: Int(window / ICMPRetry.every), key: key,
+                    source: source, pacer: pacer)
+                // Filtered is the knock's word for silence, which the retry wants as nil.
+                let result = KnockLoop.run([job], window: 1)[0]
+                return result.verdict == .filtered ? nil : (result.verdict, result.detail)
             }
         }
         return results

@@ -11,31 +11,11 @@ import StreamWire
 /// pool near the core count for blocking work, which would serialise the timeouts. A fixed pool
 /// pulling from a queue keeps threads and sockets in flight at `width`, whatever the number of jobs.
 ///
-/// Every job has a deadline (`limit` seconds from its start, plus what it reports waiting through
-/// `Lease.extend`). A job still running at its deadline is given up on: `overdue` stands in for
-/// its result, its thread is retired (it ends when the job returns, and `late` gets what it
-/// returned), and a new thread takes its place. So a check that hangs in a way nobody foresaw
+/// Every job has a deadline, `limit` seconds from its start. A job still running at its deadline
+/// is given up on: `overdue` stands in for its result, its thread is retired (it ends when the job
+/// returns, and `late` gets what it returned), and a new thread takes its place. So a check that hangs in a way nobody foresaw
 /// still yields a result, and the caller always gets one result per job.
 enum WorkerPool {
-    /// What a running job can tell the pool.
-    final class Lease: @unchecked Sendable {
-        fileprivate let state: State
-        fileprivate let index: Int
-
-        fileprivate init(state: State, index: Int) {
-            self.state = state
-            self.index = index
-        }
-
-        /// Moves this job's deadline later: for waits that are not its own work (the knock pacer).
-        func extend(by seconds: Double) {
-            guard seconds > 0 else { return }
-            state.condition.lock()
-            if let deadline = state.deadlines[index] { state.deadlines[index] = deadline + seconds }
-            state.condition.unlock()
-        }
-    }
-
     fileprivate final class State: @unchecked Sendable {
         /// Guards everything below, and wakes the supervisor when a job ends.
         let condition = Condition()
@@ -52,7 +32,7 @@ enum WorkerPool {
     /// with the number done so far.
     static func run<Result: Sendable>(
         count: Int, width: Int, limit: Double,
-        work: @escaping @Sendable (Int, Lease) -> Result,
+        work: @escaping @Sendable (Int) -> Result,
         overdue: (Int) -> Result,
         late: @escaping @Sendable (Int, Result) -> Void = { _, _ in },
         done: @escaping @Sendable (Int) -> Void = { _ in }
@@ -73,7 +53,7 @@ enum WorkerPool {
                 state.next += 1
                 state.deadlines[index] = monotonic() + limit
                 lock.unlock()
-                let result = work(index, Lease(state: state, index: index))
+                let result = work(index)
                 lock.lock()
                 if state.overdue.contains(index) {
                     // Given up on, and already replaced: hand back what came late, and stop.
