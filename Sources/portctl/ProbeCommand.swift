@@ -32,7 +32,7 @@ struct ProbeCommand: ContextualCommand {
 
             Knocks are paced to 500 a second (bursts of 1000), under streamd's per-source limit. A host \
             that rate-limits its ICMP unreachables gets its silent UDP ports knocked again, one at a \
-            time, within --icmp-budget. Every check has a deadline (4 timeouts and 2s).
+            time, within --icmp-budget. Every TCP check has a deadline (4 timeouts and 2s).
 
             VERDICTS: ok; open-wrong-protocol (says what answered instead); closed (refused, or ICMP \
             port unreachable); filtered (no answer: a firewall drop, or no responder on UDP); \
