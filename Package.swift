@@ -97,7 +97,7 @@ let package = Package(
             exclude: ["Golden"]),
         // The commands run in-process, on a context of the test's own (a few also run the binary).
         .testTarget(name: "PortctlTests", dependencies: ["portctl", "CommandSupport", "FirewallState", "TestSupport"], exclude: ["Corpus"]),
-        .testTarget(name: "SystemTests", dependencies: ["PortModel", "FirewallState", "TestSupport"], exclude: ["Scripts"]),
+        .testTarget(name: "SystemTests", dependencies: ["PortModel", "FirewallState", "NftablesKernel", "TestSupport"], exclude: ["Scripts"]),
         .testTarget(
             name: "StreamdTests",
             dependencies: [

@@ -19,10 +19,10 @@ struct ApplyCommand: ContextualCommand {
         commandName: "apply",
         abstract: "Apply a plan to nftables in one checked, atomic transaction.",
         discussion: """
-            Builds the same plan as 'portctl plan', checks it with libnftables' dry-run mode, shows \
-            what changes against the last generation portctl applied, and applies it as one \
-            transaction that replaces only portctl's own objects. If the kernel rejects it, nothing \
-            changes. Applying the same plan again writes nothing and says "no change".
+            Builds the same plan as 'portctl plan', shows what changes against the last generation \
+            portctl applied, and applies it as one transaction that replaces only portctl's own \
+            objects. If the kernel rejects it, nothing changes (--dry-run has the kernel check it \
+            without applying it). Applying the same plan again writes nothing and says "no change".
 
             Standalone (default): table inet portctl with an input chain at policy drop, a baseline \
             and the SSH guard (sshd's ports from its configuration and sockets, and this session's). \

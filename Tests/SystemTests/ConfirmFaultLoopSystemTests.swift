@@ -22,7 +22,8 @@ final class ConfirmFaultLoopSystemTests: XCTestCase {
 
     static let steps = [
         "apply.locked", "apply.watchdog-spawned", "apply.generation-written", "apply.journal-written", "apply.pending-written",
-        "apply.committed", "finalize.recorded", "apply.finalized", "apply.unlocked", "watchdog.started", "watchdog.armed",
+        "apply.committed", "finalize.durable", "finalize.recorded", "apply.finalized", "apply.unlocked", "watchdog.started",
+        "watchdog.armed",
         "watchdog.deadline", "watchdog.locked", "restore.journal-written", "restore.committed", "restore.finalized", "confirm.locked",
         "confirm.recorded",
     ]

@@ -32,6 +32,20 @@ class SafeApplyFixture: XCTestCase {
         try pair.run(in: pair.server, ["nft", "-s", "list", "ruleset"]).stdout
     }
 
+    /// `portctl ARGUMENTS` in the server namespace under `strace -f OPTIONS`: the lines strace
+    /// wrote, in order, and portctl's result. Skips when strace is missing.
+    func straced(_ options: [String], _ arguments: [String]) throws -> ([String], ProcessResult) {
+        guard SystemTestGate.find("strace") != nil else {
+            throw XCTSkip("strace is not installed (scripts/install-deps --test installs it)")
+        }
+        let trace = stateDirectory + "-strace"
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        let result = try pair.run(
+            in: pair.server,
+            ["strace", "-f", "-o", trace] + options + [TestPaths.binary("portctl").path] + arguments + ["--state-dir", stateDirectory])
+        return (try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init), result)
+    }
+
     var pendingExists: Bool { FileManager.default.fileExists(atPath: stateDirectory + "/pending.json") }
 
     /// Waits until the ruleset is `expected` and nothing is pending, for at most `seconds`.

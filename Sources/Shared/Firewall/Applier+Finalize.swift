@@ -81,8 +81,12 @@ extension Applier {
                     meta.fingerprint = Fingerprint.of(after, placement: placement)
                 }
             }
-            if meta != original { try store.updateMeta(meta) }
+            if meta != original { try store.updateMeta(meta, durable: false) }
         }
+        // What the apply wrote without fsync before its commit, and the record just updated, on disk
+        // (each file once) before anything names the generation.
+        try step { () throws(StateStore.StoreError) in try store.makeDurable(generation: journal.generation) }
+        store.faults.point("finalize.durable")
         try step { () throws(StateStore.StoreError) in
             if !store.hasRecorded(id: journal.id) {
                 let detail = note.map { journal.detail + " (\($0))" } ?? journal.detail
@@ -108,7 +112,9 @@ extension Applier {
             store.discardRollbackCurrent()
             store.discardConfirmedPersisted()
         }
-        try? store.setJournal(nil)
+        // Not made durable: a journal that comes back after a crash names a generation already
+        // recorded, and is finished again, harmlessly (`settle`).
+        try? store.setJournal(nil, durable: false)
     }
 
     /// A generation's record and declaration, when both can be read: what a rollback needs.

@@ -70,12 +70,10 @@ extension Applier {
         (mark.split(separator: " ").dropLast().map(String.init) + [String(generation)]).joined(separator: " ")
     }
 
-    /// The handle of table `inet NAME`, 0 when there is none: `list tables` reads no contents.
+    /// The handle of table `inet NAME`, 0 when there is none: no contents are read.
     func tableHandle(_ name: String) throws(ApplyFailure) -> Int {
         do {
-            let tables = try JSONValue.parse(try backend.listTables())["nftables"]?.array ?? []
-            let table = tables.compactMap { $0["table"] }.first { $0["family"]?.string == "inet" && $0["name"]?.string == name }
-            return table?["handle"]?.int ?? 0
+            return try backend.tableHandle(family: "inet", name: name)
         } catch {
             throw readFailure(error, reading: "the list of tables")
         }

@@ -12,15 +12,20 @@ import PortPlanning
 /// Every change is one libnftables transaction. The order is what makes it safe:
 ///
 /// 1. build the batch, reading only the rules it touches (none for a standalone table over itself);
-/// 2. *prepare*: write and fsync everything the change needs (the new generation, the staged boot
-///    copy, the journal naming what to record once committed, and last the pending record of
-///    `--confirm` that the already running watchdog waits for). If any of it cannot be written,
-///    stop: nothing has changed;
+/// 2. *prepare*: write everything the change needs (the new generation, the staged boot copy and
+///    `current`), then write and fsync what a rollback and recovery need: with `--confirm` the
+///    staged restore point, the journal naming what to record once committed, and last the pending
+///    record that the already running watchdog waits for. If any of it cannot be written, stop:
+///    nothing has changed;
 /// 3. *commit* the batch: the kernel takes all of it or none;
-/// 4. *finalize*: record what the kernel now holds (`current`, the history event) and remove the
-///    journal. If that fails, the commit is undone with the previous generation and the failure
-///    says nothing changed; a process killed between 3 and 4 leaves the journal, which the next
-///    portctl to take the lock settles (`recover`).
+/// 4. *finalize*: make the new generation durable (its fsyncs come after the commit, so that the
+///    kernel has the new rules sooner), record what the kernel now holds (`current`, the history
+///    event) and remove the journal. If that fails, the commit
+///    is undone with the previous generation and the failure says nothing changed; a process
+///    killed between 3 and 4 leaves the journal, which the next portctl to take the lock settles
+///    (`recover`). A crash of the machine before 4 takes the commit with it (the kernel keeps no
+///    ruleset over a restart), and the journal, on disk before the commit, has the generation
+///    discarded.
 public struct Applier: Sendable {
     public let backend: any NftablesBackend
     public let store: StateStore
@@ -68,13 +73,18 @@ public struct Applier: Sendable {
         let compareFingerprint = samePlan && !(currentMeta?.fingerprint.isEmpty ?? true)
         var listing = JSONValue.object([("nftables", .array([]))])
         var live = LiveRuleset()
-        let listed: Bool
-        if options.placement.isAttached || moved || compareFingerprint || options.dryRun {
+        var listed = false
+        // The same plan after another program's commit: portctl's table is read only when it is
+        // there to compare; when it is gone (deleted, or the ruleset flushed), its handle says so.
+        var absentHandle: Int?
+        if compareFingerprint, !(options.placement.isAttached || moved || options.dryRun) {
+            let handle = try tableHandle(options.placement.table)
+            if handle == 0 { absentHandle = handle }
+        }
+        if options.placement.isAttached || moved || (compareFingerprint && absentHandle == nil) || options.dryRun {
             (listing, live) = try readOwn([options.placement] + (currentPlacement.map { [$0] } ?? []))
             try checkPlacement(options.placement, live: live)
             listed = true
-        } else {
-            listed = false
         }
         let declaration = NftJSONRenderer.declaration(ruleset)
         let batch = combined(removing: currentPlacement, applying: declaration, at: options.placement, live: live)
@@ -113,7 +123,8 @@ public struct Applier: Sendable {
         // No separate dry run: the commit is one transaction, and a batch the kernel refuses changes
         // nothing (DESIGN.md, decision 4). What the journal needs to tell later whether the commit
         // happened: the objects before, when they were read; else the table's handle.
-        let handleBefore = listed ? nil : try tableHandle(options.placement.table)
+        var handleBefore = absentHandle
+        if !listed, handleBefore == nil { handleBefore = try tableHandle(options.placement.table) }
         let elements = ruleset.sets.reduce(0) { $0 + $1.elements.count }
 
         // 2. Prepare.
@@ -141,12 +152,17 @@ public struct Applier: Sendable {
         journal.readBack = elements <= Self.readBackLimit
         do throws(StateStore.StoreError) {
             let replaced = listed ? JSONValue.array(Fingerprint.owned(listing, placement: options.placement)).pretty : nil
+            // Written, not yet fsynced: only the journal and the pending record must be on disk
+            // before the commit (DESIGN.md, decision 4); finalize makes these durable.
             _ = try store.addGeneration(
-                meta: meta, declaration: declaration, rulesetText: text, planJSON: PlanJSON.render(plan).pretty, replaced: replaced)
+                meta: meta, declaration: declaration, rulesetText: text, planJSON: PlanJSON.render(plan).pretty, replaced: replaced,
+                durable: false)
             store.faults.point("apply.generation-written")
-            let boot = Transaction.apply(declaration: declaration, placement: options.placement, live: LiveRuleset())
-            if stagePersist { try store.stagePersisted(boot) }
-            try store.stageCurrent(number)
+            let boot =
+                stagePersist || (options.confirmation != nil && persist)
+                ? Transaction.apply(declaration: declaration, placement: options.placement, live: LiveRuleset()) : .null
+            if stagePersist { try store.stagePersisted(boot, durable: false) }
+            try store.stageCurrent(number, durable: false)
             if options.confirmation != nil {
                 // What the rollback and the confirmation will install, staged now, so that neither
                 // needs free space later: `current` for a rollback, the boot copy for a confirmation.

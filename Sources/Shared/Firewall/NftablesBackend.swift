@@ -39,6 +39,8 @@ public protocol NftablesBackend: AnyObject, Sendable {
     func listTable(family: String, name: String) throws(NftablesError) -> String?
     /// `list tables` as libnftables JSON: names and handles, no contents, so cheap at any size.
     func listTables() throws(NftablesError) -> String
+    /// The handle of table FAMILY NAME, 0 when there is no such table.
+    func tableHandle(family: String, name: String) throws(NftablesError) -> Int
     /// The kernel's ruleset generation (NFT_MSG_GETGEN): every commit to any table, by anyone,
     /// increments it. Nil when it cannot be read.
     func generation() -> UInt32?
@@ -70,6 +72,21 @@ extension NftablesBackend {
     public func generation() -> UInt32? { nil }
 
     public func namespaceCookie() -> UInt64? { nil }
+
+    public func tableHandle(family: String, name: String) throws(NftablesError) -> Int {
+        try tableHandleFromListing(family: family, name: name)
+    }
+
+    /// The table's handle as `list tables` shows it, 0 when it is not listed.
+    public func tableHandleFromListing(family: String, name: String) throws(NftablesError) -> Int {
+        let text = try listTables()
+        guard let listing = try? JSONValue.parse(text) else {
+            throw NftablesError(kind: .rejected, message: "cannot read the list of tables: not JSON")
+        }
+        let tables = listing["nftables"]?.array ?? []
+        let table = tables.compactMap { $0["table"] }.first { $0["family"]?.string == family && $0["name"]?.string == name }
+        return table?["handle"]?.int ?? 0
+    }
 }
 
 extension NftablesBackend {

@@ -39,11 +39,11 @@ extension StateStore {
     /// True when a journal file exists, even one that does not parse.
     public var hasJournal: Bool { FileManager.default.fileExists(atPath: path("journal.json")) }
 
-    public func setJournal(_ journal: Journal?) throws(StoreError) {
+    public func setJournal(_ journal: Journal?, durable: Bool = true) throws(StoreError) {
         if let journal {
-            try write("journal.json", encode(journal))
+            try write("journal.json", encode(journal), durable: durable)
         } else {
-            try remove("journal.json")
+            try remove("journal.json", durable: durable)
         }
     }
 
@@ -60,8 +60,8 @@ extension StateStore {
     }
 
     /// Writes the boot copy a change will install once committed (`persist.next`).
-    public func stagePersisted(_ batch: JSONValue) throws(StoreError) {
-        try write("persist.next", batch.pretty)
+    public func stagePersisted(_ batch: JSONValue, durable: Bool = true) throws(StoreError) {
+        try write("persist.next", batch.pretty, durable: durable)
     }
 
     /// Moves the staged boot copy into place: a rename, which needs no free space.

@@ -70,8 +70,8 @@ public final class StateStore: Sendable {
 
     /// Writes the `current` a change will install once committed (`current.next`), so that
     /// recording the commit is a rename, which needs no free space.
-    public func stageCurrent(_ number: Int) throws(StoreError) {
-        try write("current.next", "\(number)\n")
+    public func stageCurrent(_ number: Int, durable: Bool = true) throws(StoreError) {
+        try write("current.next", "\(number)\n", durable: durable)
     }
 
     /// Installs the staged `current` when there is one (and it says `number`); otherwise writes it.
@@ -103,7 +103,8 @@ public final class StateStore: Sendable {
 
     public func meta(_ number: Int) -> Meta? {
         guard let text = read("generations/\(number)/meta.json") else { return nil }
-        return try? JSONDecoder().decode(Meta.self, from: Data(text.utf8))
+        guard let value = try? JSONValue.parse(text) else { return try? JSONDecoder().decode(Meta.self, from: Data(text.utf8)) }
+        return Meta(json: value)
     }
 
     public func declaration(_ number: Int) -> [JSONValue]? {
@@ -116,25 +117,29 @@ public final class StateStore: Sendable {
 
     /// Records a new generation, every file fsynced; returns its number.
     public func addGeneration(
-        meta: Meta, declaration: [JSONValue], rulesetText: String, planJSON: String, replaced: String?
+        meta: Meta, declaration: [JSONValue], rulesetText: String, planJSON: String, replaced: String?, durable: Bool = true
     ) throws(StoreError) -> Int {
         let number = meta.generation
         let folder = path("generations/\(number)")
         if mkdir(folder, 0o750) != 0, errno != EEXIST {
             throw .io("cannot create \(folder): \(Self.reason(errno))")
         }
-        // Each file is fsynced; the directory that holds them once, at the end.
+        // Each file is fsynced; the directory that holds them once, at the end (or all of it later,
+        // by `makeDurable`, when not `durable`).
         // One line: it is read by portctl alone, and at 100,000 set elements indenting it cost more
         // than the kernel's commit. ruleset.nft is the form for people.
-        try write("generations/\(number)/declaration.json", JSONValue.array(declaration).compact + "\n", syncDirectory: false)
-        try write("generations/\(number)/ruleset.nft", rulesetText, syncDirectory: false)
-        try write("generations/\(number)/plan.json", planJSON, syncDirectory: false)
+        try write(
+            "generations/\(number)/declaration.json", JSONValue.array(declaration).compact + "\n", syncDirectory: false, durable: durable)
+        try write("generations/\(number)/ruleset.nft", rulesetText, syncDirectory: false, durable: durable)
+        try write("generations/\(number)/plan.json", planJSON, syncDirectory: false, durable: durable)
         // What the apply replaced, for the record, when it read it (an apply over portctl's own
         // standalone table reads no rules).
-        if let replaced { try write("generations/\(number)/replaced.json", replaced, syncDirectory: false) }
-        try write("generations/\(number)/meta.json", encode(meta), syncDirectory: false)
-        try syncDirectory(folder)
-        try syncDirectory(path("generations"))
+        if let replaced { try write("generations/\(number)/replaced.json", replaced, syncDirectory: false, durable: durable) }
+        try write("generations/\(number)/meta.json", encode(meta), syncDirectory: false, durable: durable)
+        if durable {
+            try syncDirectory(folder)
+            try syncDirectory(path("generations"))
+        }
         return number
     }
 
@@ -144,8 +149,8 @@ public final class StateStore: Sendable {
         try? syncDirectory(path("generations"))
     }
 
-    public func updateMeta(_ meta: Meta) throws(StoreError) {
-        try write("generations/\(meta.generation)/meta.json", encode(meta))
+    public func updateMeta(_ meta: Meta, durable: Bool = true) throws(StoreError) {
+        try write("generations/\(meta.generation)/meta.json", encode(meta), durable: durable)
     }
 
     /// The next generation's number: above every generation directory and every number the

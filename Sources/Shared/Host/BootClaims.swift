@@ -38,9 +38,11 @@ public struct BootClaims: Sendable {
         var enabled = Set<String>()
         for directory in wantsDirectories {
             let base = path(directory)
-            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: base) else { continue }
+            // The distribution's own folders hold hundreds of units: only multi-user.target.wants
+            // counts there, so it is the only folder read.
+            let admins = directory.hasPrefix("etc/") || directory.hasPrefix("run/")
+            let entries = admins ? ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []) : ["multi-user.target.wants"]
             for entry in entries where entry.hasSuffix(".wants") {
-                guard directory.hasPrefix("etc/") || directory.hasPrefix("run/") || entry == "multi-user.target.wants" else { continue }
                 let links = (try? FileManager.default.contentsOfDirectory(atPath: base + "/" + entry)) ?? []
                 for link in links where Self.units.contains(where: { $0.unit == link }) { enabled.insert(link) }
             }

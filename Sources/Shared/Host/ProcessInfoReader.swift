@@ -32,6 +32,8 @@ public struct SocketOwnerIndex: Sendable {
         root: String = "/", wanted: Set<UInt64>? = nil, onlyNamed: Set<String>? = nil,
         only: (@Sendable (_ pid: Int, _ proc: String) -> Bool)? = nil
     ) {
+        // Nothing wanted, nothing to find: the scan would stop before reading any process.
+        if let wanted, wanted.isEmpty { return }
         let proc = Path.join(root, "proc")
         var listed: [Int] = []
         Directory.forEach(proc) { name in
@@ -41,7 +43,8 @@ public struct SocketOwnerIndex: Sendable {
         let pids = listed
         // Each process's fd directory is independent: scan them in parallel chunks, and stop all
         // chunks once every wanted inode has an owner.
-        let chunks = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount * 2))
+        // The processors online (sysconf), not ProcessInfo's count, which reads the cgroup's files first.
+        let chunks = max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) * 2))
         let results = ScanResults(chunks: chunks)
         let wantedCount = wanted?.count
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in

@@ -21,6 +21,8 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
     /// for the live program): see `portctl_nft_generation_socket`.
     private var generationSocket: Int32 = -1
     private var generationSequence: UInt32 = 0
+    /// Set by the first command that could commit (not a dry run, not a listing).
+    private var committed = false
 
     public init() {}
 
@@ -44,7 +46,16 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
 
     public func run(_ batch: JSONValue, check: Bool) throws(NftablesError) {
         // libnftables 1.0.6 has no input-format flag: it reads JSON input only with JSON output on.
+        if !check { lock.withLock { committed = true } }
         _ = try execute(batch.compact, dryRun: check, flags: UInt32(NFT_CTX_OUTPUT_JSON))
+    }
+
+    /// Called just before the process exits: after a commit, a child holds the netfilter sockets
+    /// until the kernel's clean-up after that commit is done, so the exit does not wait for it
+    /// (`portctl_nft_hand_over_sockets`). Without a commit, nothing.
+    public func handOverSocketsAtExit() {
+        guard lock.withLock({ committed }) else { return }
+        _ = portctl_nft_hand_over_sockets()
     }
 
     public func listRuleset(json: Bool, stateless: Bool) throws(NftablesError) -> String {
@@ -74,6 +85,37 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
     public func listTables() throws(NftablesError) -> String {
         let command = JSONValue.object([("nftables", .array([.object([("list", .object([("tables", .null)]))])]))])
         return try execute(command.compact, dryRun: false, flags: UInt32(NFT_CTX_OUTPUT_JSON))
+    }
+
+    /// One table's handle, asked of the kernel on the generation socket (NFT_MSG_GETTABLE): no
+    /// library, no dump of every table. Falls back on `list tables` when the request fails.
+    public func tableHandle(family: String, name: String) throws(NftablesError) -> Int {
+        let code: UInt8? =
+            switch family {
+            case "inet": 1
+            case "ip": 2
+            case "ip6": 10
+            case "arp": 3
+            case "bridge": 7
+            case "netdev": 5
+            default: nil
+            }
+        let answer = lock.withLock { () -> (Int32, UInt64, Int32) in
+            guard let code, openGenerationSocket() else { return (-1, 0, 0) }
+            generationSequence &+= 1
+            var handle: UInt64 = 0
+            var error: Int32 = 0
+            return (portctl_nft_table_handle(generationSocket, generationSequence, code, name, &handle, &error), handle, error)
+        }
+        switch answer.0 {
+        case 0: return Int(truncatingIfNeeded: answer.1)
+        case 1: return 0
+        default:
+            if answer.2 == EPERM || answer.2 == EACCES {
+                throw NftablesError(kind: .permission, message: String(cString: strerror(answer.2)))
+            }
+            return try tableHandleFromListing(family: family, name: name)
+        }
     }
 
     public func namespaceCookie() -> UInt64? {
