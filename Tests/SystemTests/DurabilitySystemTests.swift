@@ -30,7 +30,11 @@ final class DurabilitySystemTests: SafeApplyFixture {
         func fsyncs(of fragment: String) -> [Call] {
             calls.filter { $0.line.contains("fsync(") && $0.line.contains(fragment) }
         }
-        // Before the commit: the journal, and the directory that holds it.
+        // Before the commit: the journal, and the directory that holds it, and nothing else.
+        let early = calls.filter { $0.line.contains("fsync(") && $0.index < commit.index }
+        XCTAssertEqual(
+            early.filter { !$0.line.contains("/journal.json.tmp.") && !$0.line.contains("<\(stateDirectory!)>") }.map(\.line), [],
+            "only the journal and its directory are fsynced before the commit")
         let journal = fsyncs(of: "/journal.json")
         XCTAssertFalse(journal.isEmpty, "the journal is fsynced")
         XCTAssertTrue(journal.allSatisfy { $0.index < commit.index }, "the journal is on disk before the commit")
@@ -78,9 +82,10 @@ final class DurabilitySystemTests: SafeApplyFixture {
         XCTAssertEqual(try ruleset(), first, "back to generation 1")
     }
 
-    /// With --confirm, killed at the same step: the rollback timer (which the fault does not kill:
-    /// --fault-once) rolls the change back at its deadline, as for a kill at any other step.
-    func testAConfirmedApplyKilledBeforeItsGenerationIsDurableIsRolledBack() throws {
+    /// With --confirm, killed right after finalize made the generation durable (the new fault
+    /// point): the rollback timer, which the fault does not kill (--fault-once), rolls the change
+    /// back at its deadline, as for a kill at any other step.
+    func testAConfirmedApplyKilledOnceItsGenerationIsDurableIsRolledBack() throws {
         XCTAssertEqual(try portctl(["apply", "dss", "-q"]).status, 0)
         let before = try ruleset()
         let once = stateDirectory + "-once"

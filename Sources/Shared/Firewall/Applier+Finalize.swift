@@ -81,7 +81,10 @@ extension Applier {
                     meta.fingerprint = Fingerprint.of(after, placement: placement)
                 }
             }
-            if meta != original { try store.updateMeta(meta, durable: false) }
+            // A new generation's record is made durable with the rest of it below; one that
+            // something already names (a restore's target, a recovered change) at once.
+            let fresh = journal.operation == "apply" && !recovering
+            if meta != original { try store.updateMeta(meta, durable: !fresh) }
         }
         // What the apply wrote without fsync before its commit, and the record just updated, on disk
         // (each file once) before anything names the generation.
@@ -112,9 +115,7 @@ extension Applier {
             store.discardRollbackCurrent()
             store.discardConfirmedPersisted()
         }
-        // Not made durable: a journal that comes back after a crash names a generation already
-        // recorded, and is finished again, harmlessly (`settle`).
-        try? store.setJournal(nil, durable: false)
+        try? store.setJournal(nil)
     }
 
     /// A generation's record and declaration, when both can be read: what a rollback needs.

@@ -93,28 +93,41 @@ extension StateStore {
     /// `number`, its folder, and the staged `current.next` and `persist.next` (renamed into place
     /// later). Run first when a change is finalized, so nothing is installed before it is on disk.
     public func makeDurable(generation number: Int) throws(StoreError) {
-        try sync(files: filesToMakeDurable(generation: number))
+        try sync(files: try filesToMakeDurable(generation: number))
         try syncFolders(generation: number)
     }
 
     /// What `makeDurable` fsyncs, relative to the state directory: the generation's files, and
     /// the staged `current.next` and `persist.next` that exist.
-    func filesToMakeDurable(generation number: Int) -> [String] {
+    func filesToMakeDurable(generation number: Int) throws(StoreError) -> [String] {
         var files: [String] = []
         if number > 0 {
             let folder = "generations/\(number)"
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: path(folder))) ?? []).sorted()
-            files += names.filter { !$0.contains(".tmp.") }.map { "\(folder)/\($0)" }
+            var names: [String] = []
+            // A generation folder that cannot be listed is a failure; one that is gone has nothing.
+            guard let directory = opendir(path(folder)) else {
+                guard errno == ENOENT else { throw .io("cannot read \(path(folder)): \(Self.reason(errno))") }
+                return ["current.next", "persist.next"].filter { access(path($0), F_OK) == 0 }
+            }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != ".", name != "..", !name.contains(".tmp.") { names.append(name) }
+            }
+            files += names.sorted().map { "\(folder)/\($0)" }
         }
         return files + ["current.next", "persist.next"].filter { access(path($0), F_OK) == 0 }
     }
 
     /// fsyncs each file (relative to the state directory); one gone meanwhile (a finish that
-    /// already installed it) has nothing left to make durable.
+    /// already installed it) has nothing left to make durable, and any other failure is one.
     func sync(files: [String]) throws(StoreError) {
         for name in files {
             let descriptor = open(path(name), O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { continue }
+            guard descriptor >= 0 else {
+                if errno == ENOENT { continue }
+                throw .io("cannot sync \(path(name)): \(Self.reason(errno))")
+            }
             defer { close(descriptor) }
             guard fsync(descriptor) == 0 else { throw .io("cannot sync \(path(name)): \(Self.reason(errno))") }
         }
@@ -129,11 +142,11 @@ extension StateStore {
         try syncDirectory(directory)
     }
 
-    /// Removes a file (a missing one is fine) and makes the removal durable, unless not `durable`.
-    func remove(_ name: String, durable: Bool = true) throws(StoreError) {
+    /// Removes a file (a missing one is fine) and makes the removal durable.
+    func remove(_ name: String) throws(StoreError) {
         let target = path(name)
         guard unlink(target) == 0 || errno == ENOENT else { throw .io("cannot remove \(target): \(Self.reason(errno))") }
-        if durable { try syncDirectory(Path.parent(target)) }
+        try syncDirectory(Path.parent(target))
     }
 
     func syncDirectory(_ folder: String) throws(StoreError) {

@@ -39,11 +39,11 @@ extension StateStore {
     /// True when a journal file exists, even one that does not parse.
     public var hasJournal: Bool { FileManager.default.fileExists(atPath: path("journal.json")) }
 
-    public func setJournal(_ journal: Journal?, durable: Bool = true) throws(StoreError) {
+    public func setJournal(_ journal: Journal?) throws(StoreError) {
         if let journal {
-            try write("journal.json", encode(journal), durable: durable)
+            try write("journal.json", encode(journal))
         } else {
-            try remove("journal.json", durable: durable)
+            try remove("journal.json")
         }
     }
 

@@ -90,6 +90,13 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
     /// One table's handle, asked of the kernel on the generation socket (NFT_MSG_GETTABLE): no
     /// library, no dump of every table. Falls back on `list tables` when the request fails.
     public func tableHandle(family: String, name: String) throws(NftablesError) -> Int {
+        if let handle = try kernelTableHandle(family: family, name: name) { return handle }
+        return try tableHandleFromListing(family: family, name: name)
+    }
+
+    /// The kernel's own answer for one table: its handle, 0 when there is no such table, nil when
+    /// the request could not be made or answered (an unknown family, say). Refused: thrown.
+    public func kernelTableHandle(family: String, name: String) throws(NftablesError) -> Int? {
         let code: UInt8? =
             switch family {
             case "inet": 1
@@ -100,8 +107,9 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
             case "netdev": 5
             default: nil
             }
+        guard let code else { return nil }
         let answer = lock.withLock { () -> (Int32, UInt64, Int32) in
-            guard let code, openGenerationSocket() else { return (-1, 0, 0) }
+            guard openGenerationSocket() else { return (-1, 0, 0) }
             generationSequence &+= 1
             var handle: UInt64 = 0
             var error: Int32 = 0
@@ -114,7 +122,7 @@ public final class LibNftablesBackend: NftablesBackend, @unchecked Sendable {
             if answer.2 == EPERM || answer.2 == EACCES {
                 throw NftablesError(kind: .permission, message: String(cString: strerror(answer.2)))
             }
-            return try tableHandleFromListing(family: family, name: name)
+            return nil
         }
     }
 
