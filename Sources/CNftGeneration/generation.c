@@ -103,12 +103,31 @@ int portctl_netns_cookie(int fd, uint64_t *cookie) {
     return getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &length) == 0 && length == sizeof *cookie ? 0 : -1;
 }
 
-/* Sends one netlink request of `length` bytes to the kernel. Returns 0, or -1. */
-static int send_request(int fd, const void *request, size_t length) {
+/* An nftables request: the netlink header, the nfgenmsg, and room for one attribute (a name). */
+struct nft_request {
+    struct nlmsghdr header;
+    struct nfgenmsg body;
+    char payload[NLA_HDRLEN + 256 + 4];
+};
+
+/* A request of `type` for `family`, with no attribute yet. */
+static void start_request(struct nft_request *request, uint16_t type, uint8_t family, uint32_t sequence) {
+    memset(request, 0, sizeof *request);
+    request->header.nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+    request->header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | type;
+    request->header.nlmsg_flags = NLM_F_REQUEST;
+    request->header.nlmsg_seq = sequence;
+    request->body.nfgen_family = family;
+    request->body.version = NFNETLINK_V0;
+}
+
+/* Sends the request to the kernel. Returns 0, or -1. */
+static int send_request(int fd, const struct nft_request *request) {
     struct sockaddr_nl kernel;
     memset(&kernel, 0, sizeof kernel);
     kernel.nl_family = AF_NETLINK;
-    return sendto(fd, request, length, 0, (struct sockaddr *)&kernel, sizeof kernel) == (ssize_t)length ? 0 : -1;
+    ssize_t length = (ssize_t)request->header.nlmsg_len;
+    return sendto(fd, request, (size_t)length, 0, (struct sockaddr *)&kernel, sizeof kernel) == length ? 0 : -1;
 }
 
 /* Waits up to a second for the reply to request `sequence`, skipping late replies to earlier ones.
@@ -143,23 +162,13 @@ static const void *find_attribute(const struct nlmsghdr *reply, uint16_t type, s
 int portctl_nft_table_handle(int fd, uint32_t sequence, uint8_t family, const char *name, uint64_t *handle, int *error) {
     size_t name_length = strlen(name) + 1;
     if (name_length > 256) return -1;
-    struct {
-        struct nlmsghdr header;
-        struct nfgenmsg body;
-        struct nlattr attribute;
-        char name[256 + 4];
-    } request;
-    memset(&request, 0, sizeof request);
-    request.header.nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)) + NLA_ALIGN(NLA_HDRLEN + name_length);
-    request.header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
-    request.header.nlmsg_flags = NLM_F_REQUEST;
-    request.header.nlmsg_seq = sequence;
-    request.body.nfgen_family = family;
-    request.body.version = NFNETLINK_V0;
-    request.attribute.nla_len = (uint16_t)(NLA_HDRLEN + name_length);
-    request.attribute.nla_type = NFTA_TABLE_NAME;
-    memcpy(request.name, name, name_length);
-    if (send_request(fd, &request, request.header.nlmsg_len) != 0) return -1;
+    struct nft_request request;
+    start_request(&request, NFT_MSG_GETTABLE, family, sequence);
+    struct nlattr attribute = {.nla_len = (uint16_t)(NLA_HDRLEN + name_length), .nla_type = NFTA_TABLE_NAME};
+    memcpy(request.payload, &attribute, sizeof attribute);
+    memcpy(request.payload + NLA_HDRLEN, name, name_length);
+    request.header.nlmsg_len += NLA_ALIGN(attribute.nla_len);
+    if (send_request(fd, &request) != 0) return -1;
     uint32_t buffer[2048];
     struct nlmsghdr *reply = receive_reply(fd, sequence, buffer, sizeof buffer);
     if (!reply) return -1;
@@ -183,18 +192,9 @@ int portctl_nft_table_handle(int fd, uint32_t sequence, uint8_t family, const ch
    libnftables reads it for its cache but does not export it. Returns 0 and sets *generation, or
    -1. One request, one reply, a 1-second bound; nothing is changed. */
 int portctl_nft_generation(int fd, uint32_t sequence, uint32_t *generation) {
-    struct {
-        struct nlmsghdr header;
-        struct nfgenmsg body;
-    } request;
-    memset(&request, 0, sizeof request);
-    request.header.nlmsg_len = sizeof request;
-    request.header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
-    request.header.nlmsg_flags = NLM_F_REQUEST;
-    request.header.nlmsg_seq = sequence;
-    request.body.nfgen_family = AF_UNSPEC;
-    request.body.version = NFNETLINK_V0;
-    if (send_request(fd, &request, sizeof request) != 0) return -1;
+    struct nft_request request;
+    start_request(&request, NFT_MSG_GETGEN, AF_UNSPEC, sequence);
+    if (send_request(fd, &request) != 0) return -1;
     uint32_t buffer[1024];
     struct nlmsghdr *reply = receive_reply(fd, sequence, buffer, sizeof buffer);
     if (!reply || reply->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg)) return -1;

@@ -76,12 +76,11 @@ public struct Applier: Sendable {
         var listed = false
         // The same plan after another program's commit: portctl's table is read only when it is
         // there to compare; when it is gone (deleted, or the ruleset flushed), its handle says so.
-        var absentHandle: Int?
+        var tableAbsent = false
         if compareFingerprint, !(options.placement.isAttached || moved || options.dryRun) {
-            let handle = try tableHandle(options.placement.table)
-            if handle == 0 { absentHandle = handle }
+            tableAbsent = try tableHandle(options.placement.table) == 0
         }
-        if options.placement.isAttached || moved || (compareFingerprint && absentHandle == nil) || options.dryRun {
+        if options.placement.isAttached || moved || (compareFingerprint && !tableAbsent) || options.dryRun {
             (listing, live) = try readOwn([options.placement] + (currentPlacement.map { [$0] } ?? []))
             try checkPlacement(options.placement, live: live)
             listed = true
@@ -123,8 +122,8 @@ public struct Applier: Sendable {
         // No separate dry run: the commit is one transaction, and a batch the kernel refuses changes
         // nothing (DESIGN.md, decision 4). What the journal needs to tell later whether the commit
         // happened: the objects before, when they were read; else the table's handle.
-        var handleBefore = absentHandle
-        if !listed, handleBefore == nil { handleBefore = try tableHandle(options.placement.table) }
+        var handleBefore: Int?
+        if !listed { handleBefore = tableAbsent ? 0 : try tableHandle(options.placement.table) }
         let elements = ruleset.sets.reduce(0) { $0 + $1.elements.count }
 
         // 2. Prepare.
